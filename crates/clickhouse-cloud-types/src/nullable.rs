@@ -1,0 +1,156 @@
+//! A field that can be absent, explicitly `null`, or set.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A spec field whose type includes `null`.
+///
+/// Three states, because the API gives them three meanings: in a PATCH body
+/// `Absent` leaves the value as it is, `Null` clears it (for `expireAt`:
+/// "never expires") and `Value` sets it. Declare such fields with
+/// `#[serde(default, skip_serializing_if = "Nullable::is_absent")]`.
+///
+/// ```
+/// use clickhouse_cloud_types::{ApiKeyPatchRequest, Nullable};
+/// let never = ApiKeyPatchRequest { expire_at: Nullable::Null, ..Default::default() };
+/// assert_eq!(serde_json::to_string(&never)?, r#"{"expireAt":null}"#);
+/// let untouched = ApiKeyPatchRequest::default();
+/// assert_eq!(serde_json::to_string(&untouched)?, "{}");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Nullable<T> {
+    /// Not on the wire.
+    #[default]
+    Absent,
+    /// On the wire as `null`.
+    Null,
+    /// On the wire with a value.
+    Value(T),
+}
+
+impl<T> Nullable<T> {
+    /// True for [`Nullable::Absent`] (the `skip_serializing_if` predicate).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Nullable::Absent)
+    }
+
+    /// The value, if set.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Nullable::Value(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value, if set; absent and `null` both become `None`.
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Nullable::Value(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+impl<T> From<Option<T>> for Nullable<T> {
+    /// `Some(v)` sets the value; `None` sends an explicit `null`.
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Nullable::Null, Nullable::Value)
+    }
+}
+
+impl<T: Serialize> Serialize for Nullable<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Nullable::Value(value) => serializer.serialize_some(value),
+            Nullable::Absent | Nullable::Null => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(deserializer)?.into())
+    }
+}
+
+#[cfg(feature = "schema")]
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Nullable<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Nullable_{}", T::schema_name()).into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // `nullable: true` tells an explicit `Nullable` apart from the
+        // `null` that `Option` adds for "may be absent".
+        let mut schema = generator.subschema_for::<T>();
+        match schema.get("type").cloned() {
+            Some(serde_json::Value::String(ty)) => {
+                schema.insert("type".into(), serde_json::json!([ty, "null"]));
+                schema.insert("nullable".into(), true.into());
+                schema
+            }
+            _ => schemars::json_schema!({
+                "anyOf": [schema, { "type": "null" }],
+                "nullable": true
+            }),
+        }
+    }
+}
+
+#[cfg(feature = "proptest")]
+impl<T: proptest::arbitrary::Arbitrary + 'static> proptest::arbitrary::Arbitrary for Nullable<T> {
+    type Parameters = ();
+    type Strategy = proptest::strategy::BoxedStrategy<Self>;
+    fn arbitrary_with(_: ()) -> Self::Strategy {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Nullable::Absent),
+            Just(Nullable::Null),
+            any::<T>().prop_map(Nullable::Value),
+        ]
+        .boxed()
+    }
+}
+
+/// Deserializes a nullable timestamp where the service may also send `""`
+/// to mean "none" (as it documents for `expireAt`).
+pub(crate) fn blank_as_null<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Nullable<crate::Timestamp>, D::Error> {
+    let raw = Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(Nullable::Null),
+        Some(text) => text
+            .parse::<crate::Timestamp>()
+            .map(Nullable::Value)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Default)]
+    struct Patch {
+        #[serde(default, skip_serializing_if = "Nullable::is_absent")]
+        v: Nullable<u8>,
+    }
+
+    #[test]
+    fn three_states_round_trip() {
+        for (value, wire) in [
+            (Nullable::Absent, "{}"),
+            (Nullable::Null, r#"{"v":null}"#),
+            (Nullable::Value(3), r#"{"v":3}"#),
+        ] {
+            let patch = Patch { v: value };
+            assert_eq!(serde_json::to_string(&patch).unwrap(), wire);
+            assert_eq!(serde_json::from_str::<Patch>(wire).unwrap(), patch);
+        }
+    }
+}

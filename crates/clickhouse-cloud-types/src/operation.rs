@@ -1,0 +1,329 @@
+//! Operations as data: method, path template and the types of each part.
+//!
+//! One [`Operation`] impl per API operation, and one generic path
+//! ([`Request::encode`]) that turns any of them into method, path, query and
+//! body bytes, without an HTTP client. The same table drives the client,
+//! `cargo xtask check-spec` and the conformance runner.
+
+use std::fmt::Debug;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// HTTP methods used by the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// Upper-case name, as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Whether sending the request twice has the effect of sending it once
+    /// (GET, PUT, DELETE): such requests can be retried safely.
+    pub fn is_idempotent(self) -> bool {
+        matches!(self, Method::Get | Method::Put | Method::Delete)
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What every part of an operation must be: JSON both ways (and, with the
+/// `schema` feature, described by a JSON Schema).
+#[cfg(not(feature = "schema"))]
+pub trait Wire: Serialize + DeserializeOwned + Debug + Send + Sync + 'static {}
+#[cfg(not(feature = "schema"))]
+impl<T: Serialize + DeserializeOwned + Debug + Send + Sync + 'static> Wire for T {}
+
+/// What every part of an operation must be: JSON both ways and described by
+/// a JSON Schema.
+#[cfg(feature = "schema")]
+pub trait Wire:
+    Serialize + DeserializeOwned + schemars::JsonSchema + Debug + Send + Sync + 'static
+{
+}
+#[cfg(feature = "schema")]
+impl<T: Serialize + DeserializeOwned + schemars::JsonSchema + Debug + Send + Sync + 'static> Wire
+    for T
+{
+}
+
+/// One API operation, described by types.
+///
+/// `()` stands for "none": no path parameters, no query, no body, or no
+/// `result` in the response.
+pub trait Operation: 'static {
+    /// The spec's `operationId`.
+    const ID: &'static str;
+    /// HTTP method.
+    const METHOD: Method;
+    /// Path template, e.g. `/v1/organizations/{organizationId}/keys`.
+    const PATH: &'static str;
+    /// Marked beta in the spec.
+    const BETA: bool;
+    /// Path parameters: a struct whose wire names match the template.
+    type Path: Wire + Clone;
+    /// Query parameters.
+    type Query: Wire + Clone + Default;
+    /// Request body.
+    type Body: Wire + Clone;
+    /// The `result` of a successful response.
+    type Output: Wire;
+}
+
+/// Everything needed to call operation `O`.
+///
+/// ```
+/// use clickhouse_cloud_types::ops::{OpenapiKeyGetList, OrganizationPath};
+/// use clickhouse_cloud_types::{Method, Request};
+/// let org = uuid::Uuid::nil();
+/// let request = Request::<OpenapiKeyGetList>::new(OrganizationPath { organization_id: org }, ());
+/// let encoded = request.encode()?;
+/// assert_eq!(encoded.method, Method::Get);
+/// assert_eq!(encoded.path, format!("/v1/organizations/{org}/keys"));
+/// assert!(encoded.body.is_none());
+/// # Ok::<(), clickhouse_cloud_types::operation::EncodeError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Request<O: Operation> {
+    /// Path parameters.
+    pub path: O::Path,
+    /// Query parameters.
+    pub query: O::Query,
+    /// Body.
+    pub body: O::Body,
+}
+
+impl<O: Operation> Request<O> {
+    /// A request with the default (empty) query.
+    pub fn new(path: O::Path, body: O::Body) -> Self {
+        Self {
+            path,
+            query: O::Query::default(),
+            body,
+        }
+    }
+
+    /// Sets the query.
+    pub fn with_query(mut self, query: O::Query) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// Turns the typed request into method, path, query pairs and body bytes.
+    pub fn encode(&self) -> Result<EncodedRequest, EncodeError> {
+        let path = render_path(O::PATH, &to_object(&self.path, "path")?)?;
+        let query = query_pairs(&to_object(&self.query, "query")?);
+        let body = serde_json::to_vec(&self.body).map_err(|e| EncodeError::Body(e.to_string()))?;
+        Ok(EncodedRequest {
+            operation: O::ID,
+            method: O::METHOD,
+            path,
+            query,
+            body: (body != b"null").then_some(body),
+        })
+    }
+}
+
+/// A request reduced to what goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedRequest {
+    /// The `operationId`, for logs and errors.
+    pub operation: &'static str,
+    /// HTTP method.
+    pub method: Method,
+    /// Path with parameters filled in and percent-encoded.
+    pub path: String,
+    /// Query pairs, not yet URL-encoded.
+    pub query: Vec<(String, String)>,
+    /// JSON body, if the operation has one.
+    pub body: Option<Vec<u8>>,
+}
+
+/// Why a typed request could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// Path or query parameters are not a flat object of scalars.
+    #[error("{part} parameters must serialize to an object of scalars")]
+    NotAnObject {
+        /// `path` or `query`.
+        part: &'static str,
+    },
+    /// The template names a parameter the path struct does not have.
+    #[error("path parameter {0:?} is missing")]
+    MissingPathParam(String),
+    /// The body failed to serialize.
+    #[error("body does not serialize: {0}")]
+    Body(String),
+}
+
+/// Characters kept as they are in a path segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn to_object(value: &impl Serialize, part: &'static str) -> Result<Map<String, Value>, EncodeError> {
+    match serde_json::to_value(value).map_err(|_| EncodeError::NotAnObject { part })? {
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(Map::new()),
+        _ => Err(EncodeError::NotAnObject { part }),
+    }
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn render_path(template: &str, params: &Map<String, Value>) -> Result<String, EncodeError> {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map_or(rest.len(), |i| open + i);
+        out.push_str(&rest[..open]);
+        let name = &rest[open + 1..close];
+        let value = params
+            .get(name)
+            .and_then(scalar)
+            .ok_or_else(|| EncodeError::MissingPathParam(name.to_owned()))?;
+        out.extend(utf8_percent_encode(&value, SEGMENT));
+        rest = rest.get(close + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn query_pairs(params: &Map<String, Value>) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for (name, value) in params {
+        match value {
+            Value::Array(items) => pairs.extend(
+                items
+                    .iter()
+                    .filter_map(scalar)
+                    .map(|item| (name.clone(), item)),
+            ),
+            other => pairs.extend(scalar(other).map(|v| (name.clone(), v))),
+        }
+    }
+    pairs
+}
+
+/// Matches a concrete path against a template and returns the parameters,
+/// percent-decoded: `/v1/organizations/{organizationId}` and
+/// `/v1/organizations/42` give `{"organizationId": "42"}`.
+///
+/// ```
+/// use clickhouse_cloud_types::operation::match_path;
+/// let params = match_path("/v1/a/{x}/b/{y}", "/v1/a/1/b/two%20words").unwrap();
+/// assert_eq!(params["x"], "1");
+/// assert_eq!(params["y"], "two words");
+/// assert!(match_path("/v1/a/{x}", "/v1/b/1").is_none());
+/// ```
+pub fn match_path(template: &str, path: &str) -> Option<Map<String, Value>> {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let mut params = Map::new();
+    let mut template_parts = template.trim_end_matches('/').split('/');
+    let mut path_parts = path.trim_end_matches('/').split('/');
+    loop {
+        match (template_parts.next(), path_parts.next()) {
+            (None, None) => return Some(params),
+            (Some(t), Some(p)) => {
+                if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                    if p.is_empty() {
+                        return None;
+                    }
+                    let value = percent_encoding::percent_decode_str(p)
+                        .decode_utf8()
+                        .ok()?
+                        .into_owned();
+                    params.insert(name.to_owned(), Value::String(value));
+                } else if t != p {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Something that wants to see every operation the SDK declares, with its
+/// types (see [`crate::ops::visit_all`]).
+pub trait OperationVisitor {
+    /// Called once per operation.
+    fn visit<O: Operation>(&mut self);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_values_are_percent_encoded() {
+        let mut params = Map::new();
+        params.insert("id".into(), Value::String("a b/c".into()));
+        assert_eq!(render_path("/x/{id}/y", &params).unwrap(), "/x/a%20b%2Fc/y");
+        assert_eq!(
+            render_path("/x/{missing}", &params),
+            Err(EncodeError::MissingPathParam("missing".into()))
+        );
+    }
+
+    #[test]
+    fn query_skips_nulls_and_repeats_arrays() {
+        let map = serde_json::json!({"a": null, "b": 1, "c": ["x", "y"], "d": "z"});
+        let Value::Object(map) = map else {
+            unreachable!()
+        };
+        assert_eq!(
+            query_pairs(&map),
+            vec![
+                ("b".into(), "1".into()),
+                ("c".into(), "x".into()),
+                ("c".into(), "y".into()),
+                ("d".into(), "z".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn match_path_round_trips_render_path() {
+        let mut params = Map::new();
+        params.insert("id".into(), Value::String("a b/c".into()));
+        let path = render_path("/x/{id}/y", &params).unwrap();
+        assert_eq!(match_path("/x/{id}/y", &path), Some(params));
+        assert_eq!(match_path("/x/{id}/y", "/x//y"), None);
+        assert_eq!(match_path("/x/{id}/y", "/x/1/y/z"), None);
+    }
+}
