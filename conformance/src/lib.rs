@@ -1,0 +1,1 @@
+//! Conformance suite (recorded interactions); filled in by the conformance work.
