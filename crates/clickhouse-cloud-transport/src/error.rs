@@ -1,0 +1,331 @@
+//! What can go wrong between sending a request and reading its response.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::{HttpResponse, StatusCode};
+
+/// Longest excerpt of an unexpected body kept in an error.
+const EXCERPT_CHARS: usize = 200;
+
+/// The service answered, and said no: a non-2xx status with its error body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The code before the first `:` of `error` (`UNAUTHORIZED`,
+    /// `BAD_REQUEST`, `TOO_MANY_REQUESTS`, ...), when there is one.
+    pub code: Option<String>,
+    /// The rest of `error`, or the status's reason phrase when the body has
+    /// no error text.
+    pub message: String,
+    /// The service's `requestId` (body or `x-request-id` header): what
+    /// support asks for.
+    pub request_id: Option<String>,
+    /// How long the service asked us to wait (`Retry-After` in seconds).
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status.as_u16())?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (requestId {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong at the transport level.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service answered with a non-2xx status and a JSON (or empty) body.
+    #[error("{0}")]
+    Api(ApiError),
+    /// A non-2xx answer that is not the API's JSON: typically an HTML page
+    /// from a gateway or CDN.
+    #[error(
+        "HTTP {} with a non-JSON body ({}): {excerpt}",
+        status.as_u16(),
+        content_type.as_deref().unwrap_or("no content-type")
+    )]
+    UnexpectedBody {
+        /// HTTP status.
+        status: StatusCode,
+        /// The `content-type` header, if any.
+        content_type: Option<String>,
+        /// The start of the body, whitespace folded.
+        excerpt: String,
+    },
+    /// No connection could be made; the request never reached the service.
+    #[error("could not connect to {url}: {source}")]
+    Connect {
+        /// Where we tried to connect.
+        url: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The request or its response took longer than allowed.
+    #[error("{operation} timed out after {after:?}")]
+    Timeout {
+        /// The operation that timed out.
+        operation: &'static str,
+        /// The limit that was hit.
+        after: Duration,
+    },
+    /// The request was sent but the exchange failed (connection reset, body
+    /// cut off, protocol error).
+    #[error("{operation} failed in transit: {source}")]
+    Io {
+        /// The operation.
+        operation: &'static str,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The transport could not be configured (bad base URL, TLS set-up).
+    #[error("invalid transport configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The HTTP status, when the service answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::UnexpectedBody { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The service's error, when it sent one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+}
+
+/// The lenient shape of an error body: every field optional, `status` may be
+/// a float.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ErrorFields {
+    error: Option<String>,
+    request_id: Option<String>,
+}
+
+/// Returns a 2xx response unchanged and turns anything else into
+/// [`Error::Api`] (JSON or empty body) or [`Error::UnexpectedBody`].
+///
+/// ```
+/// use clickhouse_cloud_transport::{check_status, Error, HttpResponse, StatusCode};
+/// let response = HttpResponse {
+///     status: StatusCode::UNAUTHORIZED,
+///     headers: Default::default(),
+///     body: r#"{"status":401,"error":"UNAUTHORIZED: Key is not found","requestId":"r1"}"#.into(),
+/// };
+/// let Err(Error::Api(error)) = check_status(response) else { panic!() };
+/// assert_eq!(error.code.as_deref(), Some("UNAUTHORIZED"));
+/// assert_eq!(error.message, "Key is not found");
+/// assert_eq!(error.request_id.as_deref(), Some("r1"));
+/// ```
+pub fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
+    if response.status.is_success() {
+        return Ok(response);
+    }
+    let header_request_id = response
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let retry_after = response
+        .headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|secs| secs.is_finite() && *secs >= 0.0)
+        .map(Duration::from_secs_f64);
+    let text = String::from_utf8_lossy(&response.body);
+    let fields = if text.trim().is_empty() {
+        Some(ErrorFields::default())
+    } else {
+        serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .filter(serde_json::Value::is_object)
+            .map(|value| serde_json::from_value(value).unwrap_or_default())
+    };
+    let Some(fields) = fields else {
+        return Err(Error::UnexpectedBody {
+            status: response.status,
+            content_type: response.content_type().map(str::to_owned),
+            excerpt: excerpt(&text),
+        });
+    };
+    let (code, message) = match fields.error.as_deref().map(split_error) {
+        Some((code, message)) => (code.map(str::to_owned), message.to_owned()),
+        None => (None, String::new()),
+    };
+    let message = if message.is_empty() && code.is_none() {
+        response
+            .status
+            .canonical_reason()
+            .unwrap_or_default()
+            .to_owned()
+    } else {
+        message
+    };
+    Err(Error::Api(ApiError {
+        status: response.status,
+        code,
+        message,
+        request_id: fields.request_id.or(header_request_id),
+        retry_after,
+    }))
+}
+
+/// Splits `CODE: message`; a code is `[A-Z][A-Z0-9_]*`.
+fn split_error(error: &str) -> (Option<&str>, &str) {
+    let is_code = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_uppercase())
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let trimmed = error.trim();
+    match trimmed.split_once(':') {
+        Some((code, message)) if is_code(code) => (Some(code), message.trim()),
+        None if is_code(trimmed) => (Some(trimmed), ""),
+        _ => (None, trimmed),
+    }
+}
+
+/// The first [`EXCERPT_CHARS`] characters of `text`, whitespace folded.
+pub(crate) fn excerpt(text: &str) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match folded.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &folded[..cut]),
+        None => folded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn response(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: Default::default(),
+            body: body.to_owned().into(),
+        }
+    }
+
+    fn api_error(status: u16, body: &str) -> ApiError {
+        match check_status(response(status, body)) {
+            Err(Error::Api(error)) => error,
+            other => panic!("expected an API error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn success_passes_through() {
+        assert!(check_status(response(200, "{}")).is_ok());
+        assert!(check_status(response(204, "")).is_ok());
+    }
+
+    #[test]
+    fn full_error_body() {
+        let error = api_error(
+            403,
+            r#"{"status":403,"error":"FORBIDDEN: not for you","requestId":"abc"}"#,
+        );
+        assert_eq!(error.status, StatusCode::FORBIDDEN);
+        assert_eq!(error.code.as_deref(), Some("FORBIDDEN"));
+        assert_eq!(error.message, "not for you");
+        assert_eq!(error.request_id.as_deref(), Some("abc"));
+        assert_eq!(
+            error.to_string(),
+            "HTTP 403 FORBIDDEN: not for you (requestId abc)"
+        );
+    }
+
+    #[test]
+    fn bare_too_many_requests() {
+        let error = api_error(429, r#"{"error":"TOO_MANY_REQUESTS"}"#);
+        assert_eq!(error.code.as_deref(), Some("TOO_MANY_REQUESTS"));
+        assert_eq!(error.message, "");
+        assert_eq!(error.request_id, None);
+    }
+
+    #[test]
+    fn odd_json_bodies_still_give_api_errors() {
+        let error = api_error(500, r#"{"status":500.0,"error":42}"#);
+        assert_eq!(error.code, None);
+        assert_eq!(error.message, "Internal Server Error");
+        let error = api_error(404, "");
+        assert_eq!(error.message, "Not Found");
+        let error = api_error(400, r#"{"error":"plain words: here"}"#);
+        assert_eq!(error.code, None);
+        assert_eq!(error.message, "plain words: here");
+    }
+
+    #[test]
+    fn html_gateway_page_is_unexpected_body() {
+        let mut html = response(
+            502,
+            "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>...</body></html>",
+        );
+        html.headers
+            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        match check_status(html) {
+            Err(error @ Error::UnexpectedBody { .. }) => {
+                let text = error.to_string();
+                assert!(text.contains("HTTP 502"), "{text}");
+                assert!(text.contains("text/html"), "{text}");
+                assert!(text.contains("<title>502 Bad Gateway</title>"), "{text}");
+                assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            check_status(response(504, "[1,2]")),
+            Err(Error::UnexpectedBody { .. })
+        ));
+    }
+
+    #[test]
+    fn request_id_and_retry_after_from_headers() {
+        let mut limited = response(429, r#"{"error":"TOO_MANY_REQUESTS"}"#);
+        limited
+            .headers
+            .insert("x-request-id", HeaderValue::from_static("hdr-1"));
+        limited
+            .headers
+            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("3"));
+        let Err(Error::Api(error)) = check_status(limited) else {
+            panic!()
+        };
+        assert_eq!(error.request_id.as_deref(), Some("hdr-1"));
+        assert_eq!(error.retry_after, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn excerpt_is_bounded() {
+        let long = "x ".repeat(1000);
+        let cut = excerpt(&long);
+        assert!(cut.chars().count() <= EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
+}
