@@ -1,0 +1,281 @@
+//! The client and its one request path.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clickhouse_cloud_auth::Credentials;
+use clickhouse_cloud_transport::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, HttpRequest, HttpResponse, ReqwestTransport,
+    StatusCode, Transport, check_status,
+};
+use clickhouse_cloud_types::operation::Method;
+use clickhouse_cloud_types::{Envelope, Operation, Request};
+use serde::Deserialize;
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+use crate::{Activities, ApiKeys, Error, Organizations};
+
+const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// An async client for the ClickHouse Cloud API. Cheap to clone; clones share
+/// one connection pool.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), clickhouse_cloud_client::Error> {
+/// let client = clickhouse_cloud_client::Client::from_env()?;
+/// for org in client.organizations().list().await?.iter() {
+///     println!("{:?} {:?}", org.id, org.name);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    transport: Arc<dyn Transport>,
+}
+
+/// A successful call's `result`, with the `requestId` of the response.
+///
+/// Derefs to the result; [`Response::into_result`] takes it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response<T> {
+    result: T,
+    request_id: Option<String>,
+    status: StatusCode,
+}
+
+impl<T> Response<T> {
+    /// The `result`.
+    pub fn into_result(self) -> T {
+        self.result
+    }
+
+    /// The service's ID for this request.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The HTTP status (a 2xx).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Replaces the result by `f(result, request_id)`, keeping the rest.
+    pub(crate) fn try_map<U>(
+        self,
+        f: impl FnOnce(T, Option<&str>) -> Result<U, Error>,
+    ) -> Result<Response<U>, Error> {
+        let result = f(self.result, self.request_id.as_deref())?;
+        Ok(Response {
+            result,
+            request_id: self.request_id,
+            status: self.status,
+        })
+    }
+}
+
+impl<T> Deref for Response<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.result
+    }
+}
+
+impl Client {
+    /// Starts a builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client for the real service with credentials from
+    /// `CLICKHOUSE_CLOUD_API_KEY` / `CLICKHOUSE_CLOUD_API_SECRET` and the
+    /// base URL from `CLICKHOUSE_API_URL` when set.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder()
+            .credentials(Credentials::from_env()?)
+            .build()
+    }
+
+    /// Organizations visible to the key.
+    pub fn organizations(&self) -> Organizations<'_> {
+        Organizations::new(self)
+    }
+
+    /// API keys of an organization.
+    pub fn api_keys(&self, organization_id: Uuid) -> ApiKeys<'_> {
+        ApiKeys::new(self, organization_id)
+    }
+
+    /// The audit log of an organization.
+    pub fn activities(&self, organization_id: Uuid) -> Activities<'_> {
+        Activities::new(self, organization_id)
+    }
+
+    /// Calls any operation: encode, send, check the status, decode the
+    /// envelope. Every convenience method goes through here.
+    ///
+    /// ```no_run
+    /// use clickhouse_cloud_client::types::{ops::OrganizationGetList, Request};
+    /// # async fn run(client: clickhouse_cloud_client::Client) -> Result<(), clickhouse_cloud_client::Error> {
+    /// let orgs = client.send(Request::<OrganizationGetList>::new((), ())).await?;
+    /// println!("{} organization(s), requestId {:?}", orgs.len(), orgs.request_id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send<O: Operation>(&self, request: Request<O>) -> Result<Response<O::Output>, Error> {
+        let span = tracing::debug_span!(
+            "clickhouse_cloud.call",
+            operation = O::ID,
+            method = O::METHOD.as_str(),
+            path = O::PATH,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        async move {
+            let encoded = request.encode().map_err(|source| Error::Encode {
+                operation: O::ID,
+                source,
+            })?;
+            let http_request = HttpRequest {
+                operation: O::ID,
+                method: http_method(encoded.method),
+                path: encoded.path,
+                query: encoded.query,
+                body: encoded.body.map(Into::into),
+            };
+            let response = self
+                .transport
+                .send(http_request)
+                .await
+                .map_err(|e| Error::from_transport(O::ID, e))?;
+            let span = tracing::Span::current();
+            span.record("status", response.status.as_u16());
+            let response = check_status(response).map_err(|e| {
+                if let Some(id) = e.api().and_then(|api| api.request_id.as_deref()) {
+                    span.record("request_id", id);
+                }
+                Error::from_transport(O::ID, e)
+            })?;
+            let decoded = decode::<O>(&response)?;
+            if let Some(id) = &decoded.request_id {
+                span.record("request_id", id.as_str());
+            }
+            tracing::debug!("call succeeded");
+            Ok(decoded)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn http_method(method: Method) -> clickhouse_cloud_transport::Method {
+    use clickhouse_cloud_transport::Method as M;
+    match method {
+        Method::Get => M::GET,
+        Method::Post => M::POST,
+        Method::Put => M::PUT,
+        Method::Patch => M::PATCH,
+        Method::Delete => M::DELETE,
+    }
+}
+
+/// Decodes the envelope of a 2xx response, reporting the JSON path of any
+/// mismatch.
+fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, Error> {
+    let header_request_id = response
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let decode_error = |path: String, message: String| Error::Decode {
+        operation: O::ID,
+        path,
+        message,
+        request_id: header_request_id.clone(),
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(&response.body);
+    let envelope: Envelope<O::Output> = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| decode_error(e.path().to_string(), e.into_inner().to_string()))?;
+    deserializer
+        .end()
+        .map_err(|e| decode_error(".".into(), e.to_string()))?;
+    let request_id = envelope.request_id.or(header_request_id.clone());
+    let result = match envelope.result {
+        Some(result) => result,
+        // Operations without a result (`()`) accept a missing one.
+        None => O::Output::deserialize(serde_json::Value::Null)
+            .map_err(|_| decode_error("result".into(), "missing field `result`".into()))?,
+    };
+    Ok(Response {
+        result,
+        request_id,
+        status: response.status,
+    })
+}
+
+/// Configures a [`Client`].
+#[derive(Debug, Default)]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    base_url: Option<String>,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl ClientBuilder {
+    /// Signs requests with these credentials (needed unless a custom
+    /// transport is given).
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Talks to `url` instead of `https://api.clickhouse.cloud` (or
+    /// `CLICKHOUSE_API_URL`), e.g. an emulator.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Limit for establishing a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Limit for one request (default 60 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// Sends through `transport` instead of the built-in reqwest one;
+    /// credentials, base URL and timeouts are then the transport's business.
+    pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let transport = match self.transport {
+            Some(transport) => transport,
+            None => {
+                let credentials = self.credentials.ok_or(Error::MissingCredentials)?;
+                let mut builder = ReqwestTransport::builder(credentials)
+                    .user_agent_prefix(USER_AGENT)
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .request_timeout(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT));
+                if let Some(url) = self.base_url {
+                    builder = builder.base_url(url);
+                }
+                Arc::new(builder.build().map_err(|source| Error::Transport {
+                    operation: "build",
+                    source,
+                })?)
+            }
+        };
+        Ok(Client { transport })
+    }
+}

@@ -1,0 +1,100 @@
+//! The client's error: what went wrong, with the `requestId` when there is one.
+
+use clickhouse_cloud_auth::AuthError;
+use clickhouse_cloud_transport::{ApiError, StatusCode};
+use clickhouse_cloud_types::operation::EncodeError;
+
+/// Why a call failed.
+///
+/// No variant ever carries a key secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service refused the request (non-2xx with its error body).
+    #[error("{operation}: {error}")]
+    Api {
+        /// The `operationId`.
+        operation: &'static str,
+        /// Status, code, message and `requestId`.
+        error: ApiError,
+    },
+    /// The request did not complete: connect failure, timeout, broken
+    /// connection, a non-JSON error page, or bad transport configuration.
+    #[error("{operation}: {source}")]
+    Transport {
+        /// The `operationId`.
+        operation: &'static str,
+        /// What the transport saw.
+        #[source]
+        source: clickhouse_cloud_transport::Error,
+    },
+    /// A 2xx response whose body does not match the expected type.
+    #[error(
+        "{operation}: response does not decode at `{path}`: {message} (requestId {})",
+        request_id.as_deref().unwrap_or("none")
+    )]
+    Decode {
+        /// The `operationId`.
+        operation: &'static str,
+        /// JSON path of the problem, e.g. `result[2].createdAt`.
+        path: String,
+        /// What serde said.
+        message: String,
+        /// The `requestId` from headers, if any.
+        request_id: Option<String>,
+    },
+    /// The typed request could not be encoded.
+    #[error("{operation}: request does not encode: {source}")]
+    Encode {
+        /// The `operationId`.
+        operation: &'static str,
+        /// Why.
+        #[source]
+        source: EncodeError,
+    },
+    /// The builder was given neither credentials nor a transport.
+    #[error("no credentials: call ClientBuilder::credentials, or use Client::from_env")]
+    MissingCredentials,
+    /// Credentials are missing or malformed (including ones the service
+    /// returned).
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl Error {
+    /// The service's error, when it answered with one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the service answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api { error, .. } => Some(error.status),
+            Error::Transport { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    /// The `requestId` to quote to support, when known.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api { error, .. } => error.request_id.as_deref(),
+            Error::Decode { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_transport(
+        operation: &'static str,
+        source: clickhouse_cloud_transport::Error,
+    ) -> Self {
+        match source {
+            clickhouse_cloud_transport::Error::Api(error) => Error::Api { operation, error },
+            source => Error::Transport { operation, source },
+        }
+    }
+}
