@@ -160,6 +160,7 @@ string_enum! {
 /// with the acting key's ID.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct Activity {
     /// The activity's ID.
@@ -167,6 +168,7 @@ pub struct Activity {
     pub id: Option<String>,
     /// When it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
     pub created_at: Option<Timestamp>,
     /// What happened.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]

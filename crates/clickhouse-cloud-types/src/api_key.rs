@@ -40,10 +40,12 @@ string_enum! {
 /// An API key as the service lists it. The secret is never part of it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct ApiKey {
     /// The key's UUID (not the key ID used for Basic auth).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuid()"))]
     pub id: Option<Uuid>,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +66,7 @@ pub struct ApiKey {
     pub key_suffix: Option<String>,
     /// When the key was created.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
     pub created_at: Option<Timestamp>,
     /// When the key stops working; absent, `null` or `""` means never.
     #[serde(
@@ -71,9 +74,11 @@ pub struct ApiKey {
         deserialize_with = "crate::nullable::blank_as_null"
     )]
     #[cfg_attr(feature = "schema", schemars(with = "Nullable<Timestamp>"))]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::nullable_timestamp()"))]
     pub expire_at: Nullable<Timestamp>,
     /// Last use, to the minute; absent when never used.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
     pub used_at: Option<Timestamp>,
     /// Addresses the key may be used from.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,10 +95,12 @@ impl ApiKey {
 /// A role held by a key, as returned in `assignedRoles`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct AssignedRole {
     /// The role's UUID.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuid()"))]
     pub role_id: Option<Uuid>,
     /// The role's name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +113,7 @@ pub struct AssignedRole {
 /// One allowed source of requests: an IP address or CIDR.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct IpAccessListEntry {
     /// IP address or CIDR, e.g. `203.0.113.0/24`.
@@ -130,6 +138,7 @@ impl IpAccessListEntry {
 /// `base64(sha256(..))` of the key ID and the secret, and the ID's suffix.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct ApiKeyHashData {
     /// `base64(sha256(key ID))`.
@@ -161,6 +170,7 @@ pub struct ApiKeyHashData {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct ApiKeyPostRequest {
     /// Display name.
@@ -168,6 +178,7 @@ pub struct ApiKeyPostRequest {
     pub name: Option<String>,
     /// Expiry; absent or `null` for a key that never expires.
     #[serde(skip_serializing_if = "Nullable::is_absent")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::nullable_timestamp()"))]
     pub expire_at: Nullable<Timestamp>,
     /// Initial state (the service's default is enabled).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,6 +194,7 @@ pub struct ApiKeyPostRequest {
     pub roles: Option<Vec<LegacyRole>>,
     /// UUIDs of system or custom roles.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuids()"))]
     pub assigned_role_ids: Option<Vec<Uuid>>,
     /// Addresses the key may be used from. An empty list admits nobody.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,6 +205,7 @@ pub struct ApiKeyPostRequest {
 /// `hashData`, its key ID and secret. They are shown this once.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct ApiKeyPostResponse {
     /// The new key.
@@ -220,6 +233,7 @@ pub struct ApiKeyPostResponse {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct ApiKeyPatchRequest {
     /// New display name.
@@ -232,9 +246,11 @@ pub struct ApiKeyPatchRequest {
     pub roles: Option<Vec<LegacyRole>>,
     /// New role UUIDs.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuids()"))]
     pub assigned_role_ids: Option<Vec<Uuid>>,
     /// Absent: unchanged; `Null`: never expires; a value: expires then.
     #[serde(skip_serializing_if = "Nullable::is_absent")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::nullable_timestamp()"))]
     pub expire_at: Nullable<Timestamp>,
     /// Enable or disable.
     #[serde(skip_serializing_if = "Option::is_none")]

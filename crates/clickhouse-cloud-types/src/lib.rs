@@ -11,6 +11,8 @@ pub mod operation;
 pub mod ops;
 mod organization;
 mod secret;
+#[cfg(feature = "proptest")]
+pub mod strategy;
 
 pub use activity::{Activity, ActivityType, ActorType, KeyUpdateType};
 pub use api_key::{

@@ -16,29 +16,36 @@ use crate::{
 /// Path of operations on one organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationPath {
     /// The organization's UUID.
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::uuid()"))]
     pub organization_id: Uuid,
 }
 
 /// Path of operations on one API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyPath {
     /// The organization's UUID.
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::uuid()"))]
     pub organization_id: Uuid,
     /// The key's UUID (`ApiKey::id`, not the Basic auth key ID).
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::uuid()"))]
     pub key_id: Uuid,
 }
 
 /// Path of one activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityPath {
     /// The organization's UUID.
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::uuid()"))]
     pub organization_id: Uuid,
     /// The activity's ID.
     pub activity_id: String,
@@ -47,13 +54,16 @@ pub struct ActivityPath {
 /// Time window of an activity listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default)]
 pub struct ActivityListQuery {
     /// Only activities at or after this time.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
     pub from_date: Option<Timestamp>,
     /// Only activities at or before this time.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
     pub to_date: Option<Timestamp>,
 }
 

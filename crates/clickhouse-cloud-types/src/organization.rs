@@ -86,13 +86,16 @@ string_enum! {
 /// An organization: the owner of services and API keys.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct Organization {
     /// The organization's UUID.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuid()"))]
     pub id: Option<Uuid>,
     /// When it was created.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
     pub created_at: Option<Timestamp>,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,6 +114,7 @@ pub struct Organization {
 /// A private endpoint of an organization.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct OrganizationPrivateEndpoint {
     /// The endpoint's identifier at the provider.
@@ -130,6 +134,7 @@ pub struct OrganizationPrivateEndpoint {
 /// A bring-your-own-cloud infrastructure of an organization.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct ByocConfig {
     /// Identifier of the set-up.
@@ -155,6 +160,7 @@ pub struct ByocConfig {
 /// The body that changes an organization.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct OrganizationPatchRequest {
     /// New name.
@@ -171,6 +177,7 @@ pub struct OrganizationPatchRequest {
 /// Changes to an organization's private endpoints: `remove` runs first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct OrganizationPrivateEndpointsPatch {
     /// Endpoints to add. Deprecated by the service: endpoints are now set per
@@ -186,6 +193,7 @@ pub struct OrganizationPrivateEndpointsPatch {
 /// A private endpoint named in an organization update.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(default, rename_all = "camelCase")]
 pub struct OrganizationPatchPrivateEndpoint {
     /// The endpoint's identifier at the provider.
