@@ -1,1 +1,258 @@
-//! Placeholder, replaced by the emulator.
+#![doc = include_str!("../README.md")]
+
+mod api;
+mod error;
+mod handlers;
+mod roles;
+mod store;
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use clickhouse_cloud_auth::{Credentials, KeyMaterial};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+pub use roles::{ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, QUERY_ENDPOINTS_ROLE_ID};
+
+use crate::store::Store;
+
+/// How long [`RunningEmulator::shutdown`] waits for open connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Entry point: `Emulator::builder()...start().await`.
+#[derive(Debug)]
+pub struct Emulator {
+    _private: (),
+}
+
+impl Emulator {
+    /// A builder with the defaults: `127.0.0.1:0`, a random organization, a
+    /// generated admin key, 100 keys, 10 requests per 10 seconds.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// A per-key fixed-window rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed in one window.
+    pub requests: u32,
+    /// Length of the window.
+    pub window: Duration,
+}
+
+impl Default for RateLimit {
+    /// The published limit: 10 requests per 10 seconds.
+    fn default() -> Self {
+        Self {
+            requests: 10,
+            window: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Configures an emulator before it starts.
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    listen: SocketAddr,
+    organization_id: Uuid,
+    organization_name: String,
+    credentials: Option<Credentials>,
+    key_limit: usize,
+    rate_limit: Option<RateLimit>,
+    extra: Vec<(Uuid, String, Credentials)>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            organization_id: Uuid::new_v4(),
+            organization_name: "Emulated organization".to_owned(),
+            credentials: None,
+            key_limit: 100,
+            rate_limit: Some(RateLimit::default()),
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Address to listen on; port 0 picks a free port.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// UUID of the main organization.
+    pub fn organization_id(mut self, id: Uuid) -> Self {
+        self.organization_id = id;
+        self
+    }
+
+    /// Name of the main organization.
+    pub fn organization_name(mut self, name: impl Into<String>) -> Self {
+        self.organization_name = name.into();
+        self
+    }
+
+    /// Key ID and secret of the main organization's admin key (generated
+    /// when not set).
+    pub fn bootstrap_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Most keys one organization may hold, its bootstrap key included.
+    pub fn key_limit(mut self, limit: usize) -> Self {
+        self.key_limit = limit;
+        self
+    }
+
+    /// Per-key rate limit; `None` turns rate limiting off.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Adds another organization with its own admin key.
+    pub fn extra_organization(
+        mut self,
+        id: Uuid,
+        name: impl Into<String>,
+        credentials: Credentials,
+    ) -> Self {
+        self.extra.push((id, name.into(), credentials));
+        self
+    }
+
+    /// Binds the address and serves in a background task.
+    ///
+    /// Fails when the address cannot be bound, or (`InvalidInput`) when two
+    /// organizations share an ID or a key ID.
+    pub async fn start(self) -> io::Result<RunningEmulator> {
+        let credentials = self
+            .credentials
+            .unwrap_or_else(|| KeyMaterial::generate().into_credentials());
+        let mut store = Store::new(self.key_limit, self.rate_limit);
+        let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
+        store
+            .add_organization(self.organization_id, self.organization_name, &credentials)
+            .map_err(invalid)?;
+        for (id, name, extra) in &self.extra {
+            store
+                .add_organization(*id, name.clone(), extra)
+                .map_err(invalid)?;
+        }
+        let store = Arc::new(Mutex::new(store));
+
+        let listener = tokio::net::TcpListener::bind(self.listen).await?;
+        let local_addr = listener.local_addr()?;
+        let app = api::router(Arc::clone(&store));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Ok(RunningEmulator {
+            local_addr,
+            organization_id: self.organization_id,
+            credentials,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// A serving emulator. Dropping it stops the server.
+pub struct RunningEmulator {
+    local_addr: SocketAddr,
+    organization_id: Uuid,
+    credentials: Credentials,
+    store: Arc<Mutex<Store>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl RunningEmulator {
+    /// `http://HOST:PORT`, the base URL to point a client at.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// UUID of the main organization.
+    pub fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+
+    /// The main organization's admin key.
+    pub fn bootstrap_credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Moves emulator time forward (it is real time plus the sum of all
+    /// advances), e.g. to expire keys without sleeping.
+    pub fn advance_clock(&self, by: Duration) {
+        self.lock().advance_clock(by);
+    }
+
+    /// How many keys organization `org` holds (0 for an unknown one).
+    pub fn key_count(&self, org: Uuid) -> usize {
+        self.lock().org(org).map_or(0, |org| org.keys.len())
+    }
+
+    /// Stops accepting connections and waits briefly for open ones.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("local_addr", &self.local_addr)
+            .field("organization_id", &self.organization_id)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}

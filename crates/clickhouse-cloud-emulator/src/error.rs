@@ -1,0 +1,72 @@
+//! Errors as the API reports them: an HTTP status and a `CODE: message` text.
+
+use std::fmt::Display;
+
+use axum::http::StatusCode;
+
+/// A failed request: its status and the message after the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Display) -> Self {
+        Self {
+            status,
+            message: message.to_string(),
+        }
+    }
+
+    pub(crate) fn bad_request(message: impl Display) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub(crate) fn forbidden(message: impl Display) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    pub(crate) fn not_found(message: impl Display) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub(crate) fn conflict(message: impl Display) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+
+    pub(crate) fn key_not_found() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Key is not found")
+    }
+
+    pub(crate) fn key_not_active() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Key is not active")
+    }
+
+    pub(crate) fn rate_limited() -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded")
+    }
+
+    pub(crate) fn organization_not_found(id: impl Display) -> Self {
+        Self::not_found(format_args!("organization {id} not found"))
+    }
+
+    /// The upper-case code that starts the `error` string.
+    pub(crate) fn code(&self) -> &'static str {
+        match self.status {
+            StatusCode::BAD_REQUEST => "BAD_REQUEST",
+            StatusCode::UNAUTHORIZED => "UNAUTHORIZED",
+            StatusCode::FORBIDDEN => "FORBIDDEN",
+            StatusCode::NOT_FOUND => "NOT_FOUND",
+            StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+            StatusCode::CONFLICT => "CONFLICT",
+            StatusCode::TOO_MANY_REQUESTS => "TOO_MANY_REQUESTS",
+            _ => "INTERNAL_ERROR",
+        }
+    }
+
+    /// `CODE: message`.
+    pub(crate) fn error_text(&self) -> String {
+        format!("{}: {}", self.code(), self.message)
+    }
+}
