@@ -967,3 +967,57 @@ async fn duplicate_organizations_are_refused_at_start() {
         .unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+#[tokio::test]
+async fn dropping_the_emulator_stops_the_server() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let url = format!("{}/v1/organizations", emulator.base_url());
+    drop(emulator);
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let mut refused = false;
+    for _ in 0..50 {
+        if client.get(&url).send().await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "the server still answers after drop");
+}
+
+#[tokio::test]
+async fn ipv6_peers_are_matched_against_ipv6_entries() {
+    let Ok(probe) = std::net::TcpListener::bind("[::1]:0") else {
+        eprintln!("no IPv6 loopback here; skipping");
+        return;
+    };
+    drop(probe);
+    let api = Api::start(
+        Emulator::builder()
+            .rate_limit(None)
+            .listen("[::1]:0".parse().unwrap()),
+    )
+    .await;
+    assert!(api.emulator.base_url().starts_with("http://[::1]:"));
+    let (_, v4_only) = api
+        .create_key(
+            json!({"name": "v4", "roles": ["admin"], "ipAccessList": [{"source": "127.0.0.0/8"}]}),
+        )
+        .await;
+    let reply = api
+        .call(Method::GET, "/v1/organizations", &v4_only, None)
+        .await;
+    assert_eq!(
+        reply.error(),
+        "FORBIDDEN: IP address ::1 is not allowed for this key"
+    );
+    let (_, v6) = api
+        .create_key(json!({"name": "v6", "roles": ["admin"], "ipAccessList": [{"source": "::1"}]}))
+        .await;
+    let reply = api.call(Method::GET, "/v1/organizations", &v6, None).await;
+    assert_eq!(reply.status, 200);
+}
