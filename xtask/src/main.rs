@@ -1,2 +1,85 @@
-//! Project tasks.
-fn main() {}
+//! `cargo xtask`: project tasks. Run `cargo xtask help` for the list.
+
+use std::process::ExitCode;
+
+use xtask::cli::{Args, UsageError};
+use xtask::spec::fetch::{self, FetchOptions};
+use xtask::workspace;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  fetch-spec [--from PATH|URL] [--update]
+      Put the pinned spec in specs/ (from --from, $CLICKHOUSE_CLOUD_SPEC,
+      ../shared/specs/, or a download). --update accepts new content and
+      rewrites specs/spec.pin.
+  help
+      This text.
+
+exit status: 0 success, 1 failure or findings, 2 usage or load error";
+
+/// A command's failure: what to print and the exit status.
+enum Failure {
+    Usage(UsageError),
+    Error(String),
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure::Error(error.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let args = Args::new(args);
+    let result = match command.as_str() {
+        "fetch-spec" => fetch_spec(args),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        "" => Err(Failure::Usage(UsageError("no command given".into()))),
+        other => Err(Failure::Usage(UsageError(format!(
+            "unknown command `{other}`"
+        )))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Usage(error)) => {
+            eprintln!("error: {error}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Error(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn fetch_spec(mut args: Args) -> Result<ExitCode, Failure> {
+    let options = FetchOptions {
+        from: args.value("--from").map_err(Failure::Usage)?,
+        update: args.flag("--update"),
+    };
+    args.finish().map_err(Failure::Usage)?;
+    let root = workspace::root();
+    let fetched = fetch::fetch_spec(&root, &options)?;
+    let path = workspace::display(&root, &fetched.path);
+    match &fetched.source {
+        None => println!(
+            "{path}: already the pinned spec (sha256 {})",
+            fetched.sha256
+        ),
+        Some(source) => println!("{path}: copied from {source} (sha256 {})", fetched.sha256),
+    }
+    if fetched.pin_updated {
+        println!(
+            "{}: updated; next: `cargo xtask spec-diff OLD {path}` and `cargo xtask check-spec`",
+            workspace::display(&root, &workspace::pin_file(&root))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,12 @@
+//! Project tasks behind `cargo xtask`: fetching and pinning the OpenAPI spec,
+//! loading it, diffing two versions, checking the Rust types against it, and
+//! running the CI steps.
+//!
+//! Not part of the SDK; nothing here is published.
+
+pub mod cli;
+pub mod spec;
+pub mod workspace;
+
+#[cfg(test)]
+pub(crate) mod testing;

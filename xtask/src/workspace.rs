@@ -1,0 +1,43 @@
+//! Where things live, relative to the workspace root.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root: the folder above `xtask/`.
+pub fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// `specs/` under the root.
+pub fn specs_dir(root: &Path) -> PathBuf {
+    root.join("specs")
+}
+
+/// The pin file, `specs/spec.pin`.
+pub fn pin_file(root: &Path) -> PathBuf {
+    specs_dir(root).join("spec.pin")
+}
+
+/// Where the fetched spec goes (git-ignored).
+pub fn spec_file(root: &Path) -> PathBuf {
+    specs_dir(root).join("clickhouse-cloud-openapi.json")
+}
+
+/// The copy of the spec in the `shared/` folder beside the workspace.
+pub fn shared_spec_file(root: &Path) -> Option<PathBuf> {
+    root.parent()
+        .map(|parent| parent.join("shared/specs/clickhouse-cloud-openapi.json"))
+}
+
+/// The check-spec exemptions file.
+pub fn exemptions_file(root: &Path) -> PathBuf {
+    root.join("xtask/check-spec-exemptions.toml")
+}
+
+/// A path shown relative to the root when it is under it.
+pub fn display(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
