@@ -10,8 +10,12 @@ fn auth(c: &mut Criterion) {
     c.bench_function("auth/basic_header", |b| {
         b.iter(|| black_box(&credentials).authorization())
     });
-    c.bench_function("auth/hash_data", |b| b.iter(|| black_box(&material).hash_data()));
-    c.bench_function("auth/generate_key_material", |b| b.iter(KeyMaterial::generate));
+    c.bench_function("auth/hash_data", |b| {
+        b.iter(|| black_box(&material).hash_data())
+    });
+    c.bench_function("auth/generate_key_material", |b| {
+        b.iter(KeyMaterial::generate)
+    });
 }
 
 criterion_group!(benches, auth);

@@ -138,9 +138,7 @@ impl KeySecret {
     /// 38 characters of `[A-Za-z0-9]` (the pattern secret scanners look for).
     pub fn has_service_format(&self) -> bool {
         let s = self.expose();
-        s.len() == 42
-            && s.starts_with("4b1d")
-            && s[4..].bytes().all(|b| b.is_ascii_alphanumeric())
+        s.len() == 42 && s.starts_with("4b1d") && s[4..].bytes().all(|b| b.is_ascii_alphanumeric())
     }
 }
 
@@ -297,7 +295,10 @@ mod tests {
     }
 
     fn runtime_secret() -> String {
-        crate::KeyMaterial::generate().key_secret().expose().to_owned()
+        crate::KeyMaterial::generate()
+            .key_secret()
+            .expose()
+            .to_owned()
     }
 
     #[test]
@@ -375,7 +376,11 @@ mod tests {
 
     #[test]
     fn service_format_is_recognised() {
-        assert!(crate::KeyMaterial::generate().key_secret().has_service_format());
+        assert!(
+            crate::KeyMaterial::generate()
+                .key_secret()
+                .has_service_format()
+        );
         assert!(!KeySecret::new("short".into()).unwrap().has_service_format());
     }
 }

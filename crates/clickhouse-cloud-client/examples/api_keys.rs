@@ -13,14 +13,13 @@ use std::time::Duration;
 
 use clickhouse_cloud_client::types::ApiKey;
 use clickhouse_cloud_client::{Client, Credentials, Error, KeyUpdate, NewApiKey, Role};
-use clickhouse_cloud_emulator::Emulator;
+use clickhouse_cloud_emulator::{Emulator, RunningEmulator};
 use uuid::Uuid;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Keep the emulator (if any) alive until the end of main.
-    let (admin, org, _emulator) = connect().await?;
-    let keys = admin.api_keys(org);
+    let setup = connect().await?;
+    let keys = setup.admin.api_keys(setup.org);
 
     step("Create a key with a name, a role and an expiry");
     let expires = chrono::Utc::now() + chrono::Duration::days(30);
@@ -31,13 +30,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .expires_at(expires),
         )
         .await?;
-    let key_uuid = created.key.id.ok_or("the service returned a key without an id")?;
+    let key_uuid = created
+        .key
+        .id
+        .ok_or("the service returned a key without an id")?;
     println!("Key ID:     {}", created.credentials.key_id());
     println!("Key secret: {}", created.credentials.key_secret().expose());
     println!("Store them now: the secret is not shown again.");
 
     step("Call the API with the new key");
-    let as_new_key = client_for(&admin_base_url(&_emulator), created.credentials.clone())?;
+    let as_new_key = client_for(&setup.base_url, created.credentials.clone())?;
     let orgs = call_when_ready(&as_new_key).await?;
     println!("The new key sees {orgs} organization(s).");
 
@@ -65,30 +67,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("Delete it: irreversible, and it stops working at once");
     let deleted = keys.delete(key_uuid).await?;
-    println!("Deleted (requestId {}).", deleted.request_id().unwrap_or("none"));
+    println!(
+        "Deleted (requestId {}).",
+        deleted.request_id().unwrap_or("none")
+    );
     show_refusal(&as_new_key).await;
     Ok(())
 }
 
+/// Where the example runs.
+struct Setup {
+    admin: Client,
+    org: Uuid,
+    /// `None` for the real service (or `CLICKHOUSE_API_URL`).
+    base_url: Option<String>,
+    /// Kept alive until the end of `main`.
+    _emulator: Option<RunningEmulator>,
+}
+
 /// An admin client and organization: the real service when the environment
 /// says so, else an emulator started here.
-async fn connect() -> Result<(Client, Uuid, Option<clickhouse_cloud_emulator::RunningEmulator>), Box<dyn std::error::Error>> {
+async fn connect() -> Result<Setup, Box<dyn std::error::Error>> {
     if std::env::var_os("CLICKHOUSE_CLOUD_API_KEY").is_some() {
         let org: Uuid = std::env::var("CLICKHOUSE_ORG_ID")
             .map_err(|_| "CLICKHOUSE_ORG_ID must be set with CLICKHOUSE_CLOUD_API_KEY")?
             .parse()?;
-        println!("Using the service at {}", std::env::var("CLICKHOUSE_API_URL").unwrap_or_else(|_| "https://api.clickhouse.cloud".into()));
-        return Ok((Client::from_env()?, org, None));
+        println!(
+            "Using the service with key ...{}",
+            Credentials::from_env()?.key_id().suffix()
+        );
+        return Ok(Setup {
+            admin: Client::from_env()?,
+            org,
+            base_url: None,
+            _emulator: None,
+        });
     }
     let emulator = Emulator::builder().start().await?;
-    println!("No credentials in the environment: using an emulator at {}", emulator.base_url());
-    let client = client_for(&Some(emulator.base_url()), emulator.bootstrap_credentials().clone())?;
-    let org = emulator.organization_id();
-    Ok((client, org, Some(emulator)))
-}
-
-fn admin_base_url(emulator: &Option<clickhouse_cloud_emulator::RunningEmulator>) -> Option<String> {
-    emulator.as_ref().map(|e| e.base_url())
+    println!(
+        "No credentials in the environment: using an emulator at {}",
+        emulator.base_url()
+    );
+    let base_url = Some(emulator.base_url());
+    Ok(Setup {
+        admin: client_for(&base_url, emulator.bootstrap_credentials().clone())?,
+        org: emulator.organization_id(),
+        base_url,
+        _emulator: Some(emulator),
+    })
 }
 
 fn client_for(base_url: &Option<String>, credentials: Credentials) -> Result<Client, Error> {
@@ -129,28 +155,41 @@ fn step(title: &str) {
 
 fn print_table(keys: &[ApiKey]) {
     let fmt_time = |t: Option<&chrono::DateTime<chrono::Utc>>| {
-        t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+        t.map_or_else(
+            || "-".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M").to_string(),
+        )
     };
     println!(
         "{:<24} {:<6} {:<22} {:<9} {:<17} {:<17} {:<17}",
         "NAME", "KEY", "ROLES", "STATE", "EXPIRES", "CREATED", "LAST USED"
     );
     for key in keys {
-        let roles = key.roles.iter().flatten().map(|r| r.as_str()).collect::<Vec<_>>();
+        let roles = key
+            .roles
+            .iter()
+            .flatten()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>();
         let assigned = key
             .assigned_roles
             .iter()
             .flatten()
             .filter_map(|r| r.role_name.as_deref())
             .collect::<Vec<_>>();
-        let roles = if roles.is_empty() { assigned.join(",") } else { roles.join(",") };
+        let roles = if roles.is_empty() {
+            assigned.join(",")
+        } else {
+            roles.join(",")
+        };
         println!(
             "{:<24} {:<6} {:<22} {:<9} {:<17} {:<17} {:<17}",
             key.name.as_deref().unwrap_or("-"),
             key.key_suffix.as_deref().unwrap_or("-"),
             roles,
             key.state.as_ref().map_or("-", |s| s.as_str()),
-            key.expires().map_or_else(|| "never".to_owned(), |t| fmt_time(Some(t))),
+            key.expires()
+                .map_or_else(|| "never".to_owned(), |t| fmt_time(Some(t))),
             fmt_time(key.created_at.as_ref()),
             fmt_time(key.used_at.as_ref()),
         );

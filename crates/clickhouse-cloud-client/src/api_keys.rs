@@ -6,8 +6,8 @@ use clickhouse_cloud_types::ops::{
     OpenapiKeyUpdate, OrganizationPath,
 };
 use clickhouse_cloud_types::{
-    ApiKey, ApiKeyHashData, ApiKeyPatchRequest, ApiKeyPostRequest, ApiKeyState,
-    IpAccessListEntry, LegacyRole, Nullable, Request, Timestamp,
+    ApiKey, ApiKeyHashData, ApiKeyPatchRequest, ApiKeyPostRequest, ApiKeyState, IpAccessListEntry,
+    LegacyRole, Nullable, Request, Timestamp,
 };
 use uuid::Uuid;
 
@@ -24,9 +24,9 @@ use crate::{Client, Error, Response};
 /// keys.disable(created.key.id.unwrap()).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub struct ApiKeys<'a> {
-    client: &'a Client,
+#[derive(Debug, Clone)]
+pub struct ApiKeys {
+    client: Client,
     organization_id: Uuid,
 }
 
@@ -42,8 +42,8 @@ pub struct CreatedKey {
     pub credentials: Credentials,
 }
 
-impl<'a> ApiKeys<'a> {
-    pub(crate) fn new(client: &'a Client, organization_id: Uuid) -> Self {
+impl ApiKeys {
+    pub(crate) fn new(client: Client, organization_id: Uuid) -> Self {
         Self {
             client,
             organization_id,

@@ -98,18 +98,18 @@ impl Client {
     }
 
     /// Organizations visible to the key.
-    pub fn organizations(&self) -> Organizations<'_> {
-        Organizations::new(self)
+    pub fn organizations(&self) -> Organizations {
+        Organizations::new(self.clone())
     }
 
     /// API keys of an organization.
-    pub fn api_keys(&self, organization_id: Uuid) -> ApiKeys<'_> {
-        ApiKeys::new(self, organization_id)
+    pub fn api_keys(&self, organization_id: Uuid) -> ApiKeys {
+        ApiKeys::new(self.clone(), organization_id)
     }
 
     /// The audit log of an organization.
-    pub fn activities(&self, organization_id: Uuid) -> Activities<'_> {
-        Activities::new(self, organization_id)
+    pub fn activities(&self, organization_id: Uuid) -> Activities {
+        Activities::new(self.clone(), organization_id)
     }
 
     /// Calls any operation: encode, send, check the status, decode the
@@ -122,7 +122,10 @@ impl Client {
     /// println!("{} organization(s), requestId {:?}", orgs.len(), orgs.request_id());
     /// # Ok(()) }
     /// ```
-    pub async fn send<O: Operation>(&self, request: Request<O>) -> Result<Response<O::Output>, Error> {
+    pub async fn send<O: Operation>(
+        &self,
+        request: Request<O>,
+    ) -> Result<Response<O::Output>, Error> {
         let span = tracing::debug_span!(
             "clickhouse_cloud.call",
             operation = O::ID,

@@ -13,17 +13,18 @@ use crate::{Client, Error, Response};
 ///
 /// ```no_run
 /// # async fn run(client: clickhouse_cloud_client::Client) -> Result<(), clickhouse_cloud_client::Error> {
-/// let org = client.organizations().sole().await?;
-/// println!("working in {:?}", org.name);
+/// if let Some(org) = client.organizations().sole().await? {
+///     println!("working in {:?}", org.name);
+/// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub struct Organizations<'a> {
-    client: &'a Client,
+#[derive(Debug, Clone)]
+pub struct Organizations {
+    client: Client,
 }
 
-impl<'a> Organizations<'a> {
-    pub(crate) fn new(client: &'a Client) -> Self {
+impl Organizations {
+    pub(crate) fn new(client: Client) -> Self {
         Self { client }
     }
 
@@ -72,14 +73,14 @@ impl<'a> Organizations<'a> {
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub struct Activities<'a> {
-    client: &'a Client,
+#[derive(Debug, Clone)]
+pub struct Activities {
+    client: Client,
     organization_id: Uuid,
 }
 
-impl<'a> Activities<'a> {
-    pub(crate) fn new(client: &'a Client, organization_id: Uuid) -> Self {
+impl Activities {
+    pub(crate) fn new(client: Client, organization_id: Uuid) -> Self {
         Self {
             client,
             organization_id,
@@ -101,6 +102,8 @@ impl<'a> Activities<'a> {
             organization_id: self.organization_id,
             activity_id: activity_id.into(),
         };
-        self.client.send(Request::<ActivityGet>::new(path, ())).await
+        self.client
+            .send(Request::<ActivityGet>::new(path, ()))
+            .await
     }
 }

@@ -287,8 +287,10 @@ mod tests {
             502,
             "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>...</body></html>",
         );
-        html.headers
-            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        html.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html"),
+        );
         match check_status(html) {
             Err(error @ Error::UnexpectedBody { .. }) => {
                 let text = error.to_string();

@@ -78,7 +78,10 @@ async fn sends_auth_user_agent_query_and_body() {
         raw.starts_with("PATCH /v1/things/1?from_date=2026-01-01T00%3A00%3A00%2B00%3A00 HTTP/1.1"),
         "{raw}"
     );
-    assert!(head.contains("user-agent: clickhouse-cloud-transport/"), "{raw}");
+    assert!(
+        head.contains("user-agent: clickhouse-cloud-transport/"),
+        "{raw}"
+    );
     assert!(head.contains("content-type: application/json"), "{raw}");
     assert!(raw.ends_with(r#"{"a":1}"#), "{raw}");
     let header = raw
@@ -96,13 +99,20 @@ async fn html_gateway_page_is_a_typed_error() {
         Duration::ZERO,
     )
     .await;
-    let transport = ReqwestTransport::builder(credentials()).base_url(url).build().unwrap();
+    let transport = ReqwestTransport::builder(credentials())
+        .base_url(url)
+        .build()
+        .unwrap();
     let response = transport
         .send(HttpRequest::new("testOp", Method::GET, "/v1/x"))
         .await
         .unwrap();
     match check_status(response) {
-        Err(Error::UnexpectedBody { status, content_type, excerpt }) => {
+        Err(Error::UnexpectedBody {
+            status,
+            content_type,
+            excerpt,
+        }) => {
             assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
             assert_eq!(content_type.as_deref(), Some("text/html"));
             assert!(excerpt.contains("504 Gateway Time-out"), "{excerpt}");
@@ -127,7 +137,16 @@ async fn slow_server_times_out() {
         .send(HttpRequest::new("slowOp", Method::GET, "/v1/x"))
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Timeout { operation: "slowOp", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                operation: "slowOp",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -135,7 +154,10 @@ async fn refused_connection_is_a_connect_error() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let transport = ReqwestTransport::builder(credentials()).base_url(url).build().unwrap();
+    let transport = ReqwestTransport::builder(credentials())
+        .base_url(url)
+        .build()
+        .unwrap();
     let error = transport
         .send(HttpRequest::new("op", Method::GET, "/v1/x"))
         .await

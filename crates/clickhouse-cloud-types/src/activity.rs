@@ -168,7 +168,10 @@ pub struct Activity {
     pub id: Option<String>,
     /// When it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_timestamp()")
+    )]
     pub created_at: Option<Timestamp>,
     /// What happened.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]

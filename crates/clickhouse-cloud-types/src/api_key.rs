@@ -45,7 +45,10 @@ string_enum! {
 pub struct ApiKey {
     /// The key's UUID (not the key ID used for Basic auth).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuid()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_uuid()")
+    )]
     pub id: Option<Uuid>,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,7 +69,10 @@ pub struct ApiKey {
     pub key_suffix: Option<String>,
     /// When the key was created.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_timestamp()")
+    )]
     pub created_at: Option<Timestamp>,
     /// When the key stops working; absent, `null` or `""` means never.
     #[serde(
@@ -74,11 +80,17 @@ pub struct ApiKey {
         deserialize_with = "crate::nullable::blank_as_null"
     )]
     #[cfg_attr(feature = "schema", schemars(with = "Nullable<Timestamp>"))]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::nullable_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::nullable_timestamp()")
+    )]
     pub expire_at: Nullable<Timestamp>,
     /// Last use, to the minute; absent when never used.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_timestamp()")
+    )]
     pub used_at: Option<Timestamp>,
     /// Addresses the key may be used from.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,7 +112,10 @@ impl ApiKey {
 pub struct AssignedRole {
     /// The role's UUID.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuid()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_uuid()")
+    )]
     pub role_id: Option<Uuid>,
     /// The role's name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,7 +193,10 @@ pub struct ApiKeyPostRequest {
     pub name: Option<String>,
     /// Expiry; absent or `null` for a key that never expires.
     #[serde(skip_serializing_if = "Nullable::is_absent")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::nullable_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::nullable_timestamp()")
+    )]
     pub expire_at: Nullable<Timestamp>,
     /// Initial state (the service's default is enabled).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,7 +212,10 @@ pub struct ApiKeyPostRequest {
     pub roles: Option<Vec<LegacyRole>>,
     /// UUIDs of system or custom roles.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuids()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_uuids()")
+    )]
     pub assigned_role_ids: Option<Vec<Uuid>>,
     /// Addresses the key may be used from. An empty list admits nobody.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,11 +267,17 @@ pub struct ApiKeyPatchRequest {
     pub roles: Option<Vec<LegacyRole>>,
     /// New role UUIDs.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuids()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_uuids()")
+    )]
     pub assigned_role_ids: Option<Vec<Uuid>>,
     /// Absent: unchanged; `Null`: never expires; a value: expires then.
     #[serde(skip_serializing_if = "Nullable::is_absent")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::nullable_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::nullable_timestamp()")
+    )]
     pub expire_at: Nullable<Timestamp>,
     /// Enable or disable.
     #[serde(skip_serializing_if = "Option::is_none")]

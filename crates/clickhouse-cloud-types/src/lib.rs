@@ -16,8 +16,8 @@ pub mod strategy;
 
 pub use activity::{Activity, ActivityType, ActorType, KeyUpdateType};
 pub use api_key::{
-    ApiKey, ApiKeyHashData, ApiKeyPatchRequest, ApiKeyPostRequest, ApiKeyPostResponse,
-    ApiKeyState, AssignedRole, IpAccessListEntry, LegacyRole, RoleType,
+    ApiKey, ApiKeyHashData, ApiKeyPatchRequest, ApiKeyPostRequest, ApiKeyPostResponse, ApiKeyState,
+    AssignedRole, IpAccessListEntry, LegacyRole, RoleType,
 };
 pub use envelope::{Envelope, ErrorBody};
 pub use nullable::Nullable;

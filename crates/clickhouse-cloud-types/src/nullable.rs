@@ -102,8 +102,8 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Nullable<T> {
 }
 
 #[cfg(feature = "proptest")]
-impl<T: proptest::arbitrary::Arbitrary + Clone + std::fmt::Debug + 'static> proptest::arbitrary::Arbitrary
-    for Nullable<T>
+impl<T: proptest::arbitrary::Arbitrary + Clone + std::fmt::Debug + 'static>
+    proptest::arbitrary::Arbitrary for Nullable<T>
 {
     type Parameters = ();
     type Strategy = proptest::strategy::BoxedStrategy<Self>;

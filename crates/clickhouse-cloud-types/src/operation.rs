@@ -189,7 +189,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-fn to_object(value: &impl Serialize, part: &'static str) -> Result<Map<String, Value>, EncodeError> {
+fn to_object(
+    value: &impl Serialize,
+    part: &'static str,
+) -> Result<Map<String, Value>, EncodeError> {
     match serde_json::to_value(value).map_err(|_| EncodeError::NotAnObject { part })? {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(Map::new()),

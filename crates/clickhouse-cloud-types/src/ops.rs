@@ -59,11 +59,17 @@ pub struct ActivityPath {
 pub struct ActivityListQuery {
     /// Only activities at or after this time.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_timestamp()")
+    )]
     pub from_date: Option<Timestamp>,
     /// Only activities at or before this time.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_timestamp()")
+    )]
     pub to_date: Option<Timestamp>,
 }
 
@@ -196,6 +202,10 @@ mod tests {
         let delete = Request::<OpenapiKeyDelete>::new(path, ()).encode().unwrap();
         assert_eq!(delete.method, Method::Delete);
         assert_eq!(delete.body, None);
-        assert!(delete.path.ends_with("/keys/00000000-0000-0000-0000-000000000001"));
+        assert!(
+            delete
+                .path
+                .ends_with("/keys/00000000-0000-0000-0000-000000000001")
+        );
     }
 }

@@ -91,11 +91,17 @@ string_enum! {
 pub struct Organization {
     /// The organization's UUID.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_uuid()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_uuid()")
+    )]
     pub id: Option<Uuid>,
     /// When it was created.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "proptest", proptest(strategy = "crate::strategy::opt_timestamp()"))]
+    #[cfg_attr(
+        feature = "proptest",
+        proptest(strategy = "crate::strategy::opt_timestamp()")
+    )]
     pub created_at: Option<Timestamp>,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]

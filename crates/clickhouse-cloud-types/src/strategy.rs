@@ -23,9 +23,8 @@ pub fn opt_uuids() -> impl Strategy<Value = Option<Vec<Uuid>>> {
 
 /// A UTC timestamp between 1970 and 2100, with sub-second precision.
 pub fn timestamp() -> impl Strategy<Value = Timestamp> {
-    (0i64..4_102_444_800, 0u32..1_000_000_000).prop_map(|(secs, nanos)| {
-        chrono::DateTime::from_timestamp(secs, nanos).unwrap_or_default()
-    })
+    (0i64..4_102_444_800, 0u32..1_000_000_000)
+        .prop_map(|(secs, nanos)| chrono::DateTime::from_timestamp(secs, nanos).unwrap_or_default())
 }
 
 /// An optional timestamp.
