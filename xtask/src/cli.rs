@@ -93,6 +93,13 @@ impl Args {
     }
 }
 
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+pub fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// Output format of the reporting commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod spec;
+pub mod spec_diff;
 pub mod workspace;
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! `cargo xtask`: project tasks. Run `cargo xtask help` for the list.
 
+use std::path::Path;
 use std::process::ExitCode;
 
-use xtask::cli::{Args, UsageError};
+use xtask::cli::{Args, Format, UsageError, emit};
 use xtask::spec::fetch::{self, FetchOptions};
 use xtask::workspace;
 
@@ -14,6 +15,10 @@ commands:
       Put the pinned spec in specs/ (from --from, $CLICKHOUSE_CLOUD_SPEC,
       ../shared/specs/, or a download). --update accepts new content and
       rewrites specs/spec.pin.
+  spec-diff OLD NEW [--format text|json]
+      What changed between two spec files: operations, schemas,
+      properties, types and formats, enum values, requiredness,
+      nullability, deprecation.
   help
       This text.
 
@@ -37,6 +42,7 @@ fn main() -> ExitCode {
     let args = Args::new(args);
     let result = match command.as_str() {
         "fetch-spec" => fetch_spec(args),
+        "spec-diff" => spec_diff(args),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -80,6 +86,19 @@ fn fetch_spec(mut args: Args) -> Result<ExitCode, Failure> {
             "{}: updated; next: `cargo xtask spec-diff OLD {path}` and `cargo xtask check-spec`",
             workspace::display(&root, &workspace::pin_file(&root))
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn spec_diff(mut args: Args) -> Result<ExitCode, Failure> {
+    let format = args.format().map_err(Failure::Usage)?;
+    let files = args.positionals(2).map_err(Failure::Usage)?;
+    let old = xtask::spec::load_model(Path::new(&files[0]))?;
+    let new = xtask::spec::load_model(Path::new(&files[1]))?;
+    let diff = xtask::spec_diff::diff(&old, &new);
+    match format {
+        Format::Text => emit(&diff.to_text(&files[0], &files[1])),
+        Format::Json => emit(&format!("{:#}\n", diff.to_json(&files[0], &files[1]))),
     }
     Ok(ExitCode::SUCCESS)
 }
