@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clickhouse_cloud_auth::Credentials;
 use clickhouse_cloud_transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, HttpRequest, HttpResponse, ReqwestTransport,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ExponentialBackoff,
+    HttpRequest, HttpResponse, RateLimit, RateLimiter, ReqwestTransport, Resilient, RetryPolicy,
     StatusCode, Transport, check_status,
 };
 use clickhouse_cloud_types::operation::Method;
@@ -133,6 +134,8 @@ impl Client {
             path = O::PATH,
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            limiter_wait_ms = tracing::field::Empty,
         );
         async move {
             let encoded = request.encode().map_err(|source| Error::Encode {
@@ -217,13 +220,52 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
 }
 
 /// Configures a [`Client`].
-#[derive(Debug, Default)]
+///
+/// Defaults: the published rate limit (10 requests per 10 s) enforced on
+/// this side and shared by every client in the process using the same key
+/// and base URL; [`ExponentialBackoff`] retries; connect timeout 10 s, 60 s
+/// per attempt, 120 s per call in all.
+///
+/// ```
+/// use std::time::Duration;
+/// use clickhouse_cloud_client::{Client, Credentials, KeyId, KeySecret};
+/// use clickhouse_cloud_client::transport::{ExponentialBackoff, RateLimit};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder()
+///     .credentials(Credentials::new(KeyId::new("key-id")?, KeySecret::new("secret".into())?))
+///     .base_url("http://127.0.0.1:8123")
+///     .rate_limit(Some(RateLimit { requests: 5, window: Duration::from_secs(10) }))
+///     .retry_policy(ExponentialBackoff { max_attempts: 3, ..Default::default() })
+///     .request_timeout(Duration::from_secs(20))
+///     .total_timeout(Some(Duration::from_secs(60)))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
 pub struct ClientBuilder {
     credentials: Option<Credentials>,
     base_url: Option<String>,
-    connect_timeout: Option<Duration>,
-    request_timeout: Option<Duration>,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    total_timeout: Option<Duration>,
+    rate_limit: Option<RateLimit>,
+    retry_policy: Arc<dyn RetryPolicy>,
     transport: Option<Arc<dyn Transport>>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            credentials: None,
+            base_url: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
+            rate_limit: Some(RateLimit::PUBLISHED),
+            retry_policy: Arc::new(ExponentialBackoff::default()),
+            transport: None,
+        }
+    }
 }
 
 impl ClientBuilder {
@@ -243,18 +285,42 @@ impl ClientBuilder {
 
     /// Limit for establishing a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+        self.connect_timeout = timeout;
         self
     }
 
-    /// Limit for one request (default 60 s).
+    /// Limit for one attempt, from sending to the end of the body
+    /// (default 60 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
+        self.request_timeout = timeout;
         self
     }
 
-    /// Sends through `transport` instead of the built-in reqwest one;
-    /// credentials, base URL and timeouts are then the transport's business.
+    /// Limit for one call, every attempt and wait included (default 120 s;
+    /// `None` for no limit beyond the per-attempt one and the retry policy).
+    pub fn total_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.total_timeout = timeout;
+        self
+    }
+
+    /// Client-side rate limit (default: the published 10 per 10 s); `None`
+    /// turns it off. Clients with the same key, base URL and limit share it.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Replaces the retry policy (default [`ExponentialBackoff`]); pass
+    /// [`clickhouse_cloud_transport::NoRetry`] to turn retries off.
+    pub fn retry_policy(mut self, policy: impl RetryPolicy + 'static) -> Self {
+        self.retry_policy = Arc::new(policy);
+        self
+    }
+
+    /// Sends through `transport` instead of the built-in reqwest one. The
+    /// rate limit (then per client, as there is no key to share it by),
+    /// retries and total timeout still apply; credentials, base URL and
+    /// per-attempt timeouts are the transport's business.
     pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
         self.transport = Some(Arc::new(transport));
         self
@@ -262,23 +328,42 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let transport = match self.transport {
-            Some(transport) => transport,
+        let (inner, limiter): (Arc<dyn Transport>, _) = match self.transport {
+            Some(transport) => {
+                let limiter = self
+                    .rate_limit
+                    .map(|limit| Arc::new(RateLimiter::new(limit)));
+                (transport, limiter)
+            }
             None => {
                 let credentials = self.credentials.ok_or(Error::MissingCredentials)?;
+                let key_id = credentials.key_id().to_string();
                 let mut builder = ReqwestTransport::builder(credentials)
                     .user_agent_prefix(USER_AGENT)
-                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .request_timeout(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT));
+                    .connect_timeout(self.connect_timeout)
+                    .request_timeout(self.request_timeout);
                 if let Some(url) = self.base_url {
                     builder = builder.base_url(url);
                 }
-                Arc::new(builder.build().map_err(|source| Error::Transport {
+                let transport = builder.build().map_err(|source| Error::Transport {
                     operation: "build",
                     source,
-                })?)
+                })?;
+                let scope = format!("{}|{key_id}", transport.base_url());
+                let limiter = self
+                    .rate_limit
+                    .map(|limit| RateLimiter::shared(&scope, limit));
+                (Arc::new(transport), limiter)
             }
         };
-        Ok(Client { transport })
+        let mut resilient = Resilient::new(inner)
+            .retry_policy_arc(self.retry_policy)
+            .total_timeout(self.total_timeout);
+        if let Some(limiter) = limiter {
+            resilient = resilient.rate_limiter(limiter);
+        }
+        Ok(Client {
+            transport: Arc::new(resilient),
+        })
     }
 }

@@ -79,6 +79,19 @@ impl Error {
         }
     }
 
+    /// Whether trying again later could succeed (rate limited, gateway or
+    /// availability error, timeout, connection failure). The client already
+    /// retried what was safe to retry before returning this.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api { error, .. } => {
+                clickhouse_cloud_transport::Error::Api(error.clone()).is_retryable()
+            }
+            Error::Transport { source, .. } => source.is_retryable(),
+            _ => false,
+        }
+    }
+
     /// The `requestId` to quote to support, when known.
     pub fn request_id(&self) -> Option<&str> {
         match self {

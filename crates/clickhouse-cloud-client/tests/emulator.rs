@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clickhouse_cloud_client::transport::{
-    Error as TransportError, HttpRequest, Method, ReqwestTransport, StatusCode, Transport,
+    Error as TransportError, HttpRequest, Method, NoRetry, ReqwestTransport, StatusCode, Transport,
     check_status,
 };
 use clickhouse_cloud_client::types::ops::ActivityListQuery;
@@ -28,10 +28,14 @@ async fn start(builder: EmulatorBuilder) -> RunningEmulator {
     builder.start().await.expect("emulator starts on loopback")
 }
 
+/// A client with client-side limiting and retries off, so each call is
+/// exactly one request and every refusal reaches the test.
 fn client(emulator: &RunningEmulator, credentials: &Credentials) -> Client {
     Client::builder()
         .credentials(credentials.clone())
         .base_url(emulator.base_url())
+        .rate_limit(None)
+        .retry_policy(NoRetry)
         .build()
         .unwrap()
 }
@@ -305,8 +309,11 @@ async fn eleventh_request_in_the_window_is_rate_limited() {
     let error = api_error(admin.organizations().list().await);
     assert_eq!(error.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error.code.as_deref(), Some("TOO_MANY_REQUESTS"));
+    assert!(error.request_id.is_some());
     let wait = error.retry_after.expect("Retry-After on a 429");
     assert!(wait <= Duration::from_secs(10), "{wait:?}");
+    let error = admin.organizations().list().await.unwrap_err();
+    assert!(error.is_retryable());
 }
 
 #[tokio::test]

@@ -24,7 +24,8 @@ pub struct ApiError {
     /// The service's `requestId` (body or `x-request-id` header): what
     /// support asks for.
     pub request_id: Option<String>,
-    /// How long the service asked us to wait (`Retry-After` in seconds).
+    /// How long the service asked us to wait (`Retry-After`, in seconds or
+    /// as a date; for a `429` without it, `X-RateLimit-Reset`).
     pub retry_after: Option<Duration>,
 }
 
@@ -108,6 +109,40 @@ impl Error {
         }
     }
 
+    /// Whether trying again later could succeed: rate limiting, gateway and
+    /// availability errors, timeouts and connection failures. (Whether it is
+    /// *safe* to resend a non-idempotent request is another matter: see
+    /// [`crate::Retryable`].)
+    pub fn is_retryable(&self) -> bool {
+        let retryable_status = |status: StatusCode| {
+            matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS
+                    | StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            )
+        };
+        match self {
+            Error::Api(api) => retryable_status(api.status),
+            Error::UnexpectedBody { status, .. } => retryable_status(*status),
+            Error::Connect { .. } | Error::Timeout { .. } | Error::Io { .. } => true,
+            Error::Config(_) => false,
+        }
+    }
+
+    /// A short name for the kind of failure, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Api(_) => "api error",
+            Error::UnexpectedBody { .. } => "unexpected body",
+            Error::Connect { .. } => "connect error",
+            Error::Timeout { .. } => "timeout",
+            Error::Io { .. } => "connection error",
+            Error::Config(_) => "configuration error",
+        }
+    }
+
     /// The service's error, when it sent one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -150,13 +185,11 @@ pub fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let retry_after = response
-        .headers
-        .get(http::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|secs| secs.is_finite() && *secs >= 0.0)
-        .map(Duration::from_secs_f64);
+    let retry_after = crate::retry::retry_after(&response.headers).or_else(|| {
+        (response.status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| crate::retry::rate_limit_reset(&response.headers))
+            .flatten()
+    });
     let text = String::from_utf8_lossy(&response.body);
     let fields = if text.trim().is_empty() {
         Some(ErrorFields::default())

@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod limiter;
 mod reqwest_transport;
+mod resilient;
+mod retry;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,10 +12,13 @@ use std::pin::Pin;
 pub use bytes::Bytes;
 pub use error::{ApiError, Error, check_status};
 pub use http::{HeaderMap, Method, StatusCode};
+pub use limiter::{RateLimit, RateLimiter};
 pub use reqwest_transport::{
     DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ENV_BASE_URL,
     ReqwestTransport, ReqwestTransportBuilder, USER_AGENT,
 };
+pub use resilient::{DEFAULT_TOTAL_TIMEOUT, Resilient};
+pub use retry::{Attempt, ExponentialBackoff, NoRetry, RetryDecision, RetryPolicy, Retryable};
 
 /// A boxed, sendable future: what [`Transport::send`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

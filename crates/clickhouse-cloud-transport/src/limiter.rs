@@ -1,0 +1,224 @@
+//! Client-side rate limiting: stay under the service's per-key limit instead
+//! of running into `429`s.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// At most `requests` requests in any window of `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// Length of the window.
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// The service's published limit: 10 requests per 10 seconds per key.
+    pub const PUBLISHED: RateLimit = RateLimit {
+        requests: 10,
+        window: Duration::from_secs(10),
+    };
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self::PUBLISHED
+    }
+}
+
+/// A sliding-window limiter shared by everything that sends with one key.
+///
+/// Each request reserves the earliest start time at which it keeps at most
+/// `requests` starts in any `window` (plus a small margin for network
+/// jitter); callers wait in arrival order. The service's own headers
+/// (`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset`, or a `429` with
+/// `Retry-After`) push the next start further out.
+///
+/// ```
+/// use std::time::Duration;
+/// use clickhouse_cloud_transport::{RateLimit, RateLimiter};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let limiter = RateLimiter::new(RateLimit { requests: 2, window: Duration::from_millis(50) });
+/// limiter.acquire().await;
+/// limiter.acquire().await;
+/// let waited = limiter.acquire().await; // the third waits for the window to pass
+/// assert!(waited >= Duration::from_millis(40));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: RateLimit,
+    margin: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Reserved start times, non-decreasing, newest last.
+    starts: VecDeque<Instant>,
+    /// No start before this (from the service's feedback).
+    blocked_until: Option<Instant>,
+}
+
+/// Extra spacing per window, so that latency jitter between the client's
+/// clock and the service's window never lets an extra request in.
+const DEFAULT_MARGIN: Duration = Duration::from_millis(100);
+
+impl RateLimiter {
+    /// A limiter of its own (not shared through [`RateLimiter::shared`]).
+    pub fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            margin: DEFAULT_MARGIN.min(limit.window / 10),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The limiter for `scope` (e.g. base URL and key ID): every caller
+    /// with the same scope and limit in this process shares one, so clones
+    /// of a client and separate clients for one key throttle together.
+    pub fn shared(scope: &str, limit: RateLimit) -> Arc<Self> {
+        type Registry = Mutex<HashMap<(String, RateLimit), Weak<RateLimiter>>>;
+        static REGISTRY: OnceLock<Registry> = OnceLock::new();
+        let registry = REGISTRY.get_or_init(Default::default);
+        let mut map = registry.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, weak| weak.strong_count() > 0);
+        let key = (scope.to_owned(), limit);
+        if let Some(existing) = map.get(&key).and_then(Weak::upgrade) {
+            return existing;
+        }
+        let limiter = Arc::new(Self::new(limit));
+        map.insert(key, Arc::downgrade(&limiter));
+        limiter
+    }
+
+    /// The limit enforced.
+    pub fn limit(&self) -> RateLimit {
+        self.limit
+    }
+
+    /// Waits until a request may start; returns how long it waited.
+    /// Dropping the future gives up the wait (the reserved slot stays used,
+    /// which errs on the safe side).
+    pub async fn acquire(&self) -> Duration {
+        let now = Instant::now();
+        let start = self.reserve(now);
+        if start > now {
+            tokio::time::sleep_until(start).await;
+        }
+        start.saturating_duration_since(now)
+    }
+
+    fn reserve(&self, now: Instant) -> Instant {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let span = self.limit.window + self.margin;
+        while state
+            .starts
+            .front()
+            .is_some_and(|&first| first + span <= now)
+        {
+            state.starts.pop_front();
+        }
+        let mut start = now;
+        let allowed = self.limit.requests.max(1) as usize;
+        if state.starts.len() >= allowed {
+            let nth_back = state.starts[state.starts.len() - allowed];
+            start = start.max(nth_back + span);
+        }
+        if let Some(&last) = state.starts.back() {
+            start = start.max(last);
+        }
+        if let Some(blocked) = state.blocked_until {
+            start = start.max(blocked);
+        }
+        state.starts.push_back(start);
+        start
+    }
+
+    /// Tells the limiter the service wants no request for `wait` (a `429`
+    /// with `Retry-After`, or `X-RateLimit-Remaining: 0`).
+    pub fn pause_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.blocked_until = Some(state.blocked_until.map_or(until, |b| b.max(until)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn never_more_than_the_limit_in_any_window() {
+        let limit = RateLimit {
+            requests: 3,
+            window: Duration::from_secs(1),
+        };
+        let limiter = RateLimiter::new(limit);
+        let origin = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..10 {
+            limiter.acquire().await;
+            starts.push(Instant::now() - origin);
+        }
+        for (i, start) in starts.iter().enumerate().skip(3) {
+            assert!(*start >= starts[i - 3] + limit.window, "{starts:?}");
+        }
+        // Close to the minimum: 10 requests at 3/s need 3 full windows.
+        let last = *starts.last().unwrap();
+        assert!(last >= Duration::from_secs(3), "{last:?}");
+        assert!(last <= Duration::from_millis(3400), "{last:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pause_pushes_the_next_start_out() {
+        let limiter = RateLimiter::new(RateLimit::PUBLISHED);
+        limiter.pause_for(Duration::from_secs(2));
+        let waited = limiter.acquire().await;
+        assert!(waited >= Duration::from_secs(2), "{waited:?}");
+    }
+
+    #[test]
+    fn shared_limiters_are_shared_per_scope() {
+        let a = RateLimiter::shared("https://x|key1", RateLimit::PUBLISHED);
+        let b = RateLimiter::shared("https://x|key1", RateLimit::PUBLISHED);
+        let c = RateLimiter::shared("https://x|key2", RateLimit::PUBLISHED);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_tasks_share_the_budget() {
+        let limiter = Arc::new(RateLimiter::new(RateLimit {
+            requests: 10,
+            window: Duration::from_secs(10),
+        }));
+        let origin = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let limiter = limiter.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut seen = Vec::new();
+                for _ in 0..5 {
+                    limiter.acquire().await;
+                    seen.push(Instant::now() - origin);
+                }
+                seen
+            }));
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap());
+        }
+        all.sort();
+        assert_eq!(all.len(), 40);
+        for i in 10..all.len() {
+            assert!(all[i] >= all[i - 10] + Duration::from_secs(10), "{i}");
+        }
+        assert!(all[39] < Duration::from_secs(31), "{:?}", all[39]);
+    }
+}
