@@ -1,0 +1,241 @@
+//! Rate limiting, retries, timeouts and logging, against the emulator over
+//! loopback.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clickhouse_cloud_client::transport::{
+    BoxFuture, Error as TransportError, HttpRequest, HttpResponse, NoRetry, RateLimit,
+    ReqwestTransport, Transport,
+};
+use clickhouse_cloud_client::{Client, Credentials, NewApiKey, Role};
+use clickhouse_cloud_emulator::{Emulator, RateLimit as ServerLimit, RunningEmulator};
+
+/// Counts what the wire saw, below the client's retry layer.
+#[derive(Debug, Clone, Default)]
+struct Counters {
+    requests: Arc<AtomicUsize>,
+    too_many: Arc<AtomicUsize>,
+}
+
+#[derive(Debug)]
+struct Counting {
+    inner: ReqwestTransport,
+    counters: Counters,
+}
+
+impl Transport for Counting {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
+        Box::pin(async move {
+            self.counters.requests.fetch_add(1, Ordering::SeqCst);
+            let response = self.inner.send(request).await?;
+            if response.status.as_u16() == 429 {
+                self.counters.too_many.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(response)
+        })
+    }
+}
+
+fn counting_client(
+    emulator: &RunningEmulator,
+    credentials: &Credentials,
+    limit: Option<RateLimit>,
+) -> (Client, Counters) {
+    let counters = Counters::default();
+    let inner = ReqwestTransport::builder(credentials.clone())
+        .base_url(emulator.base_url())
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .transport(Counting {
+            inner,
+            counters: counters.clone(),
+        })
+        .rate_limit(limit)
+        .build()
+        .unwrap();
+    (client, counters)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_from_eight_tasks_meets_the_limit_without_429() {
+    let window = Duration::from_secs(2);
+    let emulator = Emulator::builder()
+        .rate_limit(Some(ServerLimit {
+            requests: 10,
+            window,
+        }))
+        .start()
+        .await
+        .unwrap();
+    let limit = RateLimit {
+        requests: 10,
+        window,
+    };
+    let (client, counters) =
+        counting_client(&emulator, emulator.bootstrap_credentials(), Some(limit));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..8)
+        .map(|task| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                // 50 calls in all: 7 tasks make 6, one makes 8.
+                let calls = if task == 0 { 8 } else { 6 };
+                for _ in 0..calls {
+                    client.organizations().list().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(counters.requests.load(Ordering::SeqCst), 50);
+    assert_eq!(counters.too_many.load(Ordering::SeqCst), 0);
+    // 50 requests at 10 per window: the last starts 4 windows in.
+    let minimum = window * 4;
+    assert!(elapsed >= minimum, "{elapsed:?}");
+    assert!(
+        elapsed <= minimum.mul_f64(1.15),
+        "{elapsed:?} vs {minimum:?}"
+    );
+}
+
+#[tokio::test]
+async fn learns_from_the_servers_rate_limit_headers() {
+    let emulator = Emulator::builder()
+        .rate_limit(Some(ServerLimit {
+            requests: 10,
+            window: Duration::from_secs(2),
+        }))
+        .start()
+        .await
+        .unwrap();
+    // Someone else spends 8 of the key's 10 requests.
+    let (other, _) = counting_client(&emulator, emulator.bootstrap_credentials(), None);
+    for _ in 0..8 {
+        other.organizations().list().await.unwrap();
+    }
+    // This client's own limiter knows nothing of that; the headers tell it.
+    let (client, counters) = counting_client(
+        &emulator,
+        emulator.bootstrap_credentials(),
+        Some(RateLimit {
+            requests: 10,
+            window: Duration::from_secs(2),
+        }),
+    );
+    for _ in 0..5 {
+        client.organizations().list().await.unwrap();
+    }
+    assert_eq!(counters.too_many.load(Ordering::SeqCst), 0);
+    assert_eq!(counters.requests.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_the_wait_the_server_asked_for() {
+    let emulator = Emulator::builder()
+        .rate_limit(Some(ServerLimit {
+            requests: 2,
+            window: Duration::from_secs(1),
+        }))
+        .start()
+        .await
+        .unwrap();
+    let (client, counters) = counting_client(&emulator, emulator.bootstrap_credentials(), None);
+    let org = emulator.organization_id();
+    for n in 0..4 {
+        client
+            .api_keys(org)
+            .create(NewApiKey::new(format!("k{n}")).role(Role::Developer))
+            .await
+            .unwrap();
+    }
+    assert!(counters.too_many.load(Ordering::SeqCst) >= 1);
+    // POSTs retried after a 429 created each key exactly once.
+    assert_eq!(emulator.key_count(org), 5);
+}
+
+/// A writer that keeps everything logged, to search it afterwards.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_never_contain_secrets_or_the_authorization_header() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emulator = Emulator::builder()
+        .rate_limit(Some(ServerLimit {
+            requests: 3,
+            window: Duration::from_secs(1),
+        }))
+        .start()
+        .await
+        .unwrap();
+    let admin = Client::builder()
+        .credentials(emulator.bootstrap_credentials().clone())
+        .base_url(emulator.base_url())
+        .rate_limit(None)
+        .build()
+        .unwrap();
+    let org = emulator.organization_id();
+    let created = admin
+        .api_keys(org)
+        .create(NewApiKey::new("logged").role(Role::Admin))
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        admin.organizations().list().await.unwrap(); // one 429, retried
+    }
+    let wrong = Client::builder()
+        .credentials(created.credentials.clone())
+        .base_url(emulator.base_url())
+        .retry_policy(NoRetry)
+        .build()
+        .unwrap();
+    wrong
+        .api_keys(org)
+        .delete(created.key.id.unwrap())
+        .await
+        .ok();
+    drop(_guard);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("clickhouse_cloud.call"),
+        "spans are logged: {text}"
+    );
+    assert!(text.contains("retrying"), "the retry is logged: {text}");
+    for secret in [
+        emulator.bootstrap_credentials().key_secret().expose(),
+        created.credentials.key_secret().expose(),
+    ] {
+        assert!(!text.contains(secret), "a secret leaked into the logs");
+    }
+    for header in [
+        emulator.bootstrap_credentials().authorization(),
+        created.credentials.authorization(),
+    ] {
+        assert!(!text.contains(header.expose()));
+    }
+    assert!(!text.to_ascii_lowercase().contains("authorization: basic"));
+}
