@@ -1,8 +1,9 @@
 //! `cargo xtask`: project tasks. Run `cargo xtask help` for the list.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use xtask::check_spec;
 use xtask::cli::{Args, Format, UsageError, emit};
 use xtask::spec::fetch::{self, FetchOptions};
 use xtask::workspace;
@@ -19,6 +20,12 @@ commands:
       What changed between two spec files: operations, schemas,
       properties, types and formats, enum values, requiredness,
       nullability, deprecation.
+  check-spec [--spec PATH] [--format text|json] [--exemptions PATH]
+             [--print-uncovered]
+      Check the Rust types against the spec (the pinned one, fetched
+      first, unless --spec). Exit 1 when there are findings.
+      --print-uncovered prints a [not_yet_covered] section listing every
+      spec operation and schema the SDK does not cover.
   help
       This text.
 
@@ -43,6 +50,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "fetch-spec" => fetch_spec(args),
         "spec-diff" => spec_diff(args),
+        "check-spec" => check_spec(args),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -101,4 +109,29 @@ fn spec_diff(mut args: Args) -> Result<ExitCode, Failure> {
         Format::Json => emit(&format!("{:#}\n", diff.to_json(&files[0], &files[1]))),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn check_spec(mut args: Args) -> Result<ExitCode, Failure> {
+    let options = check_spec::Options {
+        spec: args
+            .value("--spec")
+            .map_err(Failure::Usage)?
+            .map(PathBuf::from),
+        exemptions: args
+            .value("--exemptions")
+            .map_err(Failure::Usage)?
+            .map(PathBuf::from),
+        format: args.format().map_err(Failure::Usage)?,
+        print_uncovered: args.flag("--print-uncovered"),
+    };
+    args.finish().map_err(Failure::Usage)?;
+    let outcome = check_spec::run(&workspace::root(), &options)?;
+    emit(&outcome.output);
+    Ok(
+        if outcome.report.findings.is_empty() || options.print_uncovered {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }

@@ -20,7 +20,6 @@ pub(crate) fn pinned_spec() -> PathBuf {
 }
 
 /// The pinned spec's JSON.
-#[allow(dead_code)] // used by the check-spec tests
 pub(crate) fn pinned_spec_json() -> serde_json::Value {
     let bytes = std::fs::read(pinned_spec()).expect("read the pinned spec");
     serde_json::from_slice(&bytes).expect("the pinned spec is JSON")
