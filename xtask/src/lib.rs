@@ -5,6 +5,7 @@
 //! Not part of the SDK; nothing here is published.
 
 pub mod check_spec;
+pub mod ci;
 pub mod cli;
 pub mod spec;
 pub mod spec_diff;

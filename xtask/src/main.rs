@@ -26,6 +26,9 @@ commands:
       first, unless --spec). Exit 1 when there are findings.
       --print-uncovered prints a [not_yet_covered] section listing every
       spec operation and schema the SDK does not cover.
+  ci [--list]
+      Run the CI steps in order, stopping at the first failure: fetch-spec,
+      cargo fmt --check, clippy, tests, check-spec. --list prints them.
   help
       This text.
 
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         "fetch-spec" => fetch_spec(args),
         "spec-diff" => spec_diff(args),
         "check-spec" => check_spec(args),
+        "ci" => ci(args),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -134,4 +138,23 @@ fn check_spec(mut args: Args) -> Result<ExitCode, Failure> {
             ExitCode::from(1)
         },
     )
+}
+
+fn ci(mut args: Args) -> Result<ExitCode, Failure> {
+    let list = args.flag("--list");
+    args.finish().map_err(Failure::Usage)?;
+    let steps = xtask::ci::steps();
+    if list {
+        for step in &steps {
+            emit(&format!("{:<24} {}\n", step.name, step.command_line()));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    match xtask::ci::run(&workspace::root(), &steps) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(error) => {
+            eprintln!("{error}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

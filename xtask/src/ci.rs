@@ -1,0 +1,240 @@
+//! `cargo xtask ci`: the CI steps, in order, stopping at the first failure.
+//!
+//! The steps are a plain list ([`steps`]); adding one (a conformance run,
+//! say) is adding an entry.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::check_spec;
+use crate::cli::{Format, emit};
+use crate::spec::fetch::{FetchOptions, fetch_spec};
+use crate::workspace;
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `cargo xtask fetch-spec`, in process.
+    FetchSpec,
+    /// `cargo xtask check-spec`, in process.
+    CheckSpec,
+    /// `cargo ARGS...` in the workspace root, with extra environment.
+    Cargo {
+        /// Arguments after `cargo`.
+        args: &'static [&'static str],
+        /// Extra environment variables.
+        env: &'static [(&'static str, &'static str)],
+    },
+}
+
+/// One CI step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Short name, for messages.
+    pub name: &'static str,
+    /// What it runs.
+    pub action: Action,
+}
+
+impl Step {
+    /// The command as a person would type it.
+    pub fn command_line(&self) -> String {
+        match &self.action {
+            Action::FetchSpec => "cargo xtask fetch-spec".into(),
+            Action::CheckSpec => "cargo xtask check-spec".into(),
+            Action::Cargo { args, env } => {
+                let mut parts: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                parts.push("cargo".into());
+                parts.extend(args.iter().map(|a| (*a).to_owned()));
+                parts.join(" ")
+            }
+        }
+    }
+}
+
+/// Environment of the test steps: snapshots are checked, never written.
+const TEST_ENV: &[(&str, &str)] = &[("INSTA_UPDATE", "no"), ("CI", "true")];
+
+/// The CI steps, in order.
+pub fn steps() -> Vec<Step> {
+    vec![
+        Step {
+            name: "fetch-spec",
+            action: Action::FetchSpec,
+        },
+        Step {
+            name: "fmt",
+            action: Action::Cargo {
+                args: &["fmt", "--all", "--", "--check"],
+                env: &[],
+            },
+        },
+        Step {
+            name: "clippy",
+            action: Action::Cargo {
+                args: &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                env: &[],
+            },
+        },
+        // The types crate's optional features are not all enabled by the
+        // workspace build (feature unification only turns on `schema`).
+        Step {
+            name: "clippy-types-features",
+            action: Action::Cargo {
+                args: &[
+                    "clippy",
+                    "-p",
+                    "clickhouse-cloud-types",
+                    "--all-targets",
+                    "--features",
+                    "schema,proptest",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                env: &[],
+            },
+        },
+        Step {
+            name: "test",
+            action: Action::Cargo {
+                args: &["test", "--workspace"],
+                env: TEST_ENV,
+            },
+        },
+        Step {
+            name: "test-types-features",
+            action: Action::Cargo {
+                args: &[
+                    "test",
+                    "-p",
+                    "clickhouse-cloud-types",
+                    "--features",
+                    "schema,proptest",
+                ],
+                env: TEST_ENV,
+            },
+        },
+        Step {
+            name: "check-spec",
+            action: Action::CheckSpec,
+        },
+    ]
+}
+
+/// Why CI stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("ci: step `{name}` failed: {message}\n    command: {command}")]
+pub struct CiError {
+    /// The step.
+    pub name: &'static str,
+    /// Its command line.
+    pub command: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// Runs `steps` in the workspace at `root`, printing each command first.
+pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
+    let total = steps.len();
+    for (index, step) in steps.iter().enumerate() {
+        let command = step.command_line();
+        emit(&format!("==> [{}/{total}] {command}\n", index + 1));
+        let fail = |message: String| CiError {
+            name: step.name,
+            command: command.clone(),
+            message,
+        };
+        match &step.action {
+            Action::FetchSpec => {
+                let fetched =
+                    fetch_spec(root, &FetchOptions::default()).map_err(|e| fail(e.to_string()))?;
+                emit(&format!(
+                    "{} (sha256 {})\n",
+                    workspace::display(root, &fetched.path),
+                    fetched.sha256
+                ));
+            }
+            Action::CheckSpec => {
+                let options = check_spec::Options {
+                    spec: None,
+                    exemptions: None,
+                    format: Format::Text,
+                    print_uncovered: false,
+                };
+                let outcome = check_spec::run(root, &options).map_err(|e| fail(e.to_string()))?;
+                emit(&outcome.output);
+                if !outcome.report.findings.is_empty() {
+                    return Err(fail(outcome.report.summary()));
+                }
+            }
+            Action::Cargo { args, env } => {
+                let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+                let status = Command::new(cargo)
+                    .args(*args)
+                    .envs(env.iter().copied())
+                    .current_dir(root)
+                    .status()
+                    .map_err(|e| fail(format!("cannot start cargo: {e}")))?;
+                if !status.success() {
+                    return Err(fail(format!("exit status {status}")));
+                }
+            }
+        }
+    }
+    emit(&format!("ci: all {total} steps passed\n"));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_run_in_the_documented_order() {
+        let lines: Vec<String> = steps().iter().map(Step::command_line).collect();
+        assert_eq!(
+            lines,
+            [
+                "cargo xtask fetch-spec",
+                "cargo fmt --all -- --check",
+                "cargo clippy --workspace --all-targets -- -D warnings",
+                "cargo clippy -p clickhouse-cloud-types --all-targets --features schema,proptest -- -D warnings",
+                "INSTA_UPDATE=no CI=true cargo test --workspace",
+                "INSTA_UPDATE=no CI=true cargo test -p clickhouse-cloud-types --features schema,proptest",
+                "cargo xtask check-spec",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failing_step_stops_the_run() {
+        let steps = [
+            Step {
+                name: "bad",
+                action: Action::Cargo {
+                    args: &["no-such-cargo-subcommand-xtask-test"],
+                    env: &[],
+                },
+            },
+            Step {
+                name: "never",
+                action: Action::FetchSpec,
+            },
+        ];
+        let error = run(&workspace::root(), &steps).unwrap_err();
+        assert_eq!(error.name, "bad");
+        assert!(
+            error
+                .to_string()
+                .contains("cargo no-such-cargo-subcommand-xtask-test")
+        );
+    }
+}
