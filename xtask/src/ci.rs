@@ -184,7 +184,7 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
                     .status()
                     .map_err(|e| fail(format!("cannot start cargo: {e}")))?;
                 if !status.success() {
-                    return Err(fail(format!("exit status {status}")));
+                    return Err(fail(status.to_string()));
                 }
             }
         }

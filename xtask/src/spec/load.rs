@@ -222,4 +222,17 @@ mod pinned_spec_tests {
         let schemas = api.components.as_ref().map_or(0, |c| c.schemas.len());
         assert_eq!((operations, schemas), (142, 346));
     }
+
+    #[test]
+    fn a_truncated_copy_of_the_pinned_spec_is_refused_with_a_position() {
+        let bytes = std::fs::read(crate::testing::pinned_spec()).unwrap();
+        let half = &bytes[..bytes.len() / 2];
+        match load_bytes(half, "half.json") {
+            Err(LoadError::Json { line, what, .. }) => {
+                assert!(line > 1);
+                assert!(what.contains("truncated"));
+            }
+            other => panic!("expected a JSON error, got {other:?}"),
+        }
+    }
 }
