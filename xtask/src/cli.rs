@@ -100,6 +100,12 @@ pub fn emit(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
+/// Writes to stderr, ignoring a closed stream.
+pub fn emit_err(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// Output format of the reporting commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

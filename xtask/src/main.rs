@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::check_spec;
-use xtask::cli::{Args, Format, UsageError, emit};
+use xtask::cli::{Args, Format, UsageError, emit, emit_err};
 use xtask::spec::fetch::{self, FetchOptions};
 use xtask::workspace;
 
@@ -47,7 +47,15 @@ impl<E: std::error::Error> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect();
+    let Ok(args) = args else {
+        emit_err("error: the arguments must be valid UTF-8\n");
+        return ExitCode::from(2);
+    };
+    let mut args = args.into_iter();
     let command = args.next().unwrap_or_default();
     let args = Args::new(args);
     let result = match command.as_str() {
@@ -56,7 +64,7 @@ fn main() -> ExitCode {
         "check-spec" => check_spec(args),
         "ci" => ci(args),
         "help" | "--help" | "-h" => {
-            println!("{USAGE}");
+            emit(&format!("{USAGE}\n"));
             Ok(ExitCode::SUCCESS)
         }
         "" => Err(Failure::Usage(UsageError("no command given".into()))),
@@ -67,11 +75,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Failure::Usage(error)) => {
-            eprintln!("error: {error}\n\n{USAGE}");
+            emit_err(&format!("error: {error}\n\n{USAGE}\n"));
             ExitCode::from(2)
         }
         Err(Failure::Error(message)) => {
-            eprintln!("error: {message}");
+            emit_err(&format!("error: {message}\n"));
             ExitCode::from(2)
         }
     }
@@ -86,18 +94,18 @@ fn fetch_spec(mut args: Args) -> Result<ExitCode, Failure> {
     let root = workspace::root();
     let fetched = fetch::fetch_spec(&root, &options)?;
     let path = workspace::display(&root, &fetched.path);
-    match &fetched.source {
-        None => println!(
-            "{path}: already the pinned spec (sha256 {})",
+    emit(&match &fetched.source {
+        None => format!(
+            "{path}: already the pinned spec (sha256 {})\n",
             fetched.sha256
         ),
-        Some(source) => println!("{path}: copied from {source} (sha256 {})", fetched.sha256),
-    }
+        Some(source) => format!("{path}: copied from {source} (sha256 {})\n", fetched.sha256),
+    });
     if fetched.pin_updated {
-        println!(
-            "{}: updated; next: `cargo xtask spec-diff OLD {path}` and `cargo xtask check-spec`",
+        emit(&format!(
+            "{}: updated; next: `cargo xtask spec-diff OLD {path}` and `cargo xtask check-spec`\n",
             workspace::display(&root, &workspace::pin_file(&root))
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -153,7 +161,7 @@ fn ci(mut args: Args) -> Result<ExitCode, Failure> {
     match xtask::ci::run(&workspace::root(), &steps) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) => {
-            eprintln!("{error}");
+            emit_err(&format!("{error}\n"));
             Ok(ExitCode::from(1))
         }
     }
