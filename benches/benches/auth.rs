@@ -1,4 +1,8 @@
 //! Cost of the auth primitives every request or key creation pays.
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented function"
+)]
 
 use clickhouse_cloud_auth::{Credentials, KeyMaterial};
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -122,6 +122,25 @@ pub fn steps() -> Vec<Step> {
                 env: TEST_ENV,
             },
         },
+        // The quickstart must run the whole console flow and exit 0; the
+        // empty credentials make it start its own emulator.
+        Step {
+            name: "example",
+            action: Action::Cargo {
+                args: &[
+                    "run",
+                    "--quiet",
+                    "-p",
+                    "clickhouse-cloud-client",
+                    "--example",
+                    "api_keys",
+                ],
+                env: &[
+                    ("CLICKHOUSE_CLOUD_API_KEY", ""),
+                    ("CLICKHOUSE_CLOUD_API_SECRET", ""),
+                ],
+            },
+        },
         Step {
             name: "check-spec",
             action: Action::CheckSpec,

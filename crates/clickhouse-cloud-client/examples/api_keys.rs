@@ -1,6 +1,6 @@
 //! The console's "API Keys" page, step by step.
 //!
-//! With no credentials in the environment it starts the emulator in this
+//! With no credentials in the environment (unset or empty) it starts the emulator in this
 //! process. With `CLICKHOUSE_CLOUD_API_KEY`, `CLICKHOUSE_CLOUD_API_SECRET` and
 //! `CLICKHOUSE_ORG_ID` set it runs against the real service (and creates,
 //! then deletes, one key there).
@@ -88,7 +88,7 @@ struct Setup {
 /// An admin client and organization: the real service when the environment
 /// says so, else an emulator started here.
 async fn connect() -> Result<Setup, Box<dyn std::error::Error>> {
-    if std::env::var_os("CLICKHOUSE_CLOUD_API_KEY").is_some() {
+    if std::env::var("CLICKHOUSE_CLOUD_API_KEY").is_ok_and(|v| !v.is_empty()) {
         let org: Uuid = std::env::var("CLICKHOUSE_ORG_ID")
             .map_err(|_| "CLICKHOUSE_ORG_ID must be set with CLICKHOUSE_CLOUD_API_KEY")?
             .parse()?;

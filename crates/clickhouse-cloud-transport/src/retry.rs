@@ -195,7 +195,9 @@ pub(crate) fn rate_limit_remaining(headers: &HeaderMap) -> Option<u64> {
 
 fn seconds(value: &str) -> Option<Duration> {
     let secs: f64 = value.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs))
+    (0.0..1e9)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
 }
 
 #[cfg(test)]
