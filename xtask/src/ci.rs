@@ -228,10 +228,10 @@ mod tests {
     #[test]
     fn test_steps_never_write_snapshots() {
         for step in steps() {
-            if let Action::Cargo { args, env } = step.action {
-                if args.first() == Some(&"test") {
-                    assert!(env.contains(&("INSTA_UPDATE", "no")), "{}", step.name);
-                }
+            if let Action::Cargo { args, env } = step.action
+                && args.first() == Some(&"test")
+            {
+                assert!(env.contains(&("INSTA_UPDATE", "no")), "{}", step.name);
             }
         }
     }
