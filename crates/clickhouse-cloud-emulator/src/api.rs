@@ -32,7 +32,7 @@ use crate::store::{Caller, RateInfo, Store};
 pub(crate) type Shared = Arc<Mutex<Store>>;
 
 /// Largest request body accepted.
-const MAX_BODY: usize = 1 << 20;
+pub(crate) const MAX_BODY: usize = 1 << 20;
 
 /// Path parameters that must be UUIDs.
 const UUID_PARAMS: [&str; 2] = ["organizationId", "keyId"];
@@ -219,7 +219,11 @@ async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> Response {
     error_response(Uuid::new_v4(), &error, None)
 }
 
-fn error_response(request_id: Uuid, error: &ApiError, rate: Option<RateInfo>) -> Response {
+pub(crate) fn error_response(
+    request_id: Uuid,
+    error: &ApiError,
+    rate: Option<RateInfo>,
+) -> Response {
     let body = ErrorBody {
         status: Some(error.status.as_u16()),
         error: Some(error.error_text()),
@@ -229,7 +233,7 @@ fn error_response(request_id: Uuid, error: &ApiError, rate: Option<RateInfo>) ->
 }
 
 /// Seconds with at most three decimals and no trailing zeros: `10`, `3.25`.
-fn seconds(value: f64) -> String {
+pub(crate) fn seconds(value: f64) -> String {
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

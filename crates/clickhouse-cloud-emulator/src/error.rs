@@ -61,6 +61,9 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
             StatusCode::CONFLICT => "CONFLICT",
             StatusCode::TOO_MANY_REQUESTS => "TOO_MANY_REQUESTS",
+            StatusCode::BAD_GATEWAY => "BAD_GATEWAY",
+            StatusCode::SERVICE_UNAVAILABLE => "SERVICE_UNAVAILABLE",
+            StatusCode::GATEWAY_TIMEOUT => "GATEWAY_TIMEOUT",
             _ => "INTERNAL_ERROR",
         }
     }

@@ -2,6 +2,7 @@
 
 mod api;
 mod error;
+mod faults;
 mod handlers;
 mod roles;
 mod store;
@@ -17,8 +18,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+pub use faults::{Fault, FaultPlan, FaultSpecError, InjectedFault};
 pub use roles::{ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, QUERY_ENDPOINTS_ROLE_ID};
 
+use crate::faults::Injector;
 use crate::store::Store;
 
 /// How long [`RunningEmulator::shutdown`] waits for open connections.
@@ -67,6 +70,7 @@ pub struct EmulatorBuilder {
     key_limit: usize,
     rate_limit: Option<RateLimit>,
     extra: Vec<(Uuid, String, Credentials)>,
+    faults: FaultPlan,
 }
 
 impl Default for EmulatorBuilder {
@@ -79,6 +83,7 @@ impl Default for EmulatorBuilder {
             key_limit: 100,
             rate_limit: Some(RateLimit::default()),
             extra: Vec::new(),
+            faults: FaultPlan::new(),
         }
     }
 }
@@ -132,6 +137,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Faults to inject (none by default); see [`FaultPlan`].
+    pub fn faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = plan;
+        self
+    }
+
     /// Binds the address and serves in a background task.
     ///
     /// Fails when the address cannot be bound, or (`InvalidInput`) when two
@@ -154,7 +165,11 @@ impl EmulatorBuilder {
 
         let listener = tokio::net::TcpListener::bind(self.listen).await?;
         let local_addr = listener.local_addr()?;
-        let app = api::router(Arc::clone(&store));
+        let injector = Arc::new(Injector::new(self.faults, self.rate_limit));
+        let app = api::router(Arc::clone(&store)).layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&injector),
+            faults::inject,
+        ));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(
@@ -171,6 +186,7 @@ impl EmulatorBuilder {
             organization_id: self.organization_id,
             credentials,
             store,
+            injector,
             stop: Some(stop),
             task: Some(task),
         })
@@ -183,6 +199,7 @@ pub struct RunningEmulator {
     organization_id: Uuid,
     credentials: Credentials,
     store: Arc<Mutex<Store>>,
+    injector: Arc<Injector>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
 }
@@ -217,6 +234,38 @@ impl RunningEmulator {
     /// How many keys organization `org` holds (0 for an unknown one).
     pub fn key_count(&self, org: Uuid) -> usize {
         self.lock().org(org).map_or(0, |org| org.keys.len())
+    }
+
+    /// How many keys of organization `org` are named `name`: after a create
+    /// that may have been retried, 1 means "created exactly once".
+    pub fn keys_named(&self, org: Uuid, name: &str) -> usize {
+        self.lock().org(org).map_or(0, |org| {
+            org.keys.values().filter(|key| key.name == name).count()
+        })
+    }
+
+    /// Replaces the fault plan. Request numbers, the operation and method
+    /// counts, [`requests_received`](Self::requests_received) and the
+    /// [`fault_log`](Self::fault_log) start over.
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.injector.set_plan(plan);
+    }
+
+    /// How many faults were injected since the plan was installed.
+    pub fn faults_injected(&self) -> usize {
+        self.injector.injected()
+    }
+
+    /// Every fault injected since the plan was installed, in order.
+    pub fn fault_log(&self) -> Vec<InjectedFault> {
+        self.injector.log()
+    }
+
+    /// How many requests the server received since the fault plan was
+    /// installed (at start, or by [`set_faults`](Self::set_faults)),
+    /// faulted ones included: retries show up here.
+    pub fn requests_received(&self) -> u64 {
+        self.injector.requests()
     }
 
     /// Stops accepting connections and waits briefly for open ones.

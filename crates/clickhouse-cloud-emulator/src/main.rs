@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use clickhouse_cloud_auth::{Credentials, KeyId, KeyMaterial, KeySecret};
-use clickhouse_cloud_emulator::{Emulator, RateLimit};
+use clickhouse_cloud_emulator::{Emulator, FaultPlan, RateLimit};
 use uuid::Uuid;
 
 /// An in-memory ClickHouse Cloud API server for tests and demos.
@@ -35,7 +35,40 @@ struct Args {
     /// Per-key rate limit as REQUESTS/SECONDS, or `off`.
     #[arg(long, value_name = "N/SECONDS|off", default_value = "10/10", value_parser = parse_rate_limit)]
     rate_limit: RateSetting,
+    /// Inject faults (see --help for SPEC), e.g. `1:503,openapiKeyCreate#1:reset-after`.
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults, long_help = FAULTS_HELP)]
+    faults: Option<FaultPlan>,
 }
+
+/// `--faults` in `--help`.
+const FAULTS_HELP: &str = "\
+Inject faults, for testing clients' retries and timeouts.
+
+SPEC is a comma-separated list of items:
+  N:FAULT             the Nth request (1-based, every request counted)
+  OPERATION#N:FAULT   the Nth request of an operationId (openapiKeyCreate#1)
+  METHOD#N:FAULT      the Nth request with an HTTP method (POST#2)
+  seed=U64            random faults: PRNG seed (default 0)
+  rate=R              random faults: probability per request, 0 to 1
+  kinds=FAULT|FAULT   random faults: what to choose from (rate and kinds
+                      are required together; scripted items take precedence)
+  off                 (alone) no faults
+
+FAULT is one of:
+  429            429 + X-RateLimit-* headers, no Retry-After (not executed)
+  429@DURATION   the same with Retry-After (whole seconds, rounded up)
+  429-bare       429 with body {\"error\":\"TOO_MANY_REQUESTS\"} only
+  500, 503       JSON error envelope (any 400-599; json-NNN forces JSON)
+  502, 504       text/html gateway page (html-NNN for any status)
+  slow@DURATION  executed, then the response is held back DURATION
+  cut-off        executed, then half the body and the connection closes
+  reset-before   connection closed without a response, not executed
+  reset-after    executed, then connection closed without a response
+DURATION: 2, 2s, 1.5s or 250ms.
+
+Examples:
+  --faults 'seed=7,rate=0.2,kinds=429|503|502|reset-after'
+  --faults '1:503,3:reset-before,openapiKeyCreate#1:reset-after'";
 
 /// `--rate-limit`: a limit, or none.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +80,11 @@ fn parse_key_id(text: &str) -> Result<KeyId, String> {
 
 fn parse_key_secret(text: &str) -> Result<KeySecret, String> {
     KeySecret::new(text.to_owned()).map_err(|error| error.to_string())
+}
+
+fn parse_faults(text: &str) -> Result<FaultPlan, String> {
+    text.parse()
+        .map_err(|error: clickhouse_cloud_emulator::FaultSpecError| error.to_string())
 }
 
 fn parse_rate_limit(text: &str) -> Result<RateSetting, String> {
@@ -86,6 +124,9 @@ async fn main() -> ExitCode {
         .rate_limit(args.rate_limit.0);
     if let Some(id) = args.org_id {
         builder = builder.organization_id(id);
+    }
+    if let Some(plan) = args.faults {
+        builder = builder.faults(plan);
     }
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,

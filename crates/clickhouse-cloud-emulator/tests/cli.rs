@@ -111,3 +111,91 @@ fn bad_flags_exit_2_with_a_message() {
         assert!(output.stdout.is_empty());
     }
 }
+
+#[test]
+fn serves_with_faults() {
+    let child = Command::new(BIN)
+        .args([
+            "--rate-limit",
+            "off",
+            "--faults",
+            "1:503,openapiKeyGetList#2:502,GET#3:reset-before",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut child = Killed(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let banner: Vec<String> = (0..4).map(|_| lines.next().unwrap().unwrap()).collect();
+    let url = banner[0].strip_prefix("listening on ").unwrap();
+    let org = banner[1].strip_prefix("organization: ").unwrap();
+    let key_id = banner[2].strip_prefix("key id: ").unwrap();
+    let secret = banner[3].strip_prefix("key secret: ").unwrap();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcomes = runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let mut outcomes = Vec::new();
+        for _ in 0..4 {
+            let sent = http
+                .get(format!("{url}/v1/organizations/{org}/keys"))
+                .basic_auth(key_id, Some(secret))
+                .send()
+                .await;
+            outcomes.push(match sent {
+                Ok(response) => response.status().as_u16().to_string(),
+                Err(error) => format!("request error: {}", error.is_request()),
+            });
+        }
+        outcomes
+    });
+    assert_eq!(outcomes, ["503", "502", "request error: true", "200"]);
+}
+
+#[test]
+fn bad_fault_specs_exit_2_with_the_reason() {
+    let cases = [
+        ("", "empty fault spec"),
+        ("1:teapot", "unknown fault \"teapot\""),
+        ("0:503", "request number must be 1 or more"),
+        ("keyCreate#1:503", "unknown operationId \"keyCreate\""),
+        ("seed=1,kinds=503", "need both rate=R and kinds"),
+        ("rate=1.5,kinds=503", "rate must be a number from 0 to 1"),
+    ];
+    for (spec, reason) in cases {
+        let output = Command::new(BIN)
+            .args(["--faults", spec])
+            .output()
+            .expect("binary runs");
+        assert_eq!(output.status.code(), Some(2), "{spec:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("error: invalid value"), "{stderr}");
+        assert!(stderr.contains("--faults <SPEC>"), "{stderr}");
+        assert!(stderr.contains(reason), "{spec:?}: {stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_documents_the_fault_spec() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "OPERATION#N:FAULT",
+        "kinds=FAULT|FAULT",
+        "reset-before",
+        "cut-off",
+        "429@DURATION",
+    ] {
+        assert!(help.contains(needle), "{needle}");
+    }
+}
