@@ -239,3 +239,52 @@ async fn logs_never_contain_secrets_or_the_authorization_header() {
     }
     assert!(!text.to_ascii_lowercase().contains("authorization: basic"));
 }
+
+/// A server that accepts connections and never answers.
+async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (url, handle)
+}
+
+#[tokio::test]
+async fn total_timeout_bounds_a_hung_server_and_dropped_calls_cancel_cleanly() {
+    let (url, server) = silent_server().await;
+    let credentials = clickhouse_cloud_client::auth::KeyMaterial::generate().into_credentials();
+    let client = Client::builder()
+        .credentials(credentials)
+        .base_url(url)
+        .request_timeout(Duration::from_secs(30))
+        .total_timeout(Some(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = client.organizations().list().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(
+            &error,
+            clickhouse_cloud_client::Error::Transport {
+                source: TransportError::Timeout { .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+
+    // A caller that gives up early drops the call; the client stays usable.
+    let gave_up =
+        tokio::time::timeout(Duration::from_millis(50), client.organizations().list()).await;
+    assert!(gave_up.is_err());
+    let error = client.organizations().list().await.unwrap_err();
+    assert!(error.is_retryable(), "{error:?}");
+    server.abort();
+}
