@@ -126,6 +126,9 @@ async fn main() -> ExitCode {
         builder = builder.organization_id(id);
     }
     if let Some(plan) = args.faults {
+        if !plan.is_empty() {
+            eprintln!("note: fault injection is on: some requests will fail on purpose");
+        }
         builder = builder.faults(plan);
     }
     let emulator = match builder.start().await {

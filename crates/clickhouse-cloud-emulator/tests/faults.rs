@@ -501,14 +501,12 @@ async fn faults_under_concurrency_neither_hang_nor_kill_the_server() {
     .await;
     let mut tasks = Vec::new();
     for i in 0..40 {
-        let http = api.http.clone();
         let request = if i % 2 == 0 {
             api.request(Method::GET, &api.keys_url())
         } else {
             api.create_request(&format!("k{i}"))
         };
         tasks.push(tokio::spawn(async move {
-            let _ = http;
             match request.send().await {
                 Ok(response) => {
                     let _ = response.bytes().await;
