@@ -6,6 +6,11 @@ mod reqwest_transport;
 mod resilient;
 mod retry;
 
+#[cfg(feature = "test-util")]
+pub mod record;
+#[cfg(feature = "test-util")]
+pub mod replay;
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -13,6 +18,10 @@ pub use bytes::Bytes;
 pub use error::{ApiError, Error, check_status};
 pub use http::{HeaderMap, Method, StatusCode};
 pub use limiter::{RateLimit, RateLimiter};
+#[cfg(feature = "test-util")]
+pub use record::RecordingTransport;
+#[cfg(feature = "test-util")]
+pub use replay::{Cassette, ReplayMismatch, ReplayTransport};
 pub use reqwest_transport::{
     DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ENV_BASE_URL,
     ReqwestTransport, ReqwestTransportBuilder, USER_AGENT,
