@@ -1,0 +1,479 @@
+//! The command line: every command, flag and value parser.
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Duration as TimeDelta, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clickhouse_cloud_client::Role;
+use clickhouse_cloud_client::types::IpAccessListEntry;
+use uuid::Uuid;
+
+const AFTER_HELP: &str = "\
+Credentials, first found wins: --api-key/--api-secret, then CLICKHOUSE_CLOUD_API_KEY/\
+CLICKHOUSE_CLOUD_API_SECRET, then the profile written by `chc auth login`. The base URL \
+(--base-url, CLICKHOUSE_API_URL, profile) and organization (--org, CLICKHOUSE_ORG_ID, \
+profile) follow the same order; without one, the organization is picked when the key \
+sees exactly one.
+
+Exit codes: 0 success, 2 usage error (bad flags or values, missing credentials, \
+no terminal to confirm on), 3 authentication or permission refused (401/403), \
+4 not found, 5 rate limited after retries, 1 anything else (including refusals \
+such as deleting the key chc is signed in with).";
+
+/// Manage ClickHouse Cloud API keys, organizations and the activity log.
+#[derive(Debug, Parser)]
+#[command(name = "chc", version, after_help = AFTER_HELP, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes, before or after the subcommand.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct GlobalArgs {
+    /// API base URL, e.g. an emulator's http://127.0.0.1:PORT
+    /// [default: CLICKHOUSE_API_URL, the profile's, or https://api.clickhouse.cloud]
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+    /// Key ID to sign requests with [default: CLICKHOUSE_CLOUD_API_KEY, or the profile's]
+    #[arg(long, global = true, value_name = "KEY_ID")]
+    pub(crate) api_key: Option<String>,
+    /// Key secret. Visible to other local users in the process list: prefer
+    /// CLICKHOUSE_CLOUD_API_SECRET or `chc auth login`
+    #[arg(long, global = true, value_name = "SECRET")]
+    pub(crate) api_secret: Option<String>,
+    /// Organization UUID [default: CLICKHOUSE_ORG_ID, the profile's, or the
+    /// only one the key sees]
+    #[arg(long, global = true, value_name = "UUID")]
+    pub(crate) org: Option<Uuid>,
+    /// Output format: `table` for people, `json` for scripts (the API's
+    /// `result`)
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
+    pub(crate) output: Output,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    /// Aligned columns and labelled lines.
+    Table,
+    /// The API's `result`, as JSON.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// API keys of the organization.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Organizations the key belongs to.
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// The organization's audit log.
+    #[command(subcommand)]
+    Activities(ActivitiesCommand),
+    /// Save credentials to the profile, or show which are in use.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Run a local, in-memory emulator of the API until Ctrl-C.
+    #[cfg(feature = "emulator")]
+    Emulator(EmulatorArgs),
+}
+
+/// The key a command acts on.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct KeyArg {
+    /// The key: its UUID (`id`), its key ID, or its name
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// List keys: name, key ID suffix, roles, state, expiry, creation, last
+    /// use and creator (from the activity log, `-` when unavailable).
+    List,
+    /// Create a key and print its key ID and secret, once.
+    #[command(after_help = "\
+Without --ip, chc sends no IP access list and the service applies its default, which \
+admits any address (the console's \"anywhere\"). chc never sends an empty list: that would \
+create a key nobody can use. Pass --ip (repeatable) to restrict the key.
+
+The key ID and secret are printed once and cannot be retrieved again.")]
+    Create(CreateArgs),
+    /// Show one key.
+    Get(KeyArg),
+    /// Change a key's name, roles, expiry or IP access list; what is not
+    /// given stays as it is.
+    #[command(after_help = "\
+--role replaces the key's legacy roles and --role-id its role UUIDs; a kind not given is \
+left as it is. --ip replaces the whole IP access list (0.0.0.0/0 and ::/0 allow any \
+address); there is no way to send an empty list, which would lock the key out.")]
+    Update(UpdateArgs),
+    /// Enable a key.
+    Enable(KeyArg),
+    /// Disable a key (reversible: `chc keys enable`).
+    Disable(KeyArg),
+    /// Delete a key. Irreversible: it stops working at once.
+    #[command(after_help = "\
+Asks for confirmation on a terminal; without one (scripts, CI) it refuses unless --yes \
+is given. It always refuses to delete the key chc is signed in with.")]
+    Delete(DeleteArgs),
+}
+
+/// A role by legacy name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RoleName {
+    /// Full access, including key management.
+    Admin,
+    /// Read access.
+    Developer,
+    /// Query endpoints only.
+    #[value(name = "query_endpoints")]
+    QueryEndpoints,
+}
+
+impl From<RoleName> for Role {
+    fn from(role: RoleName) -> Self {
+        match role {
+            RoleName::Admin => Role::Admin,
+            RoleName::Developer => Role::Developer,
+            RoleName::QueryEndpoints => Role::QueryEndpoints,
+        }
+    }
+}
+
+/// Roles from `--role` and `--role-id`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RoleArgs {
+    /// A legacy role (repeatable)
+    #[arg(long = "role", value_enum, value_name = "ROLE")]
+    pub(crate) roles: Vec<RoleName>,
+    /// A system or custom role by UUID (repeatable)
+    #[arg(long = "role-id", value_name = "UUID")]
+    pub(crate) role_ids: Vec<Uuid>,
+}
+
+impl RoleArgs {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.roles.is_empty() && self.role_ids.is_empty()
+    }
+
+    pub(crate) fn to_roles(&self) -> Vec<Role> {
+        self.roles
+            .iter()
+            .map(|role| Role::from(*role))
+            .chain(self.role_ids.iter().map(|id| Role::Id(*id)))
+            .collect()
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// The key's name
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) roles: RoleArgs,
+    /// When the key stops working: RFC 3339 time, a duration from now (12h,
+    /// 30d, 2w), or `never` [default: never]
+    #[arg(long, value_name = "WHEN", value_parser = parse_expiry)]
+    pub(crate) expires: Option<Expiry>,
+    /// Create the key disabled
+    #[arg(long)]
+    pub(crate) disabled: bool,
+    /// Allow use from this IP or CIDR, with an optional description
+    /// (repeatable) [default: no list sent; the service's default admits any
+    /// address]
+    #[arg(long = "ip", value_name = "CIDR[=DESCRIPTION]", value_parser = parse_ip_entry)]
+    pub(crate) ips: Vec<IpAccessListEntry>,
+    /// Generate the key ID and secret on this machine and send only their
+    /// hashes (`hashData`): the service never sees the secret
+    #[arg(long)]
+    pub(crate) local_secret: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UpdateArgs {
+    #[command(flatten)]
+    pub(crate) key: KeyArg,
+    /// New name
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    #[command(flatten)]
+    pub(crate) roles: RoleArgs,
+    /// New expiry: RFC 3339 time, a duration from now (12h, 30d, 2w), or
+    /// `never` to remove it
+    #[arg(long, value_name = "WHEN", value_parser = parse_expiry)]
+    pub(crate) expires: Option<Expiry>,
+    /// Replaces the IP access list with these entries (repeatable);
+    /// `0.0.0.0/0` and `::/0` allow any address
+    #[arg(long = "ip", value_name = "CIDR[=DESCRIPTION]", value_parser = parse_ip_entry)]
+    pub(crate) ips: Vec<IpAccessListEntry>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeleteArgs {
+    #[command(flatten)]
+    pub(crate) key: KeyArg,
+    /// Do not ask for confirmation (needed without a terminal)
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OrgsCommand {
+    /// List the organizations the key belongs to.
+    List,
+    /// Show one organization [default: the current one].
+    Get {
+        /// Organization UUID
+        #[arg(value_name = "UUID")]
+        id: Option<Uuid>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ActivitiesCommand {
+    /// List activities, oldest first.
+    List {
+        /// Only activities since this time: RFC 3339, or a duration back
+        /// from now (12h, 7d, 2w)
+        #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+        since: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuthCommand {
+    /// Check credentials with one API call and save them to the profile
+    /// (mode 0600).
+    #[command(after_help = "\
+The key ID comes from --api-key or a prompt. The secret is read without echo on a \
+terminal, or from standard input otherwise:
+  printf '%s' \"$SECRET\" | chc auth login --api-key ID --secret-stdin
+--base-url and --org, when given, are saved too; without --org, the organization is \
+saved when the key sees exactly one.
+
+Profile: $CHC_CONFIG_DIR/profile.json, else $XDG_CONFIG_HOME/chc/profile.json, else \
+~/.config/chc/profile.json.")]
+    Login {
+        /// Read the secret from standard input (the whole input, trailing
+        /// newline removed)
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+    /// Say which credentials are in use, where they come from, and whether
+    /// the service accepts them.
+    Status,
+    /// Delete the profile.
+    Logout,
+}
+
+/// `chc emulator`: the same flags as the emulator binary.
+#[cfg(feature = "emulator")]
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Address to listen on (port 0: any free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub(crate) listen: SocketAddr,
+    /// Organization UUID [default: random]
+    #[arg(long, value_name = "UUID")]
+    pub(crate) org_id: Option<Uuid>,
+    /// Organization name
+    #[arg(long, value_name = "NAME", default_value = "Emulated organization")]
+    pub(crate) org_name: String,
+    /// Key ID of the bootstrap admin key (needs --bootstrap-key-secret)
+    #[arg(long, value_name = "ID", requires = "bootstrap_key_secret")]
+    pub(crate) bootstrap_key_id: Option<String>,
+    /// Secret of the bootstrap admin key (needs --bootstrap-key-id); visible
+    /// in the process list, so only for throwaway keys
+    #[arg(long, value_name = "SECRET", requires = "bootstrap_key_id")]
+    pub(crate) bootstrap_key_secret: Option<String>,
+    /// Most API keys per organization, the bootstrap key included
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub(crate) key_limit: usize,
+    /// Per-key rate limit as REQUESTS/SECONDS, or `off`
+    #[arg(long, value_name = "N/SECONDS|off", default_value = "10/10", value_parser = parse_rate_limit)]
+    pub(crate) rate_limit: RateSetting,
+}
+
+/// `--rate-limit`: requests per window, or none.
+#[cfg(feature = "emulator")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RateSetting(pub(crate) Option<(u32, std::time::Duration)>);
+
+#[cfg(feature = "emulator")]
+fn parse_rate_limit(text: &str) -> Result<RateSetting, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(RateSetting(None));
+    }
+    let usage = || format!("expected REQUESTS/SECONDS (e.g. 10/10) or off, got {text:?}");
+    let (requests, seconds) = text.split_once('/').ok_or_else(usage)?;
+    let requests: u32 = requests.trim().parse().map_err(|_| usage())?;
+    let seconds: f64 = seconds.trim().parse().map_err(|_| usage())?;
+    let window = std::time::Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|window| !window.is_zero())
+        .ok_or_else(usage)?;
+    Ok(RateSetting(Some((requests, window))))
+}
+
+/// `--expires`: a time, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// No expiry.
+    Never,
+    /// Stops working at this time.
+    At(DateTime<Utc>),
+}
+
+/// `12h`, `30d`, `2w` (also `m` for minutes and `s` for seconds).
+fn parse_span(text: &str) -> Option<TimeDelta> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let number: i64 = text[..text.len() - unit.len_utf8()].parse().ok()?;
+    if number < 0 {
+        return None;
+    }
+    match unit {
+        's' => TimeDelta::try_seconds(number),
+        'm' => TimeDelta::try_minutes(number),
+        'h' => TimeDelta::try_hours(number),
+        'd' => TimeDelta::try_days(number),
+        'w' => TimeDelta::try_weeks(number),
+        _ => None,
+    }
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// `--expires`: `never`, a span from now, or an RFC 3339 time in the future.
+pub(crate) fn parse_expiry(text: &str) -> Result<Expiry, String> {
+    parse_expiry_at(text, Utc::now())
+}
+
+fn parse_expiry_at(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {
+    if text.trim().eq_ignore_ascii_case("never") {
+        return Ok(Expiry::Never);
+    }
+    let at = match parse_span(text) {
+        Some(span) => now
+            .checked_add_signed(span)
+            .ok_or_else(|| format!("{text:?} is too far in the future"))?,
+        None => parse_time(text).ok_or_else(|| {
+            format!(
+                "expected an RFC 3339 time (2030-01-31T00:00:00Z), a duration (12h, 30d, 2w) \
+                 or `never`, got {text:?}"
+            )
+        })?,
+    };
+    if at <= now {
+        return Err(format!(
+            "{} is in the past",
+            at.format("%Y-%m-%dT%H:%M:%SZ")
+        ));
+    }
+    Ok(Expiry::At(at))
+}
+
+/// `--since`: a span back from now, or an RFC 3339 time.
+fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
+    let now = Utc::now();
+    match parse_span(text) {
+        Some(span) => now
+            .checked_sub_signed(span)
+            .ok_or_else(|| format!("{text:?} is too far back")),
+        None => parse_time(text).ok_or_else(|| {
+            format!(
+                "expected an RFC 3339 time (2030-01-31T00:00:00Z) or a duration (12h, 7d, 2w), got {text:?}"
+            )
+        }),
+    }
+}
+
+/// `--ip CIDR[=DESCRIPTION]`: an IP address or network, checked here so a
+/// typo is a usage error before any request.
+pub(crate) fn parse_ip_entry(text: &str) -> Result<IpAccessListEntry, String> {
+    let (source, description) = match text.split_once('=') {
+        Some((source, description)) => (source.trim(), Some(description.trim())),
+        None => (text.trim(), None),
+    };
+    let valid =
+        source.parse::<ipnet::IpNet>().is_ok() || source.parse::<std::net::IpAddr>().is_ok();
+    if !valid {
+        return Err(format!(
+            "expected an IP address or CIDR (203.0.113.0/24, 2001:db8::/32), got {source:?}"
+        ));
+    }
+    Ok(IpAccessListEntry {
+        source: Some(source.to_owned()),
+        description: description
+            .filter(|description| !description.is_empty())
+            .map(str::to_owned),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn expiry_accepts_spans_times_and_never() {
+        let now: DateTime<Utc> = "2030-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(parse_expiry_at("never", now), Ok(Expiry::Never));
+        assert_eq!(
+            parse_expiry_at("30d", now),
+            Ok(Expiry::At("2030-01-31T00:00:00Z".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_expiry_at("12h", now),
+            Ok(Expiry::At("2030-01-01T12:00:00Z".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_expiry_at("2030-02-01T01:00:00+01:00", now),
+            Ok(Expiry::At("2030-02-01T00:00:00Z".parse().unwrap()))
+        );
+        assert!(
+            parse_expiry_at("2029-12-31T00:00:00Z", now)
+                .unwrap_err()
+                .contains("past")
+        );
+        assert!(parse_expiry_at("0d", now).unwrap_err().contains("past"));
+        for bad in [
+            "",
+            "d",
+            "-3d",
+            "30x",
+            "tomorrow",
+            "30 days",
+            "9999999999999999w",
+        ] {
+            assert!(parse_expiry_at(bad, now).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ip_entries_are_checked() {
+        let entry = parse_ip_entry("10.0.0.0/8=office").unwrap();
+        assert_eq!(entry.source.as_deref(), Some("10.0.0.0/8"));
+        assert_eq!(entry.description.as_deref(), Some("office"));
+        let entry = parse_ip_entry("2001:db8::1").unwrap();
+        assert_eq!(entry.description, None);
+        assert!(parse_ip_entry("10.0.0.0/33").is_err());
+        assert!(parse_ip_entry("office").is_err());
+        assert!(parse_ip_entry("").is_err());
+    }
+}

@@ -1,0 +1,493 @@
+//! `chc keys ...`.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+
+use clickhouse_cloud_client::types::ops::ActivityListQuery;
+use clickhouse_cloud_client::types::{Activity, ActivityType, ApiKey, ApiKeyPostRequest};
+use clickhouse_cloud_client::{ApiKeys, KeyUpdate, NewApiKey};
+use uuid::Uuid;
+
+use crate::cli::{
+    CreateArgs, DeleteArgs, Expiry, GlobalArgs, KeyArg, KeysCommand, Output, UpdateArgs,
+};
+use crate::config::{KeyRecord, KeyRecords};
+use crate::context::{Session, wait};
+use crate::error::CliError;
+use crate::output::{self, print_json, print_text};
+
+/// Runs one `keys` subcommand.
+pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(), CliError> {
+    // Refusals that need no request come first.
+    match &command {
+        KeysCommand::Create(args) if args.roles.is_empty() => {
+            return Err(CliError::Usage(
+                "a key needs at least one role: give --role (admin, developer, query_endpoints) \
+                 or --role-id UUID"
+                    .into(),
+            ));
+        }
+        KeysCommand::Update(args) if is_empty_update(args) => {
+            return Err(CliError::Usage(
+                "nothing to change: give --name, --role, --role-id, --expires or --ip".into(),
+            ));
+        }
+        KeysCommand::Delete(args) if !args.yes && !std::io::stdin().is_terminal() => {
+            return Err(CliError::Usage(format!(
+                "refusing to delete key {:?} without confirmation: there is no terminal to ask \
+                 on; pass --yes to delete it (irreversible)",
+                args.key.key
+            )));
+        }
+        _ => {}
+    }
+
+    let session = Session::open(global)?;
+    let org = session.org().await?.value;
+    let keys = session.client.api_keys(org);
+    let output = global.output;
+    match command {
+        KeysCommand::List => list(&session, &keys, org, output).await,
+        KeysCommand::Create(args) => create(&keys, org, args, output).await,
+        KeysCommand::Get(KeyArg { key }) => {
+            let id = resolve(&keys, org, &key).await?.id;
+            let found = wait("Fetching the key", keys.get(id)).await?;
+            if output == Output::Json {
+                return print_json(&*found);
+            }
+            print_text(&output::key_details(&found, None))
+        }
+        KeysCommand::Update(args) => update(&keys, org, args, output).await,
+        KeysCommand::Enable(KeyArg { key }) => {
+            let id = resolve(&keys, org, &key).await?.id;
+            let key = wait("Enabling the key", keys.enable(id)).await?;
+            if output == Output::Json {
+                return print_json(&*key);
+            }
+            print_text(&format!("Enabled key {}.\n", output::key_label(&key)))
+        }
+        KeysCommand::Disable(KeyArg { key }) => {
+            let id = resolve(&keys, org, &key).await?.id;
+            let key = wait("Disabling the key", keys.disable(id)).await?;
+            if output == Output::Json {
+                return print_json(&*key);
+            }
+            print_text(&format!(
+                "Disabled key {}. It is refused until enabled again (`chc keys enable`).\n",
+                output::key_label(&key)
+            ))
+        }
+        KeysCommand::Delete(args) => delete(&session, &keys, org, args, output).await,
+    }
+}
+
+fn is_empty_update(args: &UpdateArgs) -> bool {
+    args.name.is_none() && args.roles.is_empty() && args.expires.is_none() && args.ips.is_empty()
+}
+
+/// Keys in creation order (the service's order is not stable).
+fn sorted(mut keys: Vec<ApiKey>) -> Vec<ApiKey> {
+    keys.sort_by(|a, b| (a.created_at, &a.name, a.id).cmp(&(b.created_at, &b.name, b.id)));
+    keys
+}
+
+async fn list(
+    session: &Session,
+    keys: &ApiKeys,
+    org: Uuid,
+    output: Output,
+) -> Result<(), CliError> {
+    let listed = wait("Listing keys", keys.list()).await?;
+    if output == Output::Json {
+        return print_json(&*listed);
+    }
+    let listed = sorted(listed.into_result());
+    let creators = creators(session, org, &listed).await;
+    let rows: Vec<Vec<String>> = listed
+        .iter()
+        .map(|key| {
+            vec![
+                key.name.clone().unwrap_or_else(|| "-".into()),
+                output::suffix(key),
+                output::roles(key),
+                output::state(key),
+                output::time_or(key.expires(), "never"),
+                output::time_or(key.created_at.as_ref(), "-"),
+                output::time_or(key.used_at.as_ref(), "never"),
+                key.id
+                    .and_then(|id| creators.get(&id).cloned())
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    print_text(&output::table(
+        &[
+            "NAME",
+            "KEY ID",
+            "ROLES",
+            "STATE",
+            "EXPIRES",
+            "CREATED",
+            "LAST USED",
+            "CREATED BY",
+        ],
+        &rows,
+    ))
+}
+
+/// Who created each key, from `key_create` activities. Empty when the
+/// activity log cannot be read (forbidden, failed): the listing goes on.
+async fn creators(session: &Session, org: Uuid, keys: &[ApiKey]) -> HashMap<Uuid, String> {
+    let query = ActivityListQuery {
+        from_date: keys.iter().filter_map(|key| key.created_at).min(),
+        to_date: None,
+    };
+    let activities = wait(
+        "Reading the activity log",
+        session.client.activities(org).list(query),
+    )
+    .await;
+    let Ok(activities) = activities else {
+        return HashMap::new();
+    };
+    activities
+        .iter()
+        .filter(|activity| activity.r#type == Some(ActivityType::KeyCreate))
+        .filter_map(|activity| {
+            let target = Uuid::parse_str(activity.target_key_id.as_deref()?).ok()?;
+            Some((target, actor_label(activity, keys)))
+        })
+        .collect()
+}
+
+/// The actor of an activity: the acting key's name and suffix when it is
+/// among `keys`, else what the log says about the actor.
+pub(crate) fn actor_label(activity: &Activity, keys: &[ApiKey]) -> String {
+    let actor_id = activity.actor_id.as_deref().unwrap_or_default();
+    let by_uuid = Uuid::parse_str(actor_id)
+        .ok()
+        .and_then(|id| keys.iter().find(|key| key.id == Some(id)));
+    // An API actor's ID can be the key ID: match its suffix when unique.
+    let by_suffix = || {
+        let suffix = last_four(actor_id)?;
+        let mut matches = keys
+            .iter()
+            .filter(|key| key.key_suffix.as_deref() == Some(suffix));
+        let first = matches.next()?;
+        matches.next().is_none().then_some(first)
+    };
+    let key = if Uuid::parse_str(actor_id).is_ok() {
+        by_uuid
+    } else {
+        by_suffix()
+    };
+    if let Some(key) = key {
+        return format!(
+            "{} ({})",
+            key.name.as_deref().unwrap_or("unnamed"),
+            output::suffix(key)
+        );
+    }
+    activity
+        .actor_details
+        .clone()
+        .filter(|details| !details.is_empty())
+        .or_else(|| activity.actor_id.clone().filter(|id| !id.is_empty()))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn last_four(text: &str) -> Option<&str> {
+    let start = text.char_indices().rev().nth(3)?.0;
+    Some(&text[start..])
+}
+
+async fn create(
+    keys: &ApiKeys,
+    org: Uuid,
+    args: CreateArgs,
+    output: Output,
+) -> Result<(), CliError> {
+    let mut new_key = NewApiKey::new(args.name.clone());
+    for role in args.roles.to_roles() {
+        new_key = new_key.role(role);
+    }
+    if let Some(Expiry::At(at)) = args.expires {
+        new_key = new_key.expires_at(at);
+    }
+    if args.disabled {
+        new_key = new_key.disabled();
+    }
+    let mut body = ApiKeyPostRequest::from(new_key);
+    // No `--ip`: no list at all, so the service's default (any address)
+    // applies. Never an empty list, which would admit nobody.
+    body.ip_access_list = (!args.ips.is_empty()).then_some(args.ips);
+
+    let created = if args.local_secret {
+        wait("Creating the key", keys.create_with_local_secret(body)).await?
+    } else {
+        wait("Creating the key", keys.create(body)).await?
+    }
+    .into_result();
+    let key_id = created.credentials.key_id().as_str().to_owned();
+
+    if output == Output::Json {
+        // The one output that carries a secret: the create result, with the
+        // locally generated key ID and secret when --local-secret was used.
+        print_json(&serde_json::json!({
+            "key": created.key,
+            "keyId": key_id,
+            "keySecret": created.credentials.key_secret().expose(),
+        }))?;
+    } else {
+        let mut text = format!(
+            "Created key {}, id {}.\n\n",
+            output::key_label(&created.key),
+            created
+                .key
+                .id
+                .map_or_else(|| "unknown".into(), |id| id.to_string())
+        );
+        text.push_str(&format!("Key ID: {key_id}\n"));
+        text.push_str(&format!(
+            "Key secret: {}\n\n",
+            created.credentials.key_secret().expose()
+        ));
+        text.push_str(
+            "Warning: the key ID and secret are shown only this once and cannot be retrieved \
+             again. Store them now.\n",
+        );
+        if args.local_secret {
+            text.push_str(
+                "The secret was generated on this machine; the service only has its hash.\n",
+            );
+        }
+        text.push_str(
+            "A new key can take a few seconds before every part of the service accepts it.\n",
+        );
+        print_text(&text)?;
+    }
+
+    if created
+        .key
+        .ip_access_list
+        .as_ref()
+        .is_some_and(Vec::is_empty)
+    {
+        eprintln!(
+            "warning: the service gave the key an empty IP access list, so nobody can use it; \
+             allow addresses with `chc keys update {key_id} --ip CIDR`"
+        );
+    }
+    if let Some(id) = created.key.id {
+        let record = KeyRecord {
+            key_id,
+            id,
+            organization_id: org,
+            name: created.key.name.clone(),
+        };
+        if let Err(error) = KeyRecords::add(record) {
+            eprintln!("warning: the key was created but not recorded locally: {error}");
+        }
+    }
+    Ok(())
+}
+
+async fn update(
+    keys: &ApiKeys,
+    org: Uuid,
+    args: UpdateArgs,
+    output: Output,
+) -> Result<(), CliError> {
+    let id = resolve(keys, org, &args.key.key).await?.id;
+    let mut changes = KeyUpdate::new();
+    if let Some(name) = args.name {
+        changes = changes.name(name);
+    }
+    if !args.roles.is_empty() {
+        changes = changes.roles(args.roles.to_roles());
+    }
+    match args.expires {
+        Some(Expiry::Never) => changes = changes.never_expires(),
+        Some(Expiry::At(at)) => changes = changes.expires_at(at),
+        None => {}
+    }
+    if !args.ips.is_empty() {
+        changes = changes.ip_access_list(args.ips);
+    }
+    let key = wait("Updating the key", keys.update(id, changes)).await?;
+    if output == Output::Json {
+        return print_json(&*key);
+    }
+    print_text(&format!(
+        "Updated key {}.\n{}",
+        output::key_label(&key),
+        output::key_details(&key, None)
+    ))
+}
+
+/// A key found from the command line, and the listing when one was needed.
+struct Resolved {
+    id: Uuid,
+    listed: Option<Vec<ApiKey>>,
+}
+
+/// Finds the key `arg` names: a UUID as is; a key ID this tool created from
+/// its record; otherwise by exact name, then by key ID suffix.
+async fn resolve(keys: &ApiKeys, org: Uuid, arg: &str) -> Result<Resolved, CliError> {
+    let arg = arg.trim();
+    if let Ok(id) = Uuid::parse_str(arg) {
+        return Ok(Resolved { id, listed: None });
+    }
+    if let Some(record) = KeyRecords::load()
+        .uuid_of(arg)
+        .filter(|record| record.organization_id == org)
+    {
+        return Ok(Resolved {
+            id: record.id,
+            listed: None,
+        });
+    }
+    let listed = wait("Listing keys", keys.list()).await?.into_result();
+    let mut matches: Vec<&ApiKey> = listed
+        .iter()
+        .filter(|key| key.name.as_deref() == Some(arg))
+        .collect();
+    if matches.is_empty() {
+        let id_like = arg
+            .strip_prefix("...")
+            .or_else(|| arg.strip_prefix('…'))
+            .unwrap_or(arg);
+        if let Some(suffix) = last_four(id_like) {
+            matches = listed
+                .iter()
+                .filter(|key| key.key_suffix.as_deref() == Some(suffix))
+                .collect();
+        }
+    }
+    match matches.as_slice() {
+        [] => Err(CliError::NotFound(format!(
+            "no key in organization {org} has the UUID, key ID or name {arg:?} \
+             (`chc keys list` shows them)"
+        ))),
+        [only] => {
+            let id = only
+                .id
+                .ok_or_else(|| CliError::Other(format!("the key matching {arg:?} has no ID")))?;
+            Ok(Resolved {
+                id,
+                listed: Some(listed.clone()),
+            })
+        }
+        several => {
+            let ids: Vec<String> = several
+                .iter()
+                .map(|key| {
+                    format!(
+                        "{} {}",
+                        key.id.map_or_else(|| "?".into(), |id| id.to_string()),
+                        output::key_label(key)
+                    )
+                })
+                .collect();
+            Err(CliError::Usage(format!(
+                "{arg:?} matches {} keys; name one by its UUID: {}",
+                several.len(),
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+async fn delete(
+    session: &Session,
+    keys: &ApiKeys,
+    org: Uuid,
+    args: DeleteArgs,
+    output: Output,
+) -> Result<(), CliError> {
+    let resolved = resolve(keys, org, &args.key.key).await?;
+    let target_id = resolved.id;
+    let listed = match resolved.listed {
+        Some(listed) => listed,
+        None => wait("Listing keys", keys.list()).await?.into_result(),
+    };
+    let target = match listed.iter().find(|key| key.id == Some(target_id)) {
+        Some(key) => key.clone(),
+        // Not listed: let the service say whether it exists (404 -> exit 4).
+        None => wait("Fetching the key", keys.get(target_id))
+            .await?
+            .into_result(),
+    };
+    refuse_own_key(session, &target, &listed)?;
+
+    if !args.yes && !confirm(&target)? {
+        return Err(CliError::Refused(
+            "not confirmed; nothing was deleted".into(),
+        ));
+    }
+    let deleted = wait("Deleting the key", keys.delete(target_id)).await?;
+    if let Err(error) = KeyRecords::forget(target_id) {
+        eprintln!("warning: could not update the local key record: {error}");
+    }
+    if output == Output::Json {
+        return print_json(&*deleted);
+    }
+    print_text(&format!("Deleted key {}.\n", output::key_label(&target)))
+}
+
+/// Refuses to delete the key the tool is signed in with: known exactly from
+/// the local record when this tool created it, else guessed from the key ID
+/// suffix, refusing too when the guess is ambiguous.
+fn refuse_own_key(session: &Session, target: &ApiKey, listed: &[ApiKey]) -> Result<(), CliError> {
+    let own_key_id = session.credentials.credentials.key_id();
+    let refusal = |why: String| {
+        CliError::Refused(format!(
+            "refusing to delete key {}: {why}. Deleting it would cut off the credentials this \
+             command runs with; delete it while signed in with another admin key",
+            output::key_label(target)
+        ))
+    };
+    if let Some(record) = KeyRecords::load().uuid_of(own_key_id.as_str()) {
+        if target.id == Some(record.id) {
+            return Err(refusal("it is the key chc is signed in with".into()));
+        }
+        return Ok(());
+    }
+    let own_suffix = own_key_id.suffix();
+    if target.key_suffix.as_deref() != Some(own_suffix) {
+        return Ok(());
+    }
+    let sharing = listed
+        .iter()
+        .filter(|key| key.key_suffix.as_deref() == Some(own_suffix))
+        .count();
+    if sharing <= 1 {
+        Err(refusal(format!(
+            "its key ID ends in {own_suffix}, like the key chc is signed in with"
+        )))
+    } else {
+        Err(refusal(format!(
+            "{sharing} keys end in {own_suffix}, like the key chc is signed in with, and chc \
+             cannot tell which of them it is"
+        )))
+    }
+}
+
+/// Asks on the terminal; true only for an explicit "yes".
+fn confirm(target: &ApiKey) -> Result<bool, CliError> {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "Delete key {} ({})? It stops working at once and cannot be restored.\nType \"yes\" to delete it: ",
+        output::key_label(target),
+        target.id.map_or_else(|| "?".into(), |id| id.to_string())
+    );
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| CliError::Other(format!("cannot read the answer: {error}")))?;
+    Ok(answer.trim().eq_ignore_ascii_case("yes"))
+}

@@ -1,0 +1,347 @@
+//! Where credentials, base URL and organization come from, and the client
+//! built from them.
+
+use std::fmt;
+use std::future::Future;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clickhouse_cloud_client::auth::{ENV_KEY_ID, ENV_KEY_SECRET};
+use clickhouse_cloud_client::transport::{DEFAULT_BASE_URL, ENV_BASE_URL};
+use clickhouse_cloud_client::types::Organization;
+use clickhouse_cloud_client::{Client, Credentials, KeyId, KeySecret};
+use uuid::Uuid;
+
+use crate::cli::GlobalArgs;
+use crate::config::{self, LoadedProfile};
+use crate::error::CliError;
+
+/// The organization, from the environment.
+pub(crate) const ENV_ORG_ID: &str = "CLICKHOUSE_ORG_ID";
+
+/// Where a setting came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A command-line flag.
+    Flag(&'static str),
+    /// An environment variable.
+    Env(&'static str),
+    /// The profile file.
+    Profile(PathBuf),
+    /// Built in.
+    Default,
+    /// Chosen by asking the service.
+    Auto,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::Env(var) => write!(f, "environment variable {var}"),
+            Source::Profile(path) => write!(f, "profile {}", path.display()),
+            Source::Default => f.write_str("default"),
+            Source::Auto => f.write_str("the only organization this key sees"),
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Sourced<T> {
+    pub(crate) value: T,
+    pub(crate) source: Source,
+}
+
+/// The credentials in use: key ID and secret may come from different places
+/// (e.g. `--api-key` with the secret in the environment).
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedCredentials {
+    pub(crate) credentials: Credentials,
+    pub(crate) key_id_source: Source,
+    pub(crate) secret_source: Source,
+}
+
+/// Settings for one run, resolved from flags, environment and profile.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) credentials: Result<ResolvedCredentials, CliError>,
+    pub(crate) base_url: Sourced<String>,
+    pub(crate) org: Option<Sourced<Uuid>>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+impl Settings {
+    /// Flags, then environment, then profile.
+    pub(crate) fn resolve(global: &GlobalArgs) -> Result<Self, CliError> {
+        let profile = config::load_profile()?;
+        Self::resolve_with(global, profile.as_ref())
+    }
+
+    fn resolve_with(
+        global: &GlobalArgs,
+        profile: Option<&LoadedProfile>,
+    ) -> Result<Self, CliError> {
+        let from_profile = |path: &PathBuf| Source::Profile(path.clone());
+
+        let key_id = global
+            .api_key
+            .clone()
+            .map(|id| (id, Source::Flag("--api-key")))
+            .or_else(|| env(ENV_KEY_ID).map(|id| (id, Source::Env(ENV_KEY_ID))))
+            .or_else(|| {
+                profile.map(|loaded| (loaded.profile.key_id.clone(), from_profile(&loaded.path)))
+            });
+        // The profile's secret belongs to the profile's key ID only.
+        let secret = global
+            .api_secret
+            .clone()
+            .map(|secret| (secret, Source::Flag("--api-secret")))
+            .or_else(|| env(ENV_KEY_SECRET).map(|secret| (secret, Source::Env(ENV_KEY_SECRET))))
+            .or_else(|| {
+                profile
+                    .filter(|loaded| {
+                        key_id
+                            .as_ref()
+                            .is_some_and(|(id, _)| *id == loaded.profile.key_id)
+                    })
+                    .map(|loaded| {
+                        (
+                            loaded.profile.key_secret.clone(),
+                            from_profile(&loaded.path),
+                        )
+                    })
+            });
+        let credentials = match (key_id, secret) {
+            (Some((id, key_id_source)), Some((secret, secret_source))) => {
+                let key_id = KeyId::new(id).map_err(|error| {
+                    CliError::Usage(format!("{error} (key ID from {key_id_source})"))
+                })?;
+                let secret = KeySecret::new(secret).map_err(|error| {
+                    CliError::Usage(format!("{error} (secret from {secret_source})"))
+                })?;
+                Ok(ResolvedCredentials {
+                    credentials: Credentials::new(key_id, secret),
+                    key_id_source,
+                    secret_source,
+                })
+            }
+            (None, _) => Err(CliError::Usage(format!(
+                "no credentials: pass --api-key and --api-secret, set {ENV_KEY_ID} and \
+                 {ENV_KEY_SECRET}, or run `chc auth login`"
+            ))),
+            (Some((_, source)), None) => Err(CliError::Usage(format!(
+                "no secret for the key ID from {source}: pass --api-secret, set {ENV_KEY_SECRET}, \
+                 or run `chc auth login`"
+            ))),
+        };
+
+        let base_url = global
+            .base_url
+            .clone()
+            .map(|url| (url, Source::Flag("--base-url")))
+            .or_else(|| env(ENV_BASE_URL).map(|url| (url, Source::Env(ENV_BASE_URL))))
+            .or_else(|| {
+                profile.and_then(|loaded| {
+                    loaded
+                        .profile
+                        .base_url
+                        .clone()
+                        .map(|url| (url, from_profile(&loaded.path)))
+                })
+            })
+            .map_or_else(
+                || Sourced {
+                    value: DEFAULT_BASE_URL.to_owned(),
+                    source: Source::Default,
+                },
+                |(value, source)| Sourced { value, source },
+            );
+
+        let org = match (global.org, env(ENV_ORG_ID)) {
+            (Some(id), _) => Some(Sourced {
+                value: id,
+                source: Source::Flag("--org"),
+            }),
+            (None, Some(text)) => Some(Sourced {
+                value: Uuid::parse_str(text.trim()).map_err(|_| {
+                    CliError::Usage(format!("{ENV_ORG_ID} is not a UUID: {text:?}"))
+                })?,
+                source: Source::Env(ENV_ORG_ID),
+            }),
+            (None, None) => profile.and_then(|loaded| {
+                loaded.profile.organization_id.map(|id| Sourced {
+                    value: id,
+                    source: from_profile(&loaded.path),
+                })
+            }),
+        };
+
+        Ok(Self {
+            credentials,
+            base_url,
+            org,
+        })
+    }
+}
+
+/// Builds a client for `base_url` signed with `credentials`.
+pub(crate) fn build_client(credentials: &Credentials, base_url: &str) -> Result<Client, CliError> {
+    Ok(Client::builder()
+        .credentials(credentials.clone())
+        .base_url(base_url)
+        .build()?)
+}
+
+/// A ready client and the settings it came from.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) client: Client,
+    pub(crate) credentials: ResolvedCredentials,
+    pub(crate) org: Option<Sourced<Uuid>>,
+}
+
+impl Session {
+    /// Resolves settings and builds the client; fails without credentials.
+    pub(crate) fn open(global: &GlobalArgs) -> Result<Self, CliError> {
+        let Settings {
+            credentials,
+            base_url,
+            org,
+        } = Settings::resolve(global)?;
+        let credentials = credentials?;
+        let client = build_client(&credentials.credentials, &base_url.value)?;
+        Ok(Self {
+            client,
+            credentials,
+            org,
+        })
+    }
+
+    /// The organization: the configured one, else the only one the key sees.
+    pub(crate) async fn org(&self) -> Result<Sourced<Uuid>, CliError> {
+        if let Some(org) = &self.org {
+            return Ok(org.clone());
+        }
+        let orgs = wait(
+            "Finding the organization",
+            self.client.organizations().list(),
+        )
+        .await?;
+        sole_org(&orgs).map(|value| Sourced {
+            value,
+            source: Source::Auto,
+        })
+    }
+}
+
+/// The ID of the only organization in `orgs`, or a usage error saying how
+/// to pick one.
+pub(crate) fn sole_org(orgs: &[Organization]) -> Result<Uuid, CliError> {
+    match orgs {
+        [only] => only
+            .id
+            .ok_or_else(|| CliError::Other("the organization has no ID".into())),
+        [] => Err(CliError::Other("this key sees no organization".into())),
+        several => {
+            let ids: Vec<String> = several
+                .iter()
+                .map(|org| {
+                    format!(
+                        "{} ({})",
+                        org.id.map_or_else(|| "?".into(), |id| id.to_string()),
+                        org.name.as_deref().unwrap_or("unnamed")
+                    )
+                })
+                .collect();
+            Err(CliError::Usage(format!(
+                "this key sees {} organizations: pick one with --org or {ENV_ORG_ID}: {}",
+                several.len(),
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+/// Awaits `future`, with a spinner saying `message` on standard error when
+/// it is a terminal (nothing at all in pipes).
+pub(crate) async fn wait<T>(message: &str, future: impl Future<Output = T>) -> T {
+    if !std::io::stderr().is_terminal() {
+        return future.await;
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    spinner.set_message(format!("{message}..."));
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let output = future.await;
+    spinner.finish_and_clear();
+    output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Output;
+    use crate::config::Profile;
+
+    fn global() -> GlobalArgs {
+        GlobalArgs {
+            base_url: None,
+            api_key: None,
+            api_secret: None,
+            org: None,
+            output: Output::Table,
+        }
+    }
+
+    fn profile(key_id: &str) -> LoadedProfile {
+        LoadedProfile {
+            profile: Profile {
+                key_id: key_id.into(),
+                key_secret: "profile-secret".into(),
+                base_url: Some("http://127.0.0.1:1".into()),
+                organization_id: Some(Uuid::from_u128(1)),
+            },
+            path: PathBuf::from("/cfg/profile.json"),
+        }
+    }
+
+    // The environment is process-wide; these tests only read variables the
+    // test process does not set (CLICKHOUSE_* are unset under `cargo test`
+    // unless the developer exports them, in which case flags still win).
+    #[test]
+    fn flags_win_over_the_profile() {
+        let mut args = global();
+        args.api_key = Some("flag-id".into());
+        args.api_secret = Some("flag-secret".into());
+        args.base_url = Some("http://example.test".into());
+        args.org = Some(Uuid::from_u128(2));
+        let settings = Settings::resolve_with(&args, Some(&profile("profile-id"))).unwrap();
+        let creds = settings.credentials.unwrap();
+        assert_eq!(creds.credentials.key_id().as_str(), "flag-id");
+        assert_eq!(creds.key_id_source, Source::Flag("--api-key"));
+        assert_eq!(creds.secret_source, Source::Flag("--api-secret"));
+        assert_eq!(settings.base_url.value, "http://example.test");
+        assert_eq!(settings.org.unwrap().value, Uuid::from_u128(2));
+    }
+
+    #[test]
+    fn the_profile_secret_only_goes_with_the_profile_key() {
+        if env(ENV_KEY_SECRET).is_some() || env(ENV_KEY_ID).is_some() {
+            return;
+        }
+        let mut args = global();
+        args.api_key = Some("other-id".into());
+        let settings = Settings::resolve_with(&args, Some(&profile("profile-id"))).unwrap();
+        assert!(matches!(settings.credentials, Err(CliError::Usage(_))));
+
+        let settings = Settings::resolve_with(&global(), Some(&profile("profile-id"))).unwrap();
+        let creds = settings.credentials.unwrap();
+        assert_eq!(creds.credentials.key_secret().expose(), "profile-secret");
+        assert!(matches!(creds.secret_source, Source::Profile(_)));
+    }
+}

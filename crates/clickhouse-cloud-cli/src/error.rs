@@ -1,0 +1,127 @@
+//! What can go wrong, and the exit code each failure gets.
+
+use std::process::ExitCode;
+
+use clickhouse_cloud_client::Error as ClientError;
+use clickhouse_cloud_client::transport::Error as TransportError;
+
+/// Exit codes (documented in `--help` and the README).
+pub(crate) mod code {
+    /// Anything else: a refusal of this tool, a conflict, a network failure.
+    pub(crate) const FAILURE: u8 = 1;
+    /// Usage error: bad flags or values, missing input, no terminal to confirm on.
+    pub(crate) const USAGE: u8 = 2;
+    /// The service refused the credentials or the permission (401, 403).
+    pub(crate) const AUTH: u8 = 3;
+    /// Not found (404, or no key matches).
+    pub(crate) const NOT_FOUND: u8 = 4;
+    /// Rate limited (429) after the client's retries.
+    pub(crate) const RATE_LIMITED: u8 = 5;
+}
+
+/// A failure of one command.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// Bad input, caught before any request (exit 2).
+    Usage(String),
+    /// Nothing matches (exit 4).
+    NotFound(String),
+    /// This tool refuses to go on (exit 1).
+    Refused(String),
+    /// A call to the service failed (exit code by status).
+    Api(ClientError),
+    /// Anything else (exit 1).
+    Other(String),
+}
+
+impl From<ClientError> for CliError {
+    fn from(error: ClientError) -> Self {
+        CliError::Api(error)
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl CliError {
+    /// The process exit code for this failure.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => code::USAGE,
+            CliError::NotFound(_) => code::NOT_FOUND,
+            CliError::Refused(_) | CliError::Other(_) => code::FAILURE,
+            CliError::Api(error) => api_exit_code(error),
+        }
+    }
+
+    /// Prints `error: ...` (and a hint when there is a useful one) to
+    /// standard error.
+    pub(crate) fn report(&self) -> ExitCode {
+        eprintln!("error: {}", self.message());
+        if let Some(hint) = self.hint() {
+            eprintln!("hint: {hint}");
+        }
+        ExitCode::from(self.exit_code())
+    }
+
+    fn message(&self) -> String {
+        match self {
+            CliError::Usage(message)
+            | CliError::NotFound(message)
+            | CliError::Refused(message)
+            | CliError::Other(message) => message.clone(),
+            CliError::Api(error) => match error {
+                // Status, code, message and requestId, without the
+                // operation name in front.
+                ClientError::Api { error, .. } => error.to_string(),
+                ClientError::Transport { source, .. } => source.to_string(),
+                other => other.to_string(),
+            },
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        let CliError::Api(error) = self else {
+            return None;
+        };
+        let status = error.status().map(|status| status.as_u16());
+        match status {
+            Some(401) => Some(
+                "check the key ID and secret, and that the key is enabled and not expired \
+                 (`chc auth status` shows which credentials are in use)"
+                    .into(),
+            ),
+            Some(403) => {
+                Some("the key's roles do not allow this (admin is needed to change keys)".into())
+            }
+            Some(429) => Some(match error.api().and_then(|api| api.retry_after) {
+                Some(wait) => format!(
+                    "rate limited even after retries; try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+                None => "rate limited even after retries; try again later".into(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// 401/403 -> 3, 404 -> 4, 429 -> 5, a bad base URL -> 2, the rest -> 1.
+fn api_exit_code(error: &ClientError) -> u8 {
+    if let ClientError::Transport {
+        source: TransportError::Config(_),
+        ..
+    } = error
+    {
+        return code::USAGE;
+    }
+    match error.status().map(|status| status.as_u16()) {
+        Some(401 | 403) => code::AUTH,
+        Some(404) => code::NOT_FOUND,
+        Some(429) => code::RATE_LIMITED,
+        _ => code::FAILURE,
+    }
+}
