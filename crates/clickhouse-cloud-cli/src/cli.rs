@@ -298,6 +298,17 @@ pub(crate) struct EmulatorArgs {
     /// Per-key rate limit as REQUESTS/SECONDS, or `off`
     #[arg(long, value_name = "N/SECONDS|off", default_value = "10/10", value_parser = parse_rate_limit)]
     pub(crate) rate_limit: RateSetting,
+    /// Inject faults for testing retries and timeouts, e.g.
+    /// `1:503,openapiKeyCreate#1:reset-after` (the syntax of
+    /// `clickhouse-cloud-emulator --faults`)
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    pub(crate) faults: Option<clickhouse_cloud_emulator::FaultPlan>,
+}
+
+#[cfg(feature = "emulator")]
+fn parse_faults(text: &str) -> Result<clickhouse_cloud_emulator::FaultPlan, String> {
+    text.parse()
+        .map_err(|error: clickhouse_cloud_emulator::FaultSpecError| error.to_string())
 }
 
 /// `--rate-limit`: requests per window, or none.

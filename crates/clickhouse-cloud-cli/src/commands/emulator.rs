@@ -44,6 +44,12 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
     if let Some(id) = args.org_id {
         builder = builder.organization_id(id);
     }
+    if let Some(plan) = args.faults {
+        if !plan.is_empty() {
+            eprintln!("note: fault injection is on: some requests will fail on purpose");
+        }
+        builder = builder.faults(plan);
+    }
     let emulator = builder.start().await.map_err(|error| {
         CliError::Other(format!(
             "cannot start the emulator on {}: {error}",

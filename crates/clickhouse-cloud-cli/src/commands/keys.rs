@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::time::Duration;
 
 use clickhouse_cloud_client::types::ops::ActivityListQuery;
 use clickhouse_cloud_client::types::{Activity, ActivityType, ApiKey, ApiKeyPostRequest};
@@ -15,6 +16,9 @@ use crate::config::{KeyRecord, KeyRecords};
 use crate::context::{Session, wait};
 use crate::error::CliError;
 use crate::output::{self, print_json, print_text};
+
+/// The longest the optional "created by" lookup may take.
+const CREATORS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs one `keys` subcommand.
 pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(), CliError> {
@@ -142,12 +146,14 @@ async fn creators(session: &Session, org: Uuid, keys: &[ApiKey]) -> HashMap<Uuid
         from_date: keys.iter().filter_map(|key| key.created_at).min(),
         to_date: None,
     };
+    // Optional: bounded, so a client waiting out a spent rate-limit budget
+    // does not hold the listing up.
     let activities = wait(
         "Reading the activity log",
-        session.client.activities(org).list(query),
+        tokio::time::timeout(CREATORS_TIMEOUT, session.client.activities(org).list(query)),
     )
     .await;
-    let Ok(activities) = activities else {
+    let Ok(Ok(activities)) = activities else {
         return HashMap::new();
     };
     activities

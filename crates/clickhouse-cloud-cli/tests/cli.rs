@@ -1,0 +1,1118 @@
+//! The real `chc` binary against an emulator started in this process: every
+//! command, every refusal, snapshots of the human output.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use clickhouse_cloud_client::auth::{HashData, KeyMaterial};
+use clickhouse_cloud_client::types::ops::{OpenapiKeyCreate, OrganizationPath};
+use clickhouse_cloud_client::types::{ApiKeyHashData, ApiKeyPostRequest, LegacyRole, Request};
+use clickhouse_cloud_client::{Client, Credentials, KeyId};
+use clickhouse_cloud_emulator::{Emulator, RateLimit, RunningEmulator};
+use serde_json::Value;
+use uuid::Uuid;
+
+const ENV_VARS: [&str; 4] = [
+    "CLICKHOUSE_CLOUD_API_KEY",
+    "CLICKHOUSE_CLOUD_API_SECRET",
+    "CLICKHOUSE_ORG_ID",
+    "CLICKHOUSE_API_URL",
+];
+
+/// An emulator, a config directory of its own, and the runtime serving it.
+struct Fixture {
+    emulator: RunningEmulator,
+    config: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// What one run of `chc` did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "{self:#?}");
+        self
+    }
+
+    fn code(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "{self:#?}");
+        self
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:#?}"))
+    }
+
+    /// stdout then stderr, as a person sees them.
+    fn screen(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// The `Key ID:` / `Key secret:` lines of `keys create`.
+    fn created(&self) -> (String, String) {
+        let line = |label: &str| {
+            self.stdout
+                .lines()
+                .find_map(|line| line.strip_prefix(label))
+                .unwrap_or_else(|| panic!("no {label:?} line: {self:#?}"))
+                .to_owned()
+        };
+        (line("Key ID: "), line("Key secret: "))
+    }
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self::with_rate_limit(None)
+    }
+
+    fn with_rate_limit(limit: Option<RateLimit>) -> Self {
+        Self::with_builder(Emulator::builder().rate_limit(limit))
+    }
+
+    fn with_builder(builder: clickhouse_cloud_emulator::EmulatorBuilder) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = runtime.block_on(builder.start()).unwrap();
+        Self {
+            emulator,
+            config: tempfile::tempdir().unwrap(),
+            runtime,
+        }
+    }
+
+    fn url(&self) -> String {
+        self.emulator.base_url()
+    }
+
+    fn org(&self) -> String {
+        self.emulator.organization_id().to_string()
+    }
+
+    fn admin_credentials(&self) -> &Credentials {
+        self.emulator.bootstrap_credentials()
+    }
+
+    fn admin_key_id(&self) -> &str {
+        self.admin_credentials().key_id().as_str()
+    }
+
+    fn admin_secret(&self) -> &str {
+        self.admin_credentials().key_secret().expose()
+    }
+
+    /// `chc` with a clean environment, this fixture's config directory and
+    /// no credentials.
+    fn bare(&self) -> Command {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("chc");
+        for var in ENV_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.env("CHC_CONFIG_DIR", self.config.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env("HOME", self.config.path())
+            .timeout(Duration::from_secs(90));
+        cmd
+    }
+
+    /// `chc --base-url URL` with no credentials.
+    fn chc(&self) -> Command {
+        let mut cmd = self.bare();
+        cmd.args(["--base-url", &self.url()]);
+        cmd
+    }
+
+    /// `chc --base-url URL` signed with the admin key (from the environment).
+    fn admin(&self) -> Command {
+        let mut cmd = self.chc();
+        cmd.env("CLICKHOUSE_CLOUD_API_KEY", self.admin_key_id())
+            .env("CLICKHOUSE_CLOUD_API_SECRET", self.admin_secret());
+        cmd
+    }
+
+    /// `chc --base-url URL --api-key ID --api-secret SECRET`.
+    fn as_key(&self, key_id: &str, secret: &str) -> Command {
+        let mut cmd = self.chc();
+        cmd.args(["--api-key", key_id, "--api-secret", secret]);
+        cmd
+    }
+
+    /// Runs `cmd` with `args`, and checks the admin secret is never printed.
+    fn run(&self, cmd: &mut Command, args: &[&str]) -> Run {
+        let output = cmd.args(args).output().unwrap();
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        };
+        assert!(
+            !run.screen().contains(self.admin_secret()),
+            "the admin secret was printed: {run:#?}"
+        );
+        assert!(!run.stderr.contains("panicked"), "{run:#?}");
+        run
+    }
+
+    /// Creates a key with `chc keys create` and returns (key ID, secret).
+    fn create(&self, name: &str, role: &str) -> (String, String) {
+        self.run(
+            &mut self.admin(),
+            &["keys", "create", "--name", name, "--role", role],
+        )
+        .ok()
+        .created()
+    }
+
+    /// The key UUID of the key named `name`.
+    fn uuid_of(&self, name: &str) -> String {
+        let keys = self
+            .run(&mut self.admin(), &["keys", "list", "-o", "json"])
+            .ok()
+            .json();
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .find(|key| key["name"] == name)
+            .unwrap_or_else(|| panic!("no key {name}: {keys}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn client(&self) -> Client {
+        Client::builder()
+            .credentials(self.admin_credentials().clone())
+            .base_url(self.url())
+            .rate_limit(None)
+            .build()
+            .unwrap()
+    }
+
+    /// Asserts a snapshot of `text` with every volatile part redacted.
+    fn snapshot(&self, name: &str, text: &str) {
+        let text = text
+            .replace(self.config.path().to_str().unwrap(), "[config]")
+            .replace(self.admin_key_id(), "[admin-key-id]");
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        // Placeholders as wide as what they replace, so tables stay aligned.
+        for (pattern, replacement) in [
+            (
+                r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+            ),
+            (
+                r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z",
+                "YYYY-MM-DDTHH:MM:SSZ",
+            ),
+            (
+                r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+                "[time]",
+            ),
+            (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+            (r"4b1d[A-Za-z0-9]{38}", "[secret]"),
+            (r"\.\.\.[A-Za-z0-9]{4}\b", "...SSSS"),
+            (r"\b(ends?) in [A-Za-z0-9]{4}\b", "$1 in SSSS"),
+            (r"\b[A-Za-z0-9]{20}\b", "[key-id]"),
+            (r"requestId [^)\s]+", "requestId [request-id]"),
+        ] {
+            settings.add_filter(pattern, replacement);
+        }
+        settings.bind(|| insta::assert_snapshot!(name, text));
+    }
+}
+
+fn mode_of(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        0o600
+    }
+}
+
+// ---------------------------------------------------------------- keys list
+
+#[test]
+fn keys_list_shows_every_column_with_the_creator() {
+    let f = Fixture::new();
+    f.run(
+        &mut f.admin(),
+        &[
+            "keys",
+            "create",
+            "--name",
+            "ci-deploy",
+            "--role",
+            "developer",
+            "--expires",
+            "30d",
+        ],
+    )
+    .ok();
+    let run = f.run(&mut f.admin(), &["keys", "list"]).ok();
+    assert!(run.stdout.contains("Bootstrap key (..."), "{run:#?}");
+    f.snapshot("keys_list", &run.screen());
+}
+
+#[test]
+fn keys_list_json_is_the_api_result_without_secrets() {
+    let f = Fixture::new();
+    let (_, secret) = f.create("ci", "admin");
+    let run = f
+        .run(&mut f.admin(), &["keys", "list", "--output", "json"])
+        .ok();
+    assert!(!run.stdout.contains(&secret));
+    assert!(!run.stdout.contains("4b1d"));
+    let keys = run.json();
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    for key in keys {
+        assert!(
+            key["id"].is_string() && key["keySuffix"].is_string(),
+            "{key}"
+        );
+        assert!(key.get("keySecret").is_none());
+    }
+}
+
+#[test]
+fn created_by_is_a_dash_when_the_activity_log_is_unavailable() {
+    // The activity read is refused (403): the listing still works.
+    let f = Fixture::with_builder(
+        Emulator::builder()
+            .rate_limit(None)
+            .faults("activityGetList#2:403".parse().unwrap()),
+    );
+    f.create("x", "admin");
+    let with = f.run(&mut f.admin(), &["keys", "list"]).ok();
+    assert!(with.stdout.contains("Bootstrap key (..."), "{with:#?}");
+    let without = f.run(&mut f.admin(), &["keys", "list"]).ok();
+    f.snapshot("keys_list_without_activities", &without.screen());
+    for line in without.stdout.lines().skip(1) {
+        assert!(line.trim_end().ends_with("  -"), "{line}");
+    }
+}
+
+// -------------------------------------------------------------- keys create
+
+#[test]
+fn keys_create_prints_id_and_secret_once_and_they_work() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                "keys",
+                "create",
+                "--name",
+                "ci",
+                "--role",
+                "developer",
+                "--ip",
+                "127.0.0.1/32=loopback",
+                "--expires",
+                "90d",
+            ],
+        )
+        .ok();
+    f.snapshot("keys_create", &run.screen());
+    let (key_id, secret) = run.created();
+    assert!(
+        clickhouse_cloud_client::KeySecret::new(secret.clone())
+            .unwrap()
+            .has_service_format()
+    );
+
+    // The new key works (the allowed address is loopback).
+    let orgs = f
+        .run(&mut f.as_key(&key_id, &secret), &["orgs", "list"])
+        .ok();
+    assert!(orgs.stdout.contains(&f.org()));
+    // Never shown again.
+    for args in [
+        &["keys", "list"][..],
+        &["keys", "get", "ci"],
+        &["keys", "get", "ci", "-o", "json"],
+        &["activities", "list", "-o", "json"],
+    ] {
+        let again = f.run(&mut f.admin(), args).ok();
+        assert!(!again.screen().contains(&secret), "{again:#?}");
+    }
+}
+
+#[test]
+fn keys_create_json_carries_the_secret() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                "-o", "json", "keys", "create", "--name", "j", "--role", "admin",
+            ],
+        )
+        .ok();
+    let created = run.json();
+    let key_id = created["keyId"].as_str().unwrap();
+    let secret = created["keySecret"].as_str().unwrap();
+    assert_eq!(created["key"]["name"], "j");
+    assert_eq!(
+        created["key"]["keySuffix"].as_str().unwrap(),
+        KeyId::new(key_id).unwrap().suffix()
+    );
+    f.run(&mut f.as_key(key_id, secret), &["keys", "list"]).ok();
+}
+
+#[test]
+fn keys_create_with_local_secret_sends_only_hashes() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                "keys",
+                "create",
+                "--name",
+                "local",
+                "--role",
+                "admin",
+                "--local-secret",
+            ],
+        )
+        .ok();
+    f.snapshot("keys_create_local_secret", &run.screen());
+    let (key_id, secret) = run.created();
+    // The service only knows the hashes, yet the locally made pair works.
+    let status = f
+        .run(&mut f.as_key(&key_id, &secret), &["auth", "status"])
+        .ok();
+    assert!(status.stdout.contains("\"local\""), "{status:#?}");
+}
+
+#[test]
+fn keys_create_without_ip_makes_a_usable_key() {
+    let f = Fixture::new();
+    let (key_id, secret) = f.create("open", "developer");
+    let key = f
+        .run(&mut f.admin(), &["keys", "get", "open", "-o", "json"])
+        .ok()
+        .json();
+    let list = key["ipAccessList"].as_array().unwrap();
+    assert!(!list.is_empty(), "{key}");
+    f.run(&mut f.as_key(&key_id, &secret), &["keys", "list"])
+        .ok();
+}
+
+#[test]
+fn keys_create_help_states_the_ip_default() {
+    let f = Fixture::new();
+    let run = f.run(&mut f.bare(), &["keys", "create", "--help"]).ok();
+    assert!(run.stdout.contains("Without --ip"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("never sends an empty list"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn keys_create_needs_a_role() {
+    let f = Fixture::new();
+    let run = f
+        .run(&mut f.admin(), &["keys", "create", "--name", "x"])
+        .code(2);
+    f.snapshot("keys_create_no_role", &run.screen());
+}
+
+#[test]
+fn past_expiry_is_a_usage_error_before_any_request() {
+    let f = Fixture::new();
+    // Nothing listens on port 1: a request would fail with exit 1.
+    for when in ["2020-01-01T00:00:00Z", "0d"] {
+        let run = f.run(
+            &mut f.bare(),
+            &[
+                "--base-url",
+                "http://127.0.0.1:1",
+                "--api-key",
+                "id",
+                "--api-secret",
+                "s",
+                "keys",
+                "create",
+                "--name",
+                "x",
+                "--role",
+                "admin",
+                "--expires",
+                when,
+            ],
+        );
+        let run = run.code(2);
+        assert!(run.stderr.contains("in the past"), "{run:#?}");
+    }
+    let run = f.run(
+        &mut f.admin(),
+        &["keys", "update", "x", "--expires", "2001-02-03T04:05:06Z"],
+    );
+    f.snapshot("past_expiry", &run.code(2).screen());
+    assert_eq!(f.emulator.key_count(f.emulator.organization_id()), 1);
+}
+
+#[test]
+fn bad_ip_is_a_usage_error() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                "keys",
+                "create",
+                "--name",
+                "x",
+                "--role",
+                "admin",
+                "--ip",
+                "10.0.0.0/33",
+            ],
+        )
+        .code(2);
+    assert!(run.stderr.contains("IP address or CIDR"), "{run:#?}");
+}
+
+// ----------------------------------------------------- get, update, enable, disable
+
+#[test]
+fn keys_get_update_enable_disable() {
+    let f = Fixture::new();
+    let (key_id, secret) = f.create("svc", "developer");
+    let uuid = f.uuid_of("svc");
+
+    let by_name = f.run(&mut f.admin(), &["keys", "get", "svc"]).ok();
+    let by_uuid = f.run(&mut f.admin(), &["keys", "get", &uuid]).ok();
+    let by_key_id = f.run(&mut f.admin(), &["keys", "get", &key_id]).ok();
+    assert_eq!(by_name.stdout, by_uuid.stdout);
+    assert_eq!(by_name.stdout, by_key_id.stdout);
+    f.snapshot("keys_get", &by_name.screen());
+
+    let updated = f
+        .run(
+            &mut f.admin(),
+            &[
+                "keys",
+                "update",
+                "svc",
+                "--name",
+                "svc-2",
+                "--role",
+                "admin",
+                "--expires",
+                "12h",
+                "--ip",
+                "127.0.0.0/8=loopback",
+                "--ip",
+                "::1",
+            ],
+        )
+        .ok();
+    f.snapshot("keys_update", &updated.screen());
+    let json = f
+        .run(
+            &mut f.admin(),
+            &[
+                "keys",
+                "update",
+                "svc-2",
+                "--expires",
+                "never",
+                "-o",
+                "json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(json["expireAt"], Value::Null);
+    assert_eq!(json["name"], "svc-2");
+
+    let disabled = f.run(&mut f.admin(), &["keys", "disable", &uuid]).ok();
+    f.snapshot("keys_disable", &disabled.screen());
+    // A disabled key is refused: exit 3.
+    let refused = f
+        .run(&mut f.as_key(&key_id, &secret), &["orgs", "list"])
+        .code(3);
+    assert!(refused.stderr.contains("Key is not active"), "{refused:#?}");
+
+    let enabled = f.run(&mut f.admin(), &["keys", "enable", "svc-2"]).ok();
+    f.snapshot("keys_enable", &enabled.screen());
+    f.run(&mut f.as_key(&key_id, &secret), &["orgs", "list"])
+        .ok();
+    let state = f
+        .run(&mut f.admin(), &["keys", "get", &uuid, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(state["state"], "enabled");
+}
+
+#[test]
+fn update_with_nothing_to_change_is_a_usage_error() {
+    let f = Fixture::new();
+    f.run(&mut f.admin(), &["keys", "update", "x"]).code(2);
+}
+
+// ---------------------------------------------------------------- delete
+
+#[test]
+fn delete_with_yes_removes_the_key_and_its_record() {
+    let f = Fixture::new();
+    let (key_id, _) = f.create("gone", "developer");
+    let records = std::fs::read_to_string(f.config.path().join("keys.json")).unwrap();
+    assert!(records.contains(&key_id));
+    let run = f
+        .run(&mut f.admin(), &["keys", "delete", "gone", "--yes"])
+        .ok();
+    f.snapshot("keys_delete", &run.screen());
+    f.run(&mut f.admin(), &["keys", "get", "gone"]).code(4);
+    let records = std::fs::read_to_string(f.config.path().join("keys.json")).unwrap();
+    assert!(!records.contains(&key_id));
+}
+
+#[test]
+fn delete_without_yes_and_no_terminal_is_refused() {
+    let f = Fixture::new();
+    f.create("kept", "developer");
+    // The test's stdin is not a terminal.
+    let run = f.run(&mut f.admin(), &["keys", "delete", "kept"]).code(2);
+    f.snapshot("keys_delete_no_tty", &run.screen());
+    f.run(&mut f.admin(), &["keys", "get", "kept"]).ok();
+}
+
+#[test]
+fn delete_refuses_the_key_in_use_found_by_suffix() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["keys", "delete", "Bootstrap key", "--yes"],
+        )
+        .code(1);
+    f.snapshot("keys_delete_own_by_suffix", &run.screen());
+    assert_eq!(f.emulator.key_count(f.emulator.organization_id()), 1);
+}
+
+#[test]
+fn delete_refuses_the_key_in_use_found_by_the_local_record() {
+    let f = Fixture::new();
+    let (key_id, secret) = f.create("self", "admin");
+    let run = f
+        .run(
+            &mut f.as_key(&key_id, &secret),
+            &["keys", "delete", &key_id, "--yes"],
+        )
+        .code(1);
+    f.snapshot("keys_delete_own_by_record", &run.screen());
+    // Another key can delete it.
+    f.run(&mut f.admin(), &["keys", "delete", &key_id, "--yes"])
+        .ok();
+}
+
+#[test]
+fn delete_refuses_when_the_suffix_is_ambiguous() {
+    // A second key whose ID ends like the admin key's.
+    let f = Fixture::new();
+    let twin = format!("twinTWINtwin{}", f.admin_credentials().key_id().suffix());
+    let twin = Credentials::new(
+        KeyId::new(twin).unwrap(),
+        KeyMaterial::generate().key_secret().clone(),
+    );
+    let hashes = HashData::for_credentials(&twin);
+    let org = f.emulator.organization_id();
+    let body = ApiKeyPostRequest {
+        name: Some("twin".into()),
+        roles: Some(vec![LegacyRole::Developer]),
+        hash_data: Some(ApiKeyHashData {
+            key_id_hash: Some(hashes.key_id_hash),
+            key_id_suffix: Some(hashes.key_id_suffix),
+            key_secret_hash: Some(hashes.key_secret_hash),
+        }),
+        ..Default::default()
+    };
+    let request = Request::<OpenapiKeyCreate>::new(
+        OrganizationPath {
+            organization_id: org,
+        },
+        body,
+    );
+    f.runtime.block_on(f.client().send(request)).unwrap();
+
+    let run = f
+        .run(&mut f.admin(), &["keys", "delete", "twin", "--yes"])
+        .code(1);
+    f.snapshot("keys_delete_ambiguous", &run.screen());
+    assert_eq!(f.emulator.key_count(org), 2);
+}
+
+#[test]
+fn the_service_refusing_self_delete_is_reported() {
+    // A stale local record points elsewhere, so chc's own check passes and
+    // the service answers 409.
+    let f = Fixture::new();
+    let own_uuid = f.uuid_of("Bootstrap key");
+    std::fs::write(
+        f.config.path().join("keys.json"),
+        serde_json::json!({"keys": [{
+            "keyId": f.admin_key_id(),
+            "id": Uuid::new_v4(),
+            "organizationId": f.org(),
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    let run = f
+        .run(&mut f.admin(), &["keys", "delete", &own_uuid, "--yes"])
+        .code(1);
+    assert!(run.stderr.contains("HTTP 409 CONFLICT"), "{run:#?}");
+    f.snapshot("keys_delete_409", &run.screen());
+}
+
+// ----------------------------------------------------- refusals by the service
+
+#[test]
+fn wrong_secret_exits_3() {
+    let f = Fixture::new();
+    let wrong = KeyMaterial::generate();
+    let run = f
+        .run(
+            &mut f.as_key(f.admin_key_id(), wrong.key_secret().expose()),
+            &["keys", "list"],
+        )
+        .code(3);
+    assert!(!run.screen().contains(wrong.key_secret().expose()));
+    f.snapshot("wrong_secret", &run.screen());
+}
+
+#[test]
+fn developer_writes_exit_3() {
+    let f = Fixture::new();
+    let (key_id, secret) = f.create("reader", "developer");
+    let run = f
+        .run(
+            &mut f.as_key(&key_id, &secret),
+            &["keys", "create", "--name", "nope", "--role", "admin"],
+        )
+        .code(3);
+    f.snapshot("developer_write", &run.screen());
+    f.run(
+        &mut f.as_key(&key_id, &secret),
+        &["keys", "disable", "Bootstrap key"],
+    )
+    .code(3);
+}
+
+#[test]
+fn unknown_keys_exit_4() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["keys", "get", &Uuid::new_v4().to_string()],
+        )
+        .code(4);
+    f.snapshot("unknown_key_uuid", &run.screen());
+    let run = f
+        .run(&mut f.admin(), &["keys", "enable", "no-such-key"])
+        .code(4);
+    f.snapshot("unknown_key_name", &run.screen());
+    f.run(
+        &mut f.admin(),
+        &["keys", "delete", &Uuid::new_v4().to_string(), "--yes"],
+    )
+    .code(4);
+}
+
+#[test]
+fn rate_limited_exits_5() {
+    let f = Fixture::with_rate_limit(Some(RateLimit {
+        requests: 1,
+        window: Duration::from_secs(600),
+    }));
+    let org = f.org();
+    f.run(&mut f.admin(), &["--org", &org, "orgs", "get"]).ok();
+    let run = f
+        .run(&mut f.admin(), &["--org", &org, "orgs", "get"])
+        .code(5);
+    f.snapshot("rate_limited", &run.screen());
+}
+
+// ------------------------------------------------------------- usage errors
+
+#[test]
+fn bad_flags_exit_2() {
+    let f = Fixture::new();
+    let run = f
+        .run(&mut f.admin(), &["keys", "list", "--no-such-flag"])
+        .code(2);
+    f.snapshot("bad_flag", &run.screen());
+    f.run(&mut f.admin(), &["keys", "frobnicate"]).code(2);
+    f.run(&mut f.admin(), &["--output", "yaml", "keys", "list"])
+        .code(2);
+    f.run(&mut f.admin(), &["--org", "not-a-uuid", "keys", "list"])
+        .code(2);
+    f.run(&mut f.admin(), &[]).code(2);
+    f.run(&mut f.admin(), &["--help"]).ok();
+}
+
+#[test]
+fn missing_credentials_exit_2() {
+    let f = Fixture::new();
+    let run = f.run(&mut f.chc(), &["keys", "list"]).code(2);
+    f.snapshot("no_credentials", &run.screen());
+    let run = f
+        .run(
+            &mut f.chc(),
+            &["--api-key", f.admin_key_id(), "keys", "list"],
+        )
+        .code(2);
+    assert!(run.stderr.contains("no secret"), "{run:#?}");
+}
+
+#[test]
+fn global_options_work_before_or_after_the_subcommand() {
+    let f = Fixture::new();
+    let before = f
+        .run(
+            &mut f.bare(),
+            &[
+                "--base-url",
+                &f.url(),
+                "--api-key",
+                f.admin_key_id(),
+                "--api-secret",
+                f.admin_secret(),
+                "--org",
+                &f.org(),
+                "--output",
+                "json",
+                "orgs",
+                "list",
+            ],
+        )
+        .ok();
+    let after = f
+        .run(
+            &mut f.bare(),
+            &[
+                "orgs",
+                "list",
+                "--base-url",
+                &f.url(),
+                "--api-key",
+                f.admin_key_id(),
+                "--api-secret",
+                f.admin_secret(),
+                "--org",
+                &f.org(),
+                "--output",
+                "json",
+            ],
+        )
+        .ok();
+    let middle = f
+        .run(
+            &mut f.bare(),
+            &[
+                "--base-url",
+                &f.url(),
+                "orgs",
+                "--api-key",
+                f.admin_key_id(),
+                "list",
+                "--api-secret",
+                f.admin_secret(),
+                "-o",
+                "json",
+            ],
+        )
+        .ok();
+    assert_eq!(before.stdout, after.stdout);
+    assert_eq!(before.stdout, middle.stdout);
+    assert_eq!(before.json()[0]["id"], f.org());
+}
+
+#[test]
+fn the_environment_supplies_everything() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            f.bare()
+                .env("CLICKHOUSE_API_URL", f.url())
+                .env("CLICKHOUSE_CLOUD_API_KEY", f.admin_key_id())
+                .env("CLICKHOUSE_CLOUD_API_SECRET", f.admin_secret())
+                .env("CLICKHOUSE_ORG_ID", f.org()),
+            &["keys", "list"],
+        )
+        .ok();
+    assert!(run.stdout.contains("Bootstrap key"));
+    f.run(
+        f.admin().env("CLICKHOUSE_ORG_ID", "nope"),
+        &["keys", "list"],
+    )
+    .code(2);
+}
+
+// ------------------------------------------------------- orgs and activities
+
+#[test]
+fn orgs_list_and_get() {
+    let f = Fixture::new();
+    let list = f.run(&mut f.admin(), &["orgs", "list"]).ok();
+    f.snapshot("orgs_list", &list.screen());
+    let get = f.run(&mut f.admin(), &["orgs", "get"]).ok();
+    f.snapshot("orgs_get", &get.screen());
+    let by_id = f.run(&mut f.admin(), &["orgs", "get", &f.org()]).ok();
+    assert_eq!(get.stdout, by_id.stdout);
+    let json = f
+        .run(&mut f.admin(), &["orgs", "get", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["name"], "Emulated organization");
+    f.run(
+        &mut f.admin(),
+        &["orgs", "get", &Uuid::new_v4().to_string()],
+    )
+    .code(4);
+}
+
+#[test]
+fn an_organization_the_key_does_not_belong_to_is_refused() {
+    let second = Uuid::new_v4();
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).extra_organization(
+        second,
+        "Second",
+        KeyMaterial::generate().into_credentials(),
+    ));
+    let run = f.run(
+        &mut f.admin(),
+        &["--org", &second.to_string(), "keys", "list"],
+    );
+    f.snapshot("other_org", &run.screen());
+    assert!(matches!(run.code, 3 | 4), "{run:#?}");
+}
+
+#[test]
+fn activities_list_with_since() {
+    let f = Fixture::new();
+    f.create("a1", "developer");
+    f.run(&mut f.admin(), &["keys", "disable", "a1"]).ok();
+    let run = f
+        .run(&mut f.admin(), &["activities", "list", "--since", "1h"])
+        .ok();
+    f.snapshot("activities_list", &run.screen());
+    let json = f
+        .run(&mut f.admin(), &["activities", "list", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json.as_array().unwrap().len(), 2, "{json}");
+    let future = f
+        .run(
+            &mut f.admin(),
+            &[
+                "activities",
+                "list",
+                "--since",
+                "2999-01-01T00:00:00Z",
+                "-o",
+                "json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(future, serde_json::json!([]));
+    f.run(
+        &mut f.admin(),
+        &["activities", "list", "--since", "yesterday"],
+    )
+    .code(2);
+}
+
+// -------------------------------------------------------------------- auth
+
+#[test]
+fn auth_login_saves_a_private_profile_that_later_commands_use() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            f.chc()
+                .args([
+                    "auth",
+                    "login",
+                    "--api-key",
+                    f.admin_key_id(),
+                    "--secret-stdin",
+                ])
+                .write_stdin(format!("{}\n", f.admin_secret())),
+            &[],
+        )
+        .ok();
+    f.snapshot("auth_login", &run.screen());
+    let path = f.config.path().join("profile.json");
+    assert_eq!(mode_of(&path), 0o600);
+    let profile: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(profile["keyId"], f.admin_key_id());
+    assert_eq!(profile["keySecret"], f.admin_secret());
+    assert_eq!(profile["baseUrl"], f.url());
+    assert_eq!(profile["organizationId"], f.org());
+    // No temporary files left behind.
+    let names: Vec<String> = std::fs::read_dir(f.config.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["profile.json"]);
+
+    // Everything now comes from the profile: no flags, no environment.
+    let status = f.run(&mut f.bare(), &["auth", "status"]).ok();
+    f.snapshot("auth_status_profile", &status.screen());
+    f.run(&mut f.bare(), &["keys", "list"]).ok();
+
+    // The environment wins over the profile, flags over the environment.
+    let (key_id, secret) = f.create("env-key", "developer");
+    let env = f
+        .run(
+            f.bare()
+                .env("CLICKHOUSE_CLOUD_API_KEY", &key_id)
+                .env("CLICKHOUSE_CLOUD_API_SECRET", &secret),
+            &["auth", "status"],
+        )
+        .ok();
+    f.snapshot("auth_status_env", &env.screen());
+    let flags = f
+        .run(
+            f.bare()
+                .env("CLICKHOUSE_CLOUD_API_KEY", &key_id)
+                .env("CLICKHOUSE_CLOUD_API_SECRET", &secret)
+                .args([
+                    "--api-key",
+                    f.admin_key_id(),
+                    "--api-secret",
+                    f.admin_secret(),
+                ]),
+            &["auth", "status"],
+        )
+        .ok();
+    assert!(
+        flags.stdout.contains("flags --api-key and --api-secret"),
+        "{flags:#?}"
+    );
+    assert!(flags.stdout.contains("\"Bootstrap key\""), "{flags:#?}");
+
+    let logout = f.run(&mut f.bare(), &["auth", "logout"]).ok();
+    assert!(logout.stdout.starts_with("Removed"), "{logout:#?}");
+    f.run(&mut f.bare(), &["keys", "list"]).code(2);
+}
+
+#[test]
+fn auth_login_with_a_wrong_secret_saves_nothing() {
+    let f = Fixture::new();
+    let wrong = KeyMaterial::generate();
+    let run = f
+        .run(
+            f.chc()
+                .args(["auth", "login", "--api-key", f.admin_key_id()])
+                .write_stdin(wrong.key_secret().expose().to_owned()),
+            &[],
+        )
+        .code(3);
+    assert!(!run.screen().contains(wrong.key_secret().expose()));
+    assert!(!f.config.path().join("profile.json").exists());
+    // Without --api-key and no terminal: usage error.
+    f.run(f.chc().args(["auth", "login"]).write_stdin("x"), &[])
+        .code(2);
+}
+
+#[test]
+fn auth_status_reports_refused_credentials() {
+    let f = Fixture::new();
+    let wrong = KeyMaterial::generate();
+    let run = f
+        .run(
+            &mut f.as_key(f.admin_key_id(), wrong.key_secret().expose()),
+            &["auth", "status"],
+        )
+        .code(3);
+    f.snapshot("auth_status_refused", &run.screen());
+    let json = f
+        .run(&mut f.admin(), &["auth", "status", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["keyName"], "\"Bootstrap key\"");
+    assert!(!json.to_string().contains(f.admin_secret()));
+}
+
+// ---------------------------------------------------------------- emulator
+
+/// Kills the child when the test ends, pass or fail.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn chc_emulator_prints_its_address_first_and_serves() {
+    let f = Fixture::new();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("chc"));
+    for var in ENV_VARS {
+        cmd.env_remove(var);
+    }
+    let child = cmd
+        .args(["emulator", "--listen", "127.0.0.1:0", "--rate-limit", "off"])
+        .env("CHC_CONFIG_DIR", f.config.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().expect("a line").expect("readable");
+    let url = next()
+        .strip_prefix("listening on ")
+        .expect("the address comes first")
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let org = next().strip_prefix("organization: ").unwrap().to_owned();
+    Uuid::parse_str(&org).unwrap();
+    let key_id = next().strip_prefix("key id: ").unwrap().to_owned();
+    let secret = next().strip_prefix("key secret: ").unwrap().to_owned();
+
+    let mut cmd = f.bare();
+    cmd.args([
+        "--base-url",
+        &url,
+        "--api-key",
+        &key_id,
+        "--api-secret",
+        &secret,
+    ]);
+    let run = f.run(&mut cmd, &["keys", "list"]).ok();
+    assert!(run.stdout.contains("Bootstrap key"), "{run:#?}");
+    assert!(!run.screen().contains(&secret));
+}
