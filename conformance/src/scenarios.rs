@@ -234,6 +234,7 @@ impl Session {
             .await
             .map_err(|e| RecordError(format!("{file}: {e}")))?;
         self.save(recorded, file)?;
+        settle().await;
         Ok(answer)
     }
 
@@ -249,7 +250,9 @@ impl Session {
         F: Future<Output = Result<T, Error>>,
     {
         expect_status(file, status, call.await)?;
-        self.save(recorded, file)
+        self.save(recorded, file)?;
+        settle().await;
+        Ok(())
     }
 
     fn remember(&mut self, created: &CreatedKey) {
@@ -388,6 +391,7 @@ impl Session {
             .await?;
         keys.disable(local_id).await?;
         admin.recording.take();
+        settle().await;
         let inactive = local_keys.list();
         self.error_step(&as_local, "errors/401-key-not-active.json", 401, inactive)
             .await?;
@@ -401,6 +405,7 @@ impl Session {
         .await?;
         keys.delete(local_id).await?;
         admin.recording.take();
+        settle().await;
         self.created.clear();
 
         // Activities.
@@ -469,6 +474,12 @@ impl Session {
             }
         }
     }
+}
+
+/// A short pause between calls, so that no two recorded events share a
+/// millisecond: lists ordered by time then come out the same every run.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
 }
 
 fn key_uuid(created: &CreatedKey) -> Result<Uuid, RecordError> {
