@@ -1,7 +1,5 @@
 //! The command line: every command, flag and value parser.
 
-use std::net::SocketAddr;
-
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clickhouse_cloud_client::Role;
@@ -32,6 +30,7 @@ pub(crate) struct Cli {
 
 /// Options every command takes, before or after the subcommand.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
     /// API base URL, e.g. an emulator's http://127.0.0.1:PORT
     /// [default: CLICKHOUSE_API_URL, the profile's, or https://api.clickhouse.cloud]
@@ -278,7 +277,7 @@ Profile: $CHC_CONFIG_DIR/profile.json, else $XDG_CONFIG_HOME/chc/profile.json, e
 pub(crate) struct EmulatorArgs {
     /// Address to listen on (port 0: any free port)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-    pub(crate) listen: SocketAddr,
+    pub(crate) listen: std::net::SocketAddr,
     /// Organization UUID [default: random]
     #[arg(long, value_name = "UUID")]
     pub(crate) org_id: Option<Uuid>,

@@ -207,6 +207,15 @@ fn last_four(text: &str) -> Option<&str> {
     Some(&text[start..])
 }
 
+/// `keys create --output json`: the create result's shape.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedOutput<'a> {
+    key: &'a ApiKey,
+    key_id: &'a str,
+    key_secret: &'a str,
+}
+
 async fn create(
     keys: &ApiKeys,
     org: Uuid,
@@ -239,11 +248,11 @@ async fn create(
     if output == Output::Json {
         // The one output that carries a secret: the create result, with the
         // locally generated key ID and secret when --local-secret was used.
-        print_json(&serde_json::json!({
-            "key": created.key,
-            "keyId": key_id,
-            "keySecret": created.credentials.key_secret().expose(),
-        }))?;
+        print_json(&CreatedOutput {
+            key: &created.key,
+            key_id: &key_id,
+            key_secret: created.credentials.key_secret().expose(),
+        })?;
     } else {
         let mut text = format!(
             "Created key {}, id {}.\n\n",
@@ -484,8 +493,10 @@ fn confirm(target: &ApiKey) -> Result<bool, CliError> {
     let mut err = std::io::stderr().lock();
     let _ = write!(
         err,
-        "Delete key {} ({})? It stops working at once and cannot be restored.\nType \"yes\" to delete it: ",
-        output::key_label(target),
+        "Delete key {:?} ({}, id {})? It stops working at once and cannot be restored.\n\
+         Type \"yes\" to delete it: ",
+        target.name.as_deref().unwrap_or("unnamed"),
+        output::suffix(target),
         target.id.map_or_else(|| "?".into(), |id| id.to_string())
     );
     let _ = err.flush();
