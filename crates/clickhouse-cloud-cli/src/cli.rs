@@ -10,8 +10,8 @@ const AFTER_HELP: &str = "\
 Credentials, first found wins: --api-key/--api-secret, then CLICKHOUSE_CLOUD_API_KEY/\
 CLICKHOUSE_CLOUD_API_SECRET, then the profile written by `chc auth login`. The base URL \
 (--base-url, CLICKHOUSE_API_URL, profile) and organization (--org, CLICKHOUSE_ORG_ID, \
-profile) follow the same order; without one, the organization is picked when the key \
-sees exactly one.
+profile) follow the same order; the profile's values apply only with the profile's key. \
+Without an organization, chc picks the only one the key sees.
 
 Exit codes: 0 success, 2 usage error (bad flags or values, missing credentials, \
 no terminal to confirm on), 3 authentication or permission refused (401/403), \

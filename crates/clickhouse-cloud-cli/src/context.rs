@@ -96,25 +96,25 @@ impl Settings {
             .or_else(|| {
                 profile.map(|loaded| (loaded.profile.key_id.clone(), from_profile(&loaded.path)))
             });
-        // The profile's secret belongs to the profile's key ID only.
+        // The profile is one bundle: its secret, base URL and organization
+        // belong to its key ID and apply only when that key is in use.
+        let profile = profile.filter(|loaded| {
+            key_id
+                .as_ref()
+                .is_some_and(|(id, _)| *id == loaded.profile.key_id)
+        });
         let secret = global
             .api_secret
             .clone()
             .map(|secret| (secret, Source::Flag("--api-secret")))
             .or_else(|| env(ENV_KEY_SECRET).map(|secret| (secret, Source::Env(ENV_KEY_SECRET))))
             .or_else(|| {
-                profile
-                    .filter(|loaded| {
-                        key_id
-                            .as_ref()
-                            .is_some_and(|(id, _)| *id == loaded.profile.key_id)
-                    })
-                    .map(|loaded| {
-                        (
-                            loaded.profile.key_secret.clone(),
-                            from_profile(&loaded.path),
-                        )
-                    })
+                profile.map(|loaded| {
+                    (
+                        loaded.profile.key_secret.clone(),
+                        from_profile(&loaded.path),
+                    )
+                })
             });
         let credentials = match (key_id, secret) {
             (Some((id, key_id_source)), Some((secret, secret_source))) => {
@@ -330,7 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn the_profile_secret_only_goes_with_the_profile_key() {
+    fn the_profile_applies_only_to_its_own_key() {
         if env(ENV_KEY_SECRET).is_some() || env(ENV_KEY_ID).is_some() {
             return;
         }
@@ -338,6 +338,9 @@ mod tests {
         args.api_key = Some("other-id".into());
         let settings = Settings::resolve_with(&args, Some(&profile("profile-id"))).unwrap();
         assert!(matches!(settings.credentials, Err(CliError::Usage(_))));
+        // Nor do its base URL and organization.
+        assert_eq!(settings.base_url.source, Source::Default);
+        assert!(settings.org.is_none());
 
         let settings = Settings::resolve_with(&global(), Some(&profile("profile-id"))).unwrap();
         let creds = settings.credentials.unwrap();

@@ -993,7 +993,7 @@ fn auth_login_saves_a_private_profile_that_later_commands_use() {
     let (key_id, secret) = f.create("env-key", "developer");
     let env = f
         .run(
-            f.bare()
+            f.chc()
                 .env("CLICKHOUSE_CLOUD_API_KEY", &key_id)
                 .env("CLICKHOUSE_CLOUD_API_SECRET", &secret),
             &["auth", "status"],
