@@ -268,6 +268,8 @@ fn keys_list_shows_every_column_with_the_creator() {
     .ok();
     let run = f.run(&mut f.admin(), &["keys", "list"]).ok();
     assert!(run.stdout.contains("Bootstrap key (..."), "{run:#?}");
+    // No spinner or anything else on stderr in a pipe.
+    assert_eq!(run.stderr, "");
     f.snapshot("keys_list", &run.screen());
 }
 
