@@ -194,12 +194,12 @@ impl Runner {
     pub fn check_text(&self, label: &str, text: &str) -> Report {
         match Cassette::from_json(text) {
             Ok(cassette) => self.check(label, &cassette),
-            Err((at, message)) => {
+            Err(error) => {
                 let mut report = Report {
                     file: label.to_owned(),
                     ..Report::default()
                 };
-                report.fail(at, format!("not a cassette: {message}"));
+                report.fail(error.at, format!("not a cassette: {}", error.message));
                 report
             }
         }

@@ -224,6 +224,80 @@ fn escape_segment(segment: &str) -> String {
 mod tests {
     use super::*;
 
+    use serde_json::json;
+
+    fn tiny() -> Spec {
+        let error = json!({"content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {"error": {"type": "string"}, "requestId": {"type": "string", "format": "uuid"}}
+        }}}});
+        Spec::from_document(json!({
+            "openapi": "3.1.0",
+            "paths": {"/v1/things/{id}": {"get": {
+                "operationId": "thingGet",
+                "responses": {
+                    "200": {"content": {"application/json": {"schema": {
+                        "type": "object",
+                        "properties": {"result": {"$ref": "#/components/schemas/Thing"}}
+                    }}}},
+                    "400": error
+                }
+            }}},
+            "components": {"schemas": {"Thing": {
+                "type": "object",
+                "properties": {"createdAt": {"type": "string", "format": "date-time"}}
+            }}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn references_resolve_and_formats_are_checked() {
+        let spec = tiny();
+        let ok = json!({"result": {"createdAt": "2026-01-02T03:04:05Z"}});
+        assert_eq!(spec.validate("thingGet", 200, &ok).unwrap(), vec![]);
+        let wrong_type = json!({"result": {"createdAt": 42}});
+        let found = spec.validate("thingGet", 200, &wrong_type).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].path, "result.createdAt");
+        let wrong_format = json!({"result": {"createdAt": "yesterday"}});
+        assert_eq!(
+            spec.validate("thingGet", 200, &wrong_format).unwrap()[0].path,
+            "result.createdAt"
+        );
+    }
+
+    #[test]
+    fn undeclared_statuses_use_the_400_schema() {
+        let spec = tiny();
+        assert_eq!(
+            spec.response_schema_pointer("thingGet", 404).unwrap(),
+            "#/paths/~1v1~1things~1%7Bid%7D/get/responses/400/content/application~1json/schema"
+        );
+        let found = spec
+            .validate("thingGet", 429, &json!({"error": 1, "requestId": "r-1"}))
+            .unwrap();
+        let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths, ["error", "requestId"]);
+        assert!(spec.validate("otherGet", 200, &json!({})).is_err());
+    }
+
+    #[test]
+    fn a_missing_spec_names_both_places() {
+        let root = Path::new("/nonexistent/workspace");
+        let error = locate(root).unwrap_err();
+        assert!(
+            error
+                .0
+                .contains("/nonexistent/workspace/specs/clickhouse-cloud-openapi.json")
+        );
+        assert!(
+            error
+                .0
+                .contains("/nonexistent/workspace/../shared/specs/clickhouse-cloud-openapi.json")
+        );
+    }
+
     #[test]
     fn segments_are_escaped_for_a_fragment() {
         assert_eq!(

@@ -200,6 +200,24 @@ fn unknown_operations_and_wrong_statuses_fail() {
         "{found:#?}"
     );
 
+    let not_json = runner.check_text("x.json", "<html>");
+    assert_eq!(not_json.failures.len(), 1);
+    assert!(
+        not_json.failures[0]
+            .to_string()
+            .starts_with("x.json: .: not a cassette: ")
+    );
+    let mut no_status = cassette("errors/500-internal.json");
+    no_status["response"]
+        .as_object_mut()
+        .unwrap()
+        .remove("status");
+    let found = failures(&runner, &no_status);
+    assert!(
+        found[0].starts_with("broken.json: response: not a cassette: missing field `status`"),
+        "{found:#?}"
+    );
+
     let mut html_ok = cassette("errors/502-html-gateway.json");
     html_ok["response"]["status"] = json!(200);
     let found = failures(&runner, &html_ok);

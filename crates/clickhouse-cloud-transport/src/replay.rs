@@ -130,28 +130,41 @@ pub enum CassetteError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not a cassette; `at` is the JSON path of the problem.
-    #[error("{}: not a cassette at `{at}`: {message}", path.display())]
+    /// The file is not a cassette.
+    #[error("{}: {source}", path.display())]
     Format {
         /// The file.
         path: PathBuf,
-        /// JSON path of the problem, e.g. `response.status`.
-        at: String,
-        /// What is wrong there.
-        message: String,
+        /// Where and why.
+        #[source]
+        source: FormatError,
     },
+}
+
+/// Text that is not a cassette: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a cassette at `{at}`: {message}")]
+pub struct FormatError {
+    /// JSON path of the problem, e.g. `response.status` (`.` for the whole).
+    pub at: String,
+    /// What is wrong there.
+    pub message: String,
 }
 
 impl Cassette {
     /// Parses a cassette from JSON text; the error names the JSON path of
     /// the problem.
-    pub fn from_json(text: &str) -> Result<Self, (String, String)> {
+    pub fn from_json(text: &str) -> Result<Self, FormatError> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let cassette: Self = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))?;
-        deserializer
-            .end()
-            .map_err(|e| (".".to_owned(), e.to_string()))?;
+        let cassette: Self =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| FormatError {
+                at: e.path().to_string(),
+                message: e.into_inner().to_string(),
+            })?;
+        deserializer.end().map_err(|e| FormatError {
+            at: ".".to_owned(),
+            message: e.to_string(),
+        })?;
         Ok(cassette)
     }
 
@@ -162,10 +175,9 @@ impl Cassette {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_json(&text).map_err(|(at, message)| CassetteError::Format {
+        Self::from_json(&text).map_err(|source| CassetteError::Format {
             path: path.to_owned(),
-            at,
-            message,
+            source,
         })
     }
 
@@ -752,8 +764,8 @@ mod tests {
         let response = cassette.to_response();
         assert_eq!(response.status, StatusCode::BAD_GATEWAY);
         assert_eq!(&response.body[..], b"<html></html>");
-        let (at, _) = Cassette::from_json(r#"{"operation": "x", "request": {}, "response": {}}"#)
+        let error = Cassette::from_json(r#"{"operation": "x", "request": {}, "response": {}}"#)
             .unwrap_err();
-        assert_eq!(at, "request");
+        assert_eq!(error.at, "request");
     }
 }
