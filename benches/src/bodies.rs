@@ -55,7 +55,7 @@ pub fn api_key(i: u64) -> ApiKey {
     ApiKey {
         id: Some(uuid(1, i)),
         name: Some(format!("ci-deploy-key-{i:05}")),
-        state: Some(if i % 5 == 0 {
+        state: Some(if i.is_multiple_of(5) {
             ApiKeyState::Disabled
         } else {
             ApiKeyState::Enabled
@@ -68,7 +68,7 @@ pub fn api_key(i: u64) -> ApiKey {
         }]),
         key_suffix: Some(format!("{:04X}", (i * 2654435761) % 0xFFFF)),
         created_at: Some(created),
-        expire_at: if i % 4 == 0 {
+        expire_at: if i.is_multiple_of(4) {
             Nullable::Null
         } else {
             Nullable::Value(created + Duration::days(365))
@@ -143,7 +143,7 @@ pub fn service(i: u64) -> serde_json::Value {
         "name": format!("analytics-{i:04}"),
         "provider": "aws",
         "region": "us-east-1",
-        "state": if i % 7 == 0 { "idle" } else { "running" },
+        "state": if i.is_multiple_of(7) { "idle" } else { "running" },
         "clickhouseVersion": "25.8.1.8702",
         "endpoints": [
             { "protocol": "nativesecure", "host": host, "port": 9440, "username": "default" },
@@ -166,7 +166,7 @@ pub fn service(i: u64) -> serde_json::Value {
         "privateEndpointIds": [],
         "availablePrivateEndpointIds": [],
         "dataWarehouseId": uuid(6, i / 4),
-        "isPrimary": i % 4 == 0,
+        "isPrimary": i.is_multiple_of(4),
         "isReadonly": false,
         "releaseChannel": "default",
         "byocId": "",

@@ -9,6 +9,8 @@
 
 pub mod bodies;
 pub mod borrowed;
+pub mod cases;
+pub mod paired;
 pub mod server;
 
 use clickhouse_cloud_transport::{

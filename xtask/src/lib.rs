@@ -4,6 +4,7 @@
 //!
 //! Not part of the SDK; nothing here is published.
 
+pub mod bench_report;
 pub mod check_spec;
 pub mod ci;
 pub mod cli;

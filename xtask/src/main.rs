@@ -29,6 +29,12 @@ commands:
   ci [--list]
       Run the CI steps in order, stopping at the first failure: fetch-spec,
       cargo fmt --check, clippy, tests, check-spec. --list prints them.
+  bench-report [--quick] [--skip-footprint] [--no-official]
+      Run the benchmarks of benches/ (criterion, a rate-limited run, and
+      cold builds of one-crate programs) and write benches/REPORT.md.
+      --quick: short criterion runs, cold builds of the target pair only.
+      --skip-footprint: no dependency counts or cold builds.
+      --no-official: leave out the official clickhouse-cloud-api crate.
   help
       This text.
 
@@ -63,6 +69,7 @@ fn main() -> ExitCode {
         "spec-diff" => spec_diff(args),
         "check-spec" => check_spec(args),
         "ci" => ci(args),
+        "bench-report" => bench_report(args),
         "help" | "--help" | "-h" => {
             emit(&format!("{USAGE}\n"));
             Ok(ExitCode::SUCCESS)
@@ -146,6 +153,34 @@ fn check_spec(mut args: Args) -> Result<ExitCode, Failure> {
             ExitCode::from(1)
         },
     )
+}
+
+fn bench_report(mut args: Args) -> Result<ExitCode, Failure> {
+    let options = xtask::bench_report::Options {
+        quick: args.flag("--quick"),
+        skip_footprint: args.flag("--skip-footprint"),
+        no_official: args.flag("--no-official"),
+    };
+    args.finish().map_err(Failure::Usage)?;
+    let root = workspace::root();
+    let results = xtask::bench_report::run(&root, &options)?;
+    let verdicts = results.verdicts();
+    for verdict in &verdicts {
+        let status = match verdict.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "not measured",
+        };
+        emit(&format!(
+            "{status:<12} {} ({})\n",
+            verdict.target, verdict.measured
+        ));
+    }
+    emit(&format!(
+        "{}: written\n",
+        workspace::display(&root, &root.join("benches/REPORT.md"))
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn ci(mut args: Args) -> Result<ExitCode, Failure> {
