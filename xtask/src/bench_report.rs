@@ -177,6 +177,11 @@ impl Paired {
             .map(|(_, t)| t.as_slice())
     }
 
+    /// The median time per iteration of `name`, ns.
+    pub fn median(&self, name: &str) -> Option<f64> {
+        quartiles(self.times(name)?.to_vec()).map(|[_, median, _]| median)
+    }
+
     /// The median of the per-round differences `time(a) - time(b)`, ns.
     pub fn difference(&self, a: &str, b: &str) -> Option<f64> {
         let differences = self
@@ -806,6 +811,12 @@ impl Results {
             &|r| r <= 1.10,
         ));
         verdicts.push(verdict(
+            "rate-limited: every call succeeds".to_owned(),
+            limited.map(|r| r.failed as f64),
+            &|n| format!("{n} failed"),
+            &|n| n == 0.0,
+        ));
+        verdicts.push(verdict(
             "rate-limited: zero `429`s".to_owned(),
             limited.map(|r| r.status_429 as f64),
             &|n| format!("{n} × 429"),
@@ -936,8 +947,11 @@ pub fn render(results: &Results) -> String {
     let _ = writeln!(out, "Reproduce: `{}`\n", o.command_line());
     let _ = writeln!(
         out,
-        "Times are criterion's median per iteration; ratios compare medians \
-         of the same run.\n"
+        "Absolute times and throughputs are criterion's medians per iteration. \
+         Ratios come from the `ratios` bench, which runs the contenders of each \
+         comparison interleaved, round after round, so that load from other \
+         processes hits both sides alike: each is the median of the per-round \
+         ratios, with the interquartile range in brackets.\n"
     );
 
     let _ = writeln!(out, "## Targets\n");
@@ -1073,7 +1087,10 @@ fn render_requests(out: &mut String, results: &Results) {
          (axum), decoded into our types. Ours: `client.api_keys(org).list()` \
          with the rate limiter on but not binding and a tracing subscriber \
          (INFO, to a sink). Bare: `reqwest::Client` + `serde_json::from_slice`. \
-         (`cargo bench -p clickhouse-cloud-benches --bench request`)\n"
+         (`cargo bench -p clickhouse-cloud-benches --bench request`) \
+         Times per request: medians of the interleaved rounds of the `ratios` \
+         bench (criterion's medians, measured one after the other, in brackets); \
+         the overhead is the median of the rounds' differences.\n"
     );
     let _ = writeln!(
         out,
@@ -1082,10 +1099,6 @@ fn render_requests(out: &mut String, results: &Results) {
     for (group, label) in REQUEST_GROUPS {
         let ours = results.estimate(group, "ours");
         let bare = results.estimate(group, "bare_reqwest");
-        let per_request = |e: &Estimate| match e.throughput {
-            Some(Throughput::Elements(n)) if n > 0 => e.median_ns / n as f64,
-            _ => e.median_ns,
-        };
         let elements = ours
             .or(bare)
             .and_then(|e| match e.throughput {
@@ -1093,19 +1106,25 @@ fn render_requests(out: &mut String, results: &Results) {
                 _ => None,
             })
             .unwrap_or(1.0);
-        // The median of the interleaved rounds' differences, when measured.
-        let overhead = results
-            .paired
-            .iter()
-            .find(|p| p.group == group)
+        let paired = results.paired.iter().find(|p| p.group == group);
+        let time = |name: &str, estimate: Option<&Estimate>| {
+            let interleaved = paired.and_then(|p| p.median(name)).map(|ns| ns / elements);
+            let criterion = estimate.map(|e| e.median_ns / elements);
+            match (interleaved, criterion) {
+                (Some(i), Some(c)) => format!("{} ({})", fmt_time(i), fmt_time(c)),
+                (Some(i), None) => fmt_time(i),
+                (None, Some(c)) => format!("({})", fmt_time(c)),
+                (None, None) => "–".to_owned(),
+            }
+        };
+        let overhead = paired
             .and_then(|p| p.difference("ours", "bare_reqwest"))
-            .map(|ns| ns / elements)
-            .or_else(|| ours.zip(bare).map(|(o, b)| per_request(o) - per_request(b)));
+            .map(|ns| ns / elements);
         let _ = writeln!(
             out,
-            "| {label} | {} per request | {} per request | {} | {} |",
-            fmt_opt(ours.map(per_request), fmt_time),
-            fmt_opt(bare.map(per_request), fmt_time),
+            "| {label} | {} | {} | {} | {} |",
+            time("ours", ours),
+            time("bare_reqwest", bare),
             results
                 .ratio(group, "ours", "bare_reqwest")
                 .map_or_else(|| "–".to_owned(), Ratio::show),
@@ -1126,7 +1145,9 @@ fn render_rate(out: &mut String, results: &Results) {
          down, through our client (`cargo bench -p clickhouse-cloud-benches --bench rate_limited`). \
          The minimum is what a perfect client needs against the emulator's fixed \
          windows, which open at a window's first request: (⌈requests ÷ limit⌉ − 1) windows. \
-         `429`s are counted on the wire, under the client's retries.\n"
+         `429`s are counted on the wire, under the client's retries. A run \
+         with failed calls finished fewer than all its requests, so its total \
+         is not comparable with the minimum.\n"
     );
     let _ = writeln!(
         out,
@@ -1135,7 +1156,7 @@ fn render_rate(out: &mut String, results: &Results) {
     for r in &results.rate_runs {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} per {} s | {:.2} s | {:.2} s | {:.3}× | {} | {} | {} |",
+            "| {} | {} | {} | {} per {} s | {:.2} s | {:.2} s | {} | {} | {} | {} |",
             if r.client_limiter {
                 "on (same limit)"
             } else {
@@ -1147,7 +1168,11 @@ fn render_rate(out: &mut String, results: &Results) {
             r.window_s,
             r.elapsed_s,
             r.minimum_s,
-            r.elapsed_s / r.minimum_s,
+            if r.failed == 0 {
+                format!("{:.3}×", r.elapsed_s / r.minimum_s)
+            } else {
+                "not comparable".to_owned()
+            },
             r.sent,
             r.status_429,
             r.failed
