@@ -9,6 +9,7 @@ use std::process::Command;
 use crate::check_spec;
 use crate::cli::{Format, emit};
 use crate::spec::fetch::{FetchOptions, fetch_spec};
+use crate::suite;
 use crate::workspace;
 
 /// What a step does.
@@ -18,6 +19,8 @@ pub enum Action {
     FetchSpec,
     /// `cargo xtask check-spec`, in process.
     CheckSpec,
+    /// `cargo xtask conformance`: every cassette replayed through the client.
+    Conformance,
     /// `cargo ARGS...` in the workspace root, with extra environment.
     Cargo {
         /// Arguments after `cargo`.
@@ -42,6 +45,7 @@ impl Step {
         match &self.action {
             Action::FetchSpec => "cargo xtask fetch-spec".into(),
             Action::CheckSpec => "cargo xtask check-spec".into(),
+            Action::Conformance => "cargo xtask conformance".into(),
             Action::Cargo { args, env } => {
                 let mut parts: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 parts.push("cargo".into());
@@ -142,6 +146,10 @@ pub fn steps() -> Vec<Step> {
             },
         },
         Step {
+            name: "conformance",
+            action: Action::Conformance,
+        },
+        Step {
             name: "check-spec",
             action: Action::CheckSpec,
         },
@@ -194,6 +202,13 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
                     return Err(fail(outcome.report.summary()));
                 }
             }
+            Action::Conformance => {
+                let status = suite::conformance(root, &suite::ConformanceOptions::default())
+                    .map_err(|e| fail(e.to_string()))?;
+                if !status.success() {
+                    return Err(fail(status.to_string()));
+                }
+            }
             Action::Cargo { args, env } => {
                 let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
                 let status = Command::new(cargo)
@@ -223,6 +238,7 @@ mod tests {
         assert_eq!(names[0], "fetch-spec");
         assert!(at("fmt") < at("clippy") && at("clippy") < at("test"));
         assert!(at("test") < at("check-spec"));
+        assert!(at("test") < at("conformance"));
     }
 
     #[test]

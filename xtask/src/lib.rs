@@ -1,6 +1,6 @@
 //! Project tasks behind `cargo xtask`: fetching and pinning the OpenAPI spec,
-//! loading it, diffing two versions, checking the Rust types against it, and
-//! running the CI steps.
+//! loading it, diffing two versions, checking the Rust types against it,
+//! running the conformance suite, and running the CI steps.
 //!
 //! Not part of the SDK; nothing here is published.
 
@@ -10,6 +10,7 @@ pub mod ci;
 pub mod cli;
 pub mod spec;
 pub mod spec_diff;
+pub mod suite;
 pub mod workspace;
 
 #[cfg(test)]

@@ -26,9 +26,20 @@ commands:
       first, unless --spec). Exit 1 when there are findings.
       --print-uncovered prints a [not_yet_covered] section listing every
       spec operation and schema the SDK does not cover.
+  conformance [--cassettes DIR] [--verbose]
+      Replay every cassette (default: conformance/cassettes) through the
+      client, validating each response against the pinned spec (fetched
+      first). One line per failure, then `N passed, M failed`; exit 1 on
+      any failure.
+  record [--live] [--out DIR]
+      Run the scripted scenarios against an in-process emulator (or, with
+      --live, the service named by CLICKHOUSE_CLOUD_API_KEY/_SECRET,
+      CLICKHOUSE_ORG_ID, CLICKHOUSE_API_URL) and write scrubbed cassettes
+      (default: conformance/cassettes).
   ci [--list]
       Run the CI steps in order, stopping at the first failure: fetch-spec,
-      cargo fmt --check, clippy, tests, check-spec. --list prints them.
+      cargo fmt --check, clippy, tests, the quickstart, conformance,
+      check-spec. --list prints them.
   bench-report [--quick] [--skip-footprint] [--no-official]
       Run the benchmarks of benches/ (criterion, a rate-limited run, and
       cold builds of one-crate programs) and write benches/REPORT.md.
@@ -68,6 +79,8 @@ fn main() -> ExitCode {
         "fetch-spec" => fetch_spec(args),
         "spec-diff" => spec_diff(args),
         "check-spec" => check_spec(args),
+        "conformance" => conformance(args),
+        "record" => record(args),
         "ci" => ci(args),
         "bench-report" => bench_report(args),
         "help" | "--help" | "-h" => {
@@ -181,6 +194,41 @@ fn bench_report(mut args: Args) -> Result<ExitCode, Failure> {
         workspace::display(&root, &root.join("benches/REPORT.md"))
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+fn conformance(mut args: Args) -> Result<ExitCode, Failure> {
+    let options = xtask::suite::ConformanceOptions {
+        cassettes: args
+            .value("--cassettes")
+            .map_err(Failure::Usage)?
+            .map(PathBuf::from),
+        verbose: args.flag("--verbose"),
+    };
+    args.finish().map_err(Failure::Usage)?;
+    let status = xtask::suite::conformance(&workspace::root(), &options)?;
+    Ok(exit_code(status))
+}
+
+fn record(mut args: Args) -> Result<ExitCode, Failure> {
+    let options = xtask::suite::RecordOptions {
+        live: args.flag("--live"),
+        out: args
+            .value("--out")
+            .map_err(Failure::Usage)?
+            .map(PathBuf::from),
+    };
+    args.finish().map_err(Failure::Usage)?;
+    let status = xtask::suite::record(&workspace::root(), &options)?;
+    Ok(exit_code(status))
+}
+
+/// A child's exit status as ours: its code when it has one, else 1.
+fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+    match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::from(1),
+    }
 }
 
 fn ci(mut args: Args) -> Result<ExitCode, Failure> {
