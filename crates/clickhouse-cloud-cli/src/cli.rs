@@ -300,35 +300,18 @@ pub(crate) struct EmulatorArgs {
     /// Inject faults for testing retries and timeouts, e.g.
     /// `1:503,openapiKeyCreate#1:reset-after` (the syntax of
     /// `clickhouse-cloud-emulator --faults`)
-    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    #[arg(long, value_name = "SPEC", value_parser = clickhouse_cloud_emulator::serve::parse_faults)]
     pub(crate) faults: Option<clickhouse_cloud_emulator::FaultPlan>,
-}
-
-#[cfg(feature = "emulator")]
-fn parse_faults(text: &str) -> Result<clickhouse_cloud_emulator::FaultPlan, String> {
-    text.parse()
-        .map_err(|error: clickhouse_cloud_emulator::FaultSpecError| error.to_string())
 }
 
 /// `--rate-limit`: requests per window, or none.
 #[cfg(feature = "emulator")]
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RateSetting(pub(crate) Option<(u32, std::time::Duration)>);
+pub(crate) struct RateSetting(pub(crate) Option<clickhouse_cloud_emulator::RateLimit>);
 
 #[cfg(feature = "emulator")]
 fn parse_rate_limit(text: &str) -> Result<RateSetting, String> {
-    if text.eq_ignore_ascii_case("off") {
-        return Ok(RateSetting(None));
-    }
-    let usage = || format!("expected REQUESTS/SECONDS (e.g. 10/10) or off, got {text:?}");
-    let (requests, seconds) = text.split_once('/').ok_or_else(usage)?;
-    let requests: u32 = requests.trim().parse().map_err(|_| usage())?;
-    let seconds: f64 = seconds.trim().parse().map_err(|_| usage())?;
-    let window = std::time::Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|window| !window.is_zero())
-        .ok_or_else(usage)?;
-    Ok(RateSetting(Some((requests, window))))
+    clickhouse_cloud_emulator::serve::parse_rate_limit(text).map(RateSetting)
 }
 
 /// `--expires`: a time, or never.

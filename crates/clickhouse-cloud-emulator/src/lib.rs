@@ -5,6 +5,7 @@ mod error;
 mod faults;
 mod handlers;
 mod roles;
+pub mod serve;
 mod store;
 
 use std::fmt;

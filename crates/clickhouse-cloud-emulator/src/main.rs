@@ -1,13 +1,14 @@
 //! `clickhouse-cloud-emulator`: serves the emulated API until interrupted.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use clickhouse_cloud_auth::{Credentials, KeyId, KeyMaterial, KeySecret};
-use clickhouse_cloud_emulator::{Emulator, FaultPlan, RateLimit};
+use clickhouse_cloud_auth::{Credentials, KeyId, KeySecret};
+use clickhouse_cloud_emulator::serve::{
+    FAULTS_HELP, ServeOptions, parse_faults, parse_rate_limit, serve,
+};
+use clickhouse_cloud_emulator::{FaultPlan, RateLimit};
 use uuid::Uuid;
 
 /// An in-memory ClickHouse Cloud API server for tests and demos.
@@ -33,46 +34,20 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 100)]
     key_limit: usize,
     /// Per-key rate limit as REQUESTS/SECONDS, or `off`.
-    #[arg(long, value_name = "N/SECONDS|off", default_value = "10/10", value_parser = parse_rate_limit)]
+    #[arg(long, value_name = "N/SECONDS|off", default_value = "10/10", value_parser = rate_setting)]
     rate_limit: RateSetting,
     /// Inject faults (see --help for SPEC), e.g. `1:503,openapiKeyCreate#1:reset-after`.
     #[arg(long, value_name = "SPEC", value_parser = parse_faults, long_help = FAULTS_HELP)]
     faults: Option<FaultPlan>,
 }
 
-/// `--faults` in `--help`.
-const FAULTS_HELP: &str = "\
-Inject faults, for testing clients' retries and timeouts.
-
-SPEC is a comma-separated list of items:
-  N:FAULT             the Nth request (1-based, every request counted)
-  OPERATION#N:FAULT   the Nth request of an operationId (openapiKeyCreate#1)
-  METHOD#N:FAULT      the Nth request with an HTTP method (POST#2)
-  seed=U64            random faults: PRNG seed (default 0)
-  rate=R              random faults: probability per request, 0 to 1
-  kinds=FAULT|FAULT   random faults: what to choose from (rate and kinds
-                      are required together; scripted items take precedence)
-  off                 (alone) no faults
-
-FAULT is one of:
-  429            429 + X-RateLimit-* headers, no Retry-After (not executed)
-  429@DURATION   the same with Retry-After (whole seconds, rounded up)
-  429-bare       429 with body {\"error\":\"TOO_MANY_REQUESTS\"} only
-  500, 503       JSON error envelope (any 400-599; json-NNN forces JSON)
-  502, 504       text/html gateway page (html-NNN for any status)
-  slow@DURATION  executed, then the response is held back DURATION
-  cut-off        executed, then half the body and the connection closes
-  reset-before   connection closed without a response, not executed
-  reset-after    executed, then connection closed without a response
-DURATION: 2, 2s, 1.5s or 250ms.
-
-Examples:
-  --faults 'seed=7,rate=0.2,kinds=429|503|502|reset-after'
-  --faults '1:503,3:reset-before,openapiKeyCreate#1:reset-after'";
-
-/// `--rate-limit`: a limit, or none.
+/// `--rate-limit`: a limit, or none (clap wants one value type per option).
 #[derive(Debug, Clone, Copy)]
 struct RateSetting(Option<RateLimit>);
+
+fn rate_setting(text: &str) -> Result<RateSetting, String> {
+    parse_rate_limit(text).map(RateSetting)
+}
 
 fn parse_key_id(text: &str) -> Result<KeyId, String> {
     KeyId::new(text).map_err(|error| error.to_string())
@@ -82,32 +57,12 @@ fn parse_key_secret(text: &str) -> Result<KeySecret, String> {
     KeySecret::new(text.to_owned()).map_err(|error| error.to_string())
 }
 
-fn parse_faults(text: &str) -> Result<FaultPlan, String> {
-    text.parse()
-        .map_err(|error: clickhouse_cloud_emulator::FaultSpecError| error.to_string())
-}
-
-fn parse_rate_limit(text: &str) -> Result<RateSetting, String> {
-    if text.eq_ignore_ascii_case("off") {
-        return Ok(RateSetting(None));
-    }
-    let usage = || format!("expected REQUESTS/SECONDS (e.g. 10/10) or off, got {text:?}");
-    let (requests, seconds) = text.split_once('/').ok_or_else(usage)?;
-    let requests: u32 = requests.trim().parse().map_err(|_| usage())?;
-    let seconds: f64 = seconds.trim().parse().map_err(|_| usage())?;
-    let window = Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|window| !window.is_zero())
-        .ok_or_else(usage)?;
-    Ok(RateSetting(Some(RateLimit { requests, window })))
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let (credentials, generated) = match (args.bootstrap_key_id, args.bootstrap_key_secret) {
-        (Some(id), Some(secret)) => (Credentials::new(id, secret), false),
-        (None, None) => (KeyMaterial::generate().into_credentials(), true),
+    let bootstrap = match (args.bootstrap_key_id, args.bootstrap_key_secret) {
+        (Some(id), Some(secret)) => Some(Credentials::new(id, secret)),
+        (None, None) => None,
         // clap's `requires` refuses these before we get here.
         _ => {
             eprintln!(
@@ -116,62 +71,20 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut builder = Emulator::builder()
-        .listen(args.listen)
-        .organization_name(args.org_name)
-        .bootstrap_credentials(credentials)
-        .key_limit(args.key_limit)
-        .rate_limit(args.rate_limit.0);
-    if let Some(id) = args.org_id {
-        builder = builder.organization_id(id);
-    }
-    if let Some(plan) = args.faults {
-        if !plan.is_empty() {
-            eprintln!("note: fault injection is on: some requests will fail on purpose");
-        }
-        builder = builder.faults(plan);
-    }
-    let emulator = match builder.start().await {
-        Ok(emulator) => emulator,
-        Err(error) => {
-            eprintln!(
-                "error: cannot start the emulator on {}: {error}",
-                args.listen
-            );
-            return ExitCode::FAILURE;
-        }
+    let options = ServeOptions {
+        listen: args.listen,
+        organization_id: args.org_id,
+        organization_name: args.org_name,
+        bootstrap,
+        key_limit: args.key_limit,
+        rate_limit: args.rate_limit.0,
+        faults: args.faults,
     };
-
-    {
-        let credentials = emulator.bootstrap_credentials();
-        let mut out = std::io::stdout().lock();
-        // Write errors (a closed pipe) must not stop the server.
-        let _ = writeln!(out, "listening on {}", emulator.base_url());
-        let _ = writeln!(out, "organization: {}", emulator.organization_id());
-        let _ = writeln!(out, "key id: {}", credentials.key_id());
-        if generated {
-            let _ = writeln!(out, "key secret: {}", credentials.key_secret().expose());
-        }
-        let _ = out.flush();
-    }
-
-    wait_for_signal().await;
-    emulator.shutdown().await;
-    ExitCode::SUCCESS
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+    match serve(options, |_| {}).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
