@@ -23,14 +23,26 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::strategy::ValueTree as _;
+use proptest::test_runner::FileFailurePersistence;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 use uuid::Uuid;
 
+/// `cases` per property; failing inputs are saved in
+/// `conformance/proptest-regressions/properties.txt` (committed, replayed first).
+fn config_with(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/properties.txt",
+        ))),
+        ..ProptestConfig::with_cases(cases)
+    }
+}
+
 fn config() -> ProptestConfig {
-    ProptestConfig::with_cases(256)
+    config_with(256)
 }
 
 static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
@@ -82,7 +94,7 @@ proptest! {
 
 proptest! {
     // Nested lists of structs make these cases large: fewer of them.
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(config_with(128))]
 
     #[test]
     fn api_key_round_trips(value in any::<ApiKey>()) { round_trip(&value)?; }
@@ -130,7 +142,7 @@ fn survives<T: Serialize + DeserializeOwned>(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(config_with(128))]
 
     /// What a newer server sends (fields missing, unknown enum values) comes
     /// back out unchanged; unknown fields are dropped and break nothing.
@@ -314,7 +326,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config_with(64))]
 
     /// The whole client path (status check, envelope, typed result) gives a
     /// value or an error for any body.
@@ -464,7 +476,7 @@ fn create_error(result: Value) -> clickhouse_cloud_client::Error {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config_with(64))]
 
     /// Client errors about a response that carries a secret never show it.
     #[test]
