@@ -65,15 +65,21 @@ struct State {
 }
 
 /// Extra spacing per window, so that latency jitter between the client's
-/// clock and the service's window never lets an extra request in.
+/// clock and the service's window never lets an extra request in: this, or
+/// `window / MARGIN_DIVISOR` when that is shorter.
 const DEFAULT_MARGIN: Duration = Duration::from_millis(100);
+
+/// The margin is at most `window / MARGIN_DIVISOR`: 2 % of the window, 20 ms
+/// for a one-second window, the full 100 ms from a five-second one (the
+/// published ten-second window included).
+const MARGIN_DIVISOR: u32 = 50;
 
 impl RateLimiter {
     /// A limiter of its own (not shared through [`RateLimiter::shared`]).
     pub fn new(limit: RateLimit) -> Self {
         Self {
             limit,
-            margin: DEFAULT_MARGIN.min(limit.window / 10),
+            margin: DEFAULT_MARGIN.min(limit.window / MARGIN_DIVISOR),
             state: Mutex::new(State::default()),
         }
     }
