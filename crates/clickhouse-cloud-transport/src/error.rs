@@ -95,6 +95,23 @@ pub enum Error {
     /// The transport could not be configured (bad base URL, TLS set-up).
     #[error("invalid transport configuration: {0}")]
     Config(String),
+    /// Rate limited on this side: the client-side limiter would hold the
+    /// request back longer than the call's remaining time budget, so the
+    /// call fails at once instead of sleeping into a [`Error::Timeout`].
+    #[error(
+        "{operation} rate limited: the next request may start in {:.1} s, \
+         beyond the {:.1} s left of the call's time budget",
+        wait.as_secs_f64(),
+        budget_left.as_secs_f64()
+    )]
+    RateLimited {
+        /// The operation.
+        operation: &'static str,
+        /// How long the request would have had to wait.
+        wait: Duration,
+        /// What was left of the call's time budget.
+        budget_left: Duration,
+    },
 }
 
 impl Error {
@@ -124,8 +141,29 @@ impl Error {
         match self {
             Error::Api(api) => retryable_status(api.status),
             Error::UnexpectedBody { status, .. } => retryable_status(*status),
-            Error::Connect { .. } | Error::Timeout { .. } | Error::Io { .. } => true,
+            Error::Connect { .. }
+            | Error::Timeout { .. }
+            | Error::Io { .. }
+            | Error::RateLimited { .. } => true,
             Error::Config(_) => false,
+        }
+    }
+
+    /// Whether this is rate limiting: a `429` from the service, or the
+    /// client-side limiter's [`Error::RateLimited`].
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::RateLimited { .. })
+            || self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// How long to wait before trying again, when known: the service's
+    /// `Retry-After` (or rate-limit reset), or the client-side limiter's
+    /// wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(api) => api.retry_after,
+            Error::RateLimited { wait, .. } => Some(*wait),
+            _ => None,
         }
     }
 
@@ -138,6 +176,7 @@ impl Error {
             Error::Timeout { .. } => "timeout",
             Error::Io { .. } => "connection error",
             Error::Config(_) => "configuration error",
+            Error::RateLimited { .. } => "rate limited",
         }
     }
 
@@ -422,6 +461,30 @@ mod tests {
         };
         assert_eq!(error.request_id.as_deref(), Some("hdr-1"));
         assert_eq!(error.retry_after, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn rate_limited_is_retryable_and_says_how_long() {
+        let error = Error::RateLimited {
+            operation: "organizationGet",
+            wait: Duration::from_millis(9500),
+            budget_left: Duration::from_secs(2),
+        };
+        assert!(error.is_retryable());
+        assert!(error.is_rate_limited());
+        assert_eq!(error.kind(), "rate limited");
+        assert_eq!(error.retry_after(), Some(Duration::from_millis(9500)));
+        assert_eq!(error.status(), None);
+        assert_eq!(
+            error.to_string(),
+            "organizationGet rate limited: the next request may start in 9.5 s, \
+             beyond the 2.0 s left of the call's time budget"
+        );
+        let Err(too_many) = check_status(response(429, r#"{"error":"TOO_MANY_REQUESTS"}"#)) else {
+            panic!()
+        };
+        assert!(too_many.is_rate_limited());
+        assert!(!Error::Config(String::new()).is_rate_limited());
     }
 
     #[test]

@@ -111,15 +111,37 @@ impl RateLimiter {
     /// Dropping the future gives up the wait (the reserved slot stays used,
     /// which errs on the safe side).
     pub async fn acquire(&self) -> Duration {
+        match self.acquire_within(Duration::MAX).await {
+            Ok(waited) | Err(waited) => waited,
+        }
+    }
+
+    /// Like [`RateLimiter::acquire`], but only if the wait is at most
+    /// `budget`: otherwise returns at once with `Err(wait needed)`, and
+    /// reserves nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clickhouse_cloud_transport::{RateLimit, RateLimiter};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let limiter = RateLimiter::new(RateLimit { requests: 1, window: Duration::from_secs(60) });
+    /// assert_eq!(limiter.acquire_within(Duration::from_secs(1)).await, Ok(Duration::ZERO));
+    /// let needed = limiter.acquire_within(Duration::from_secs(1)).await.unwrap_err();
+    /// assert!(needed > Duration::from_secs(59));
+    /// # }
+    /// ```
+    pub async fn acquire_within(&self, budget: Duration) -> Result<Duration, Duration> {
         let now = Instant::now();
-        let start = self.reserve(now);
+        let start = self.reserve(now, budget)?;
         if start > now {
             tokio::time::sleep_until(start).await;
         }
-        start.saturating_duration_since(now)
+        Ok(start.saturating_duration_since(now))
     }
 
-    fn reserve(&self, now: Instant) -> Instant {
+    /// Reserves the earliest start from `now`, unless it is more than
+    /// `budget` away (then `Err(wait)`).
+    fn reserve(&self, now: Instant, budget: Duration) -> Result<Instant, Duration> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let span = self.limit.window + self.margin;
         while state
@@ -141,8 +163,12 @@ impl RateLimiter {
         if let Some(blocked) = state.blocked_until {
             start = start.max(blocked);
         }
+        let wait = start.saturating_duration_since(now);
+        if wait > budget {
+            return Err(wait);
+        }
         state.starts.push_back(start);
-        start
+        Ok(start)
     }
 
     /// Tells the limiter the service wants no request for `wait` (a `429`
@@ -186,6 +212,22 @@ mod tests {
         limiter.pause_for(Duration::from_secs(2));
         let waited = limiter.acquire().await;
         assert!(waited >= Duration::from_secs(2), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_beyond_the_budget_reserves_nothing() {
+        let limiter = RateLimiter::new(RateLimit {
+            requests: 2,
+            window: Duration::from_secs(10),
+        });
+        let budget = Duration::from_secs(1);
+        assert_eq!(limiter.acquire_within(budget).await, Ok(Duration::ZERO));
+        assert_eq!(limiter.acquire_within(budget).await, Ok(Duration::ZERO));
+        let needed = limiter.acquire_within(budget).await.unwrap_err();
+        assert!(needed >= Duration::from_secs(10), "{needed:?}");
+        // The refusal took no slot: the next one waits as long, no longer.
+        let waited = limiter.acquire().await;
+        assert_eq!(waited, needed);
     }
 
     #[test]
