@@ -131,18 +131,22 @@ impl RateLimiter {
     /// # }
     /// ```
     pub async fn acquire_within(&self, budget: Duration) -> Result<Duration, Duration> {
-        let now = Instant::now();
-        let start = self.reserve(now, budget)?;
+        let (now, start) = self.reserve(budget)?;
         if start > now {
             tokio::time::sleep_until(start).await;
         }
         Ok(start.saturating_duration_since(now))
     }
 
-    /// Reserves the earliest start from `now`, unless it is more than
-    /// `budget` away (then `Err(wait)`).
-    fn reserve(&self, now: Instant, budget: Duration) -> Result<Instant, Duration> {
+    /// Reserves the earliest start, unless it is more than `budget` away
+    /// (then `Err(wait)`); returns the time of the reservation and the start.
+    fn reserve(&self, budget: Duration) -> Result<(Instant, Instant), Duration> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Read the clock under the lock: reservations are then in clock
+        // order, and a caller that read the clock just before another
+        // reserved is not sent to sleep until that other's start (a
+        // sleep of microseconds that the timer rounds up to a millisecond).
+        let now = Instant::now();
         let span = self.limit.window + self.margin;
         while state
             .starts
@@ -168,7 +172,7 @@ impl RateLimiter {
             return Err(wait);
         }
         state.starts.push_back(start);
-        Ok(start)
+        Ok((now, start))
     }
 
     /// Tells the limiter the service wants no request for `wait` (a `429`
@@ -228,6 +232,29 @@ mod tests {
         // The refusal took no slot: the next one waits as long, no longer.
         let waited = limiter.acquire().await;
         assert_eq!(waited, needed);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_limit_far_from_binding_never_makes_anyone_wait() {
+        let limiter = Arc::new(RateLimiter::new(RateLimit {
+            requests: 1_000_000,
+            window: Duration::from_secs(1),
+        }));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    let mut waited = Duration::ZERO;
+                    for _ in 0..500 {
+                        waited += limiter.acquire().await;
+                    }
+                    waited
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Duration::ZERO);
+        }
     }
 
     #[test]
