@@ -97,10 +97,10 @@ impl CliError {
             Some(403) => {
                 Some("the key's roles do not allow this (admin is needed to change keys)".into())
             }
-            Some(429) => Some(match error.api().and_then(|api| api.retry_after) {
+            _ if error.is_rate_limited() => Some(match error.retry_after() {
                 Some(wait) => format!(
                     "rate limited even after retries; try again in {} s",
-                    wait.as_secs().max(1)
+                    wait.as_secs_f64().ceil().max(1.0)
                 ),
                 None => "rate limited even after retries; try again later".into(),
             }),
@@ -109,7 +109,9 @@ impl CliError {
     }
 }
 
-/// 401/403 -> 3, 404 -> 4, 429 -> 5, a bad base URL -> 2, the rest -> 1.
+/// 401/403 -> 3, 404 -> 4, rate limited (a 429, or the client-side
+/// limiter's wait beyond the time budget) -> 5, a bad base URL -> 2, the
+/// rest -> 1.
 fn api_exit_code(error: &ClientError) -> u8 {
     if let ClientError::Transport {
         source: TransportError::Config(_),
@@ -118,10 +120,57 @@ fn api_exit_code(error: &ClientError) -> u8 {
     {
         return code::USAGE;
     }
+    if error.is_rate_limited() {
+        return code::RATE_LIMITED;
+    }
     match error.status().map(|status| status.as_u16()) {
         Some(401 | 403) => code::AUTH,
         Some(404) => code::NOT_FOUND,
-        Some(429) => code::RATE_LIMITED,
         _ => code::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clickhouse_cloud_client::transport::{ApiError, StatusCode};
+
+    use super::*;
+
+    #[test]
+    fn rate_limiting_exits_5_whoever_noticed_it() {
+        let client_side = CliError::Api(ClientError::Transport {
+            operation: "organizationGet",
+            source: TransportError::RateLimited {
+                operation: "organizationGet",
+                wait: Duration::from_millis(8200),
+                budget_left: Duration::from_secs(1),
+            },
+        });
+        assert_eq!(client_side.exit_code(), code::RATE_LIMITED);
+        assert_eq!(
+            client_side.hint().as_deref(),
+            Some("rate limited even after retries; try again in 9 s")
+        );
+        let server_side = CliError::Api(ClientError::Api {
+            operation: "organizationGet",
+            error: ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: Some("TOO_MANY_REQUESTS".into()),
+                message: String::new(),
+                request_id: None,
+                retry_after: None,
+            },
+        });
+        assert_eq!(server_side.exit_code(), code::RATE_LIMITED);
+        let timeout = CliError::Api(ClientError::Transport {
+            operation: "organizationGet",
+            source: TransportError::Timeout {
+                operation: "organizationGet",
+                after: Duration::from_secs(1),
+            },
+        });
+        assert_eq!(timeout.exit_code(), code::FAILURE);
     }
 }

@@ -199,12 +199,16 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
         message,
         request_id: header_request_id.clone(),
     };
-    let mut deserializer = serde_json::Deserializer::from_slice(&response.body);
-    let envelope: Envelope<O::Output> = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| decode_error(e.path().to_string(), e.into_inner().to_string()))?;
-    deserializer
-        .end()
-        .map_err(|e| decode_error(".".into(), e.to_string()))?;
+    // The fast path: plain serde_json. Only a body that fails is decoded
+    // again, tracking the path, to say where it fails.
+    let envelope: Envelope<O::Output> = match serde_json::from_slice(&response.body) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            let (path, message) = locate_error::<Envelope<O::Output>>(&response.body)
+                .unwrap_or_else(|| (".".into(), error.to_string()));
+            return Err(decode_error(path, message));
+        }
+    };
     let request_id = envelope.request_id.or(header_request_id.clone());
     let result = match envelope.result {
         Some(result) => result,
@@ -217,6 +221,19 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
         request_id,
         status: response.status,
     })
+}
+
+/// Decodes `body` again as a `T`, tracking the JSON path: the path and
+/// message of the failure, or `None` if it decodes after all.
+fn locate_error<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<(String, String)> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(error) => Some((error.path().to_string(), error.into_inner().to_string())),
+        Ok(_) => deserializer
+            .end()
+            .err()
+            .map(|error| (".".into(), error.to_string())),
+    }
 }
 
 /// Configures a [`Client`].
@@ -365,5 +382,79 @@ impl ClientBuilder {
         Ok(Client {
             transport: Arc::new(resilient),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clickhouse_cloud_transport::{BoxFuture, Bytes, HttpRequest, NoRetry};
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// Answers every request with `200` and the same body.
+    #[derive(Debug)]
+    struct Fixed(&'static str);
+
+    impl Transport for Fixed {
+        fn send(
+            &self,
+            _request: HttpRequest,
+        ) -> BoxFuture<'_, Result<HttpResponse, clickhouse_cloud_transport::Error>> {
+            let body = Bytes::from_static(self.0.as_bytes());
+            Box::pin(async move {
+                Ok(HttpResponse {
+                    status: StatusCode::OK,
+                    headers: Default::default(),
+                    body,
+                })
+            })
+        }
+    }
+
+    async fn list_keys(body: &'static str) -> Result<Response<Vec<ApiKeyOut>>, Error> {
+        let client = Client::builder()
+            .transport(Fixed(body))
+            .rate_limit(None)
+            .retry_policy(NoRetry)
+            .build()?;
+        client.api_keys(Uuid::nil()).list().await
+    }
+
+    type ApiKeyOut = clickhouse_cloud_types::ApiKey;
+
+    #[tokio::test]
+    async fn a_good_body_decodes() {
+        let keys = list_keys(r#"{"status":200,"requestId":"r1","result":[{"name":"k"}]}"#)
+            .await
+            .unwrap();
+        assert_eq!(keys.request_id(), Some("r1"));
+        assert_eq!(keys[0].name.as_deref(), Some("k"));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_typed_field_still_names_its_path() {
+        let error = list_keys(r#"{"requestId":"r2","result":[{"name":"k"},{"name":42}]}"#)
+            .await
+            .unwrap_err();
+        match &error {
+            Error::Decode { path, message, .. } => {
+                assert_eq!(path, "result[1].name");
+                assert!(message.contains("invalid type"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(error.to_string().contains("`result[1].name`"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn trailing_bytes_and_broken_json_are_decode_errors() {
+        let error = list_keys(r#"{"result":[]} trailing"#).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Decode { path, .. } if path == "."),
+            "{error:?}"
+        );
+        let error = list_keys(r#"{"result":[{"name":"#).await.unwrap_err();
+        assert!(matches!(error, Error::Decode { .. }), "{error:?}");
     }
 }

@@ -92,6 +92,28 @@ impl Error {
         }
     }
 
+    /// Whether the call was rate limited: a `429` after the client's
+    /// retries, or the client-side limiter refusing a wait longer than the
+    /// call's remaining time budget
+    /// ([`clickhouse_cloud_transport::Error::RateLimited`]).
+    pub fn is_rate_limited(&self) -> bool {
+        match self {
+            Error::Api { error, .. } => error.status == StatusCode::TOO_MANY_REQUESTS,
+            Error::Transport { source, .. } => source.is_rate_limited(),
+            _ => false,
+        }
+    }
+
+    /// How long to wait before trying again, when known (the service's
+    /// `Retry-After`, or the client-side limiter's wait).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Api { error, .. } => error.retry_after,
+            Error::Transport { source, .. } => source.retry_after(),
+            _ => None,
+        }
+    }
+
     /// The `requestId` to quote to support, when known.
     pub fn request_id(&self) -> Option<&str> {
         match self {

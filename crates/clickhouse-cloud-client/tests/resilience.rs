@@ -288,3 +288,51 @@ async fn total_timeout_bounds_a_hung_server_and_dropped_calls_cancel_cleanly() {
     assert!(error.is_retryable(), "{error:?}");
     server.abort();
 }
+
+#[tokio::test]
+async fn a_limiter_wait_beyond_the_time_budget_fails_fast_as_rate_limited() {
+    let emulator = Emulator::builder().rate_limit(None).start().await.unwrap();
+    let inner = ReqwestTransport::builder(emulator.bootstrap_credentials().clone())
+        .base_url(emulator.base_url())
+        .build()
+        .unwrap();
+    let counters = Counters::default();
+    let client = Client::builder()
+        .transport(Counting {
+            inner,
+            counters: counters.clone(),
+        })
+        .rate_limit(Some(RateLimit {
+            requests: 1,
+            window: Duration::from_secs(30),
+        }))
+        .total_timeout(Some(Duration::from_secs(2)))
+        .build()
+        .unwrap();
+    client.organizations().list().await.unwrap();
+
+    // The next start is ~30 s away, far beyond the 2 s budget: no sleeping
+    // into a timeout, no request on the wire.
+    let started = Instant::now();
+    let error = client.organizations().list().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(500), "{elapsed:?}");
+    match &error {
+        clickhouse_cloud_client::Error::Transport {
+            source:
+                TransportError::RateLimited {
+                    wait, budget_left, ..
+                },
+            ..
+        } => {
+            assert!(*wait > Duration::from_secs(25), "{wait:?}");
+            assert!(*budget_left <= Duration::from_secs(2), "{budget_left:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(error.is_retryable());
+    assert!(error.is_rate_limited());
+    assert!(error.retry_after() > Some(Duration::from_secs(25)));
+    assert!(error.to_string().contains("rate limited"), "{error}");
+    assert_eq!(counters.requests.load(Ordering::SeqCst), 1);
+}

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::{HttpResponse, StatusCode};
 
 /// Longest excerpt of an unexpected body kept in an error.
@@ -97,6 +95,23 @@ pub enum Error {
     /// The transport could not be configured (bad base URL, TLS set-up).
     #[error("invalid transport configuration: {0}")]
     Config(String),
+    /// Rate limited on this side: the client-side limiter would hold the
+    /// request back longer than the call's remaining time budget, so the
+    /// call fails at once instead of sleeping into a [`Error::Timeout`].
+    #[error(
+        "{operation} rate limited: the next request may start in {:.1} s, \
+         beyond the {:.1} s left of the call's time budget",
+        wait.as_secs_f64(),
+        budget_left.as_secs_f64()
+    )]
+    RateLimited {
+        /// The operation.
+        operation: &'static str,
+        /// How long the request would have had to wait.
+        wait: Duration,
+        /// What was left of the call's time budget.
+        budget_left: Duration,
+    },
 }
 
 impl Error {
@@ -126,8 +141,29 @@ impl Error {
         match self {
             Error::Api(api) => retryable_status(api.status),
             Error::UnexpectedBody { status, .. } => retryable_status(*status),
-            Error::Connect { .. } | Error::Timeout { .. } | Error::Io { .. } => true,
+            Error::Connect { .. }
+            | Error::Timeout { .. }
+            | Error::Io { .. }
+            | Error::RateLimited { .. } => true,
             Error::Config(_) => false,
+        }
+    }
+
+    /// Whether this is rate limiting: a `429` from the service, or the
+    /// client-side limiter's [`Error::RateLimited`].
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::RateLimited { .. })
+            || self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// How long to wait before trying again, when known: the service's
+    /// `Retry-After` (or rate-limit reset), or the client-side limiter's
+    /// wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(api) => api.retry_after,
+            Error::RateLimited { wait, .. } => Some(*wait),
+            _ => None,
         }
     }
 
@@ -140,6 +176,7 @@ impl Error {
             Error::Timeout { .. } => "timeout",
             Error::Io { .. } => "connection error",
             Error::Config(_) => "configuration error",
+            Error::RateLimited { .. } => "rate limited",
         }
     }
 
@@ -152,13 +189,32 @@ impl Error {
     }
 }
 
-/// The lenient shape of an error body: every field optional, `status` may be
-/// a float.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
+/// The fields of an error body we use, each taken on its own: a field of an
+/// unexpected type (`"error": 42`) is dropped without losing the others.
+#[derive(Default)]
 struct ErrorFields {
     error: Option<String>,
     request_id: Option<String>,
+}
+
+impl ErrorFields {
+    /// `None` unless `body` is empty or a JSON object.
+    fn parse(body: &[u8]) -> Option<Self> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Some(Self::default());
+        }
+        let serde_json::Value::Object(object) = serde_json::from_slice(body).ok()? else {
+            return None;
+        };
+        let text = |name: &str| match object.get(name) {
+            Some(serde_json::Value::String(text)) => Some(text.clone()),
+            _ => None,
+        };
+        Some(Self {
+            error: text("error"),
+            request_id: text("requestId"),
+        })
+    }
 }
 
 /// Returns a 2xx response unchanged and turns anything else into
@@ -190,20 +246,11 @@ pub fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
             .then(|| crate::retry::rate_limit_reset(&response.headers))
             .flatten()
     });
-    let text = String::from_utf8_lossy(&response.body);
-    let fields = if text.trim().is_empty() {
-        Some(ErrorFields::default())
-    } else {
-        serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .filter(serde_json::Value::is_object)
-            .map(|value| serde_json::from_value(value).unwrap_or_default())
-    };
-    let Some(fields) = fields else {
+    let Some(fields) = ErrorFields::parse(&response.body) else {
         return Err(Error::UnexpectedBody {
             status: response.status,
             content_type: response.content_type().map(str::to_owned),
-            excerpt: excerpt(&text),
+            excerpt: excerpt(&String::from_utf8_lossy(&response.body)),
         });
     };
     let (code, message) = match fields.error.as_deref().map(split_error) {
@@ -255,6 +302,7 @@ pub(crate) fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Bytes;
     use http::HeaderValue;
 
     fn response(status: u16, body: &str) -> HttpResponse {
@@ -315,6 +363,65 @@ mod tests {
     }
 
     #[test]
+    fn wrong_typed_error_keeps_the_request_id() {
+        let error = api_error(500, r#"{"status":500,"error":42,"requestId":"r-42"}"#);
+        assert_eq!(error.code, None);
+        assert_eq!(error.message, "Internal Server Error");
+        assert_eq!(error.request_id.as_deref(), Some("r-42"));
+    }
+
+    #[test]
+    fn wrong_typed_status_keeps_the_other_fields() {
+        let error = api_error(
+            409,
+            r#"{"status":"x","error":"CONFLICT: taken","requestId":"r-x"}"#,
+        );
+        assert_eq!(error.status, StatusCode::CONFLICT);
+        assert_eq!(error.code.as_deref(), Some("CONFLICT"));
+        assert_eq!(error.message, "taken");
+        assert_eq!(error.request_id.as_deref(), Some("r-x"));
+    }
+
+    #[test]
+    fn wrong_typed_request_id_falls_back_to_the_header() {
+        let mut odd = response(
+            400,
+            r#"{"status":400,"error":"BAD_REQUEST: no","requestId":7}"#,
+        );
+        odd.headers
+            .insert("x-request-id", HeaderValue::from_static("hdr-7"));
+        let Err(Error::Api(error)) = check_status(odd) else {
+            panic!()
+        };
+        assert_eq!(error.code.as_deref(), Some("BAD_REQUEST"));
+        assert_eq!(error.message, "no");
+        assert_eq!(error.request_id.as_deref(), Some("hdr-7"));
+        let error = api_error(400, r#"{"error":null,"requestId":["a"]}"#);
+        assert_eq!(error.message, "Bad Request");
+        assert_eq!(error.request_id, None);
+    }
+
+    #[test]
+    fn non_json_bodies_are_unexpected_with_an_excerpt() {
+        match check_status(response(503, "  Service\n  Unavailable  ")) {
+            Err(Error::UnexpectedBody { excerpt, .. }) => {
+                assert_eq!(excerpt, "Service Unavailable");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut bytes = response(500, "");
+        bytes.body = Bytes::from_static(b"\xff\xfe not json");
+        assert!(matches!(
+            check_status(bytes),
+            Err(Error::UnexpectedBody { .. })
+        ));
+        assert!(matches!(
+            check_status(response(500, r#""just a string""#)),
+            Err(Error::UnexpectedBody { .. })
+        ));
+    }
+
+    #[test]
     fn html_gateway_page_is_unexpected_body() {
         let mut html = response(
             502,
@@ -354,6 +461,30 @@ mod tests {
         };
         assert_eq!(error.request_id.as_deref(), Some("hdr-1"));
         assert_eq!(error.retry_after, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn rate_limited_is_retryable_and_says_how_long() {
+        let error = Error::RateLimited {
+            operation: "organizationGet",
+            wait: Duration::from_millis(9500),
+            budget_left: Duration::from_secs(2),
+        };
+        assert!(error.is_retryable());
+        assert!(error.is_rate_limited());
+        assert_eq!(error.kind(), "rate limited");
+        assert_eq!(error.retry_after(), Some(Duration::from_millis(9500)));
+        assert_eq!(error.status(), None);
+        assert_eq!(
+            error.to_string(),
+            "organizationGet rate limited: the next request may start in 9.5 s, \
+             beyond the 2.0 s left of the call's time budget"
+        );
+        let Err(too_many) = check_status(response(429, r#"{"error":"TOO_MANY_REQUESTS"}"#)) else {
+            panic!()
+        };
+        assert!(too_many.is_rate_limited());
+        assert!(!Error::Config(String::new()).is_rate_limited());
     }
 
     #[test]

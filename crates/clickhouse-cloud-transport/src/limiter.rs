@@ -65,15 +65,21 @@ struct State {
 }
 
 /// Extra spacing per window, so that latency jitter between the client's
-/// clock and the service's window never lets an extra request in.
+/// clock and the service's window never lets an extra request in: this, or
+/// `window / MARGIN_DIVISOR` when that is shorter.
 const DEFAULT_MARGIN: Duration = Duration::from_millis(100);
+
+/// The margin is at most `window / MARGIN_DIVISOR`: 2 % of the window, 20 ms
+/// for a one-second window, the full 100 ms from a five-second one (the
+/// published ten-second window included).
+const MARGIN_DIVISOR: u32 = 50;
 
 impl RateLimiter {
     /// A limiter of its own (not shared through [`RateLimiter::shared`]).
     pub fn new(limit: RateLimit) -> Self {
         Self {
             limit,
-            margin: DEFAULT_MARGIN.min(limit.window / 10),
+            margin: DEFAULT_MARGIN.min(limit.window / MARGIN_DIVISOR),
             state: Mutex::new(State::default()),
         }
     }
@@ -105,16 +111,42 @@ impl RateLimiter {
     /// Dropping the future gives up the wait (the reserved slot stays used,
     /// which errs on the safe side).
     pub async fn acquire(&self) -> Duration {
-        let now = Instant::now();
-        let start = self.reserve(now);
+        match self.acquire_within(Duration::MAX).await {
+            Ok(waited) | Err(waited) => waited,
+        }
+    }
+
+    /// Like [`RateLimiter::acquire`], but only if the wait is at most
+    /// `budget`: otherwise returns at once with `Err(wait needed)`, and
+    /// reserves nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clickhouse_cloud_transport::{RateLimit, RateLimiter};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let limiter = RateLimiter::new(RateLimit { requests: 1, window: Duration::from_secs(60) });
+    /// assert_eq!(limiter.acquire_within(Duration::from_secs(1)).await, Ok(Duration::ZERO));
+    /// let needed = limiter.acquire_within(Duration::from_secs(1)).await.unwrap_err();
+    /// assert!(needed > Duration::from_secs(59));
+    /// # }
+    /// ```
+    pub async fn acquire_within(&self, budget: Duration) -> Result<Duration, Duration> {
+        let (now, start) = self.reserve(budget)?;
         if start > now {
             tokio::time::sleep_until(start).await;
         }
-        start.saturating_duration_since(now)
+        Ok(start.saturating_duration_since(now))
     }
 
-    fn reserve(&self, now: Instant) -> Instant {
+    /// Reserves the earliest start, unless it is more than `budget` away
+    /// (then `Err(wait)`); returns the time of the reservation and the start.
+    fn reserve(&self, budget: Duration) -> Result<(Instant, Instant), Duration> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Read the clock under the lock: reservations are then in clock
+        // order, and a caller that read the clock just before another
+        // reserved is not sent to sleep until that other's start (a
+        // sleep of microseconds that the timer rounds up to a millisecond).
+        let now = Instant::now();
         let span = self.limit.window + self.margin;
         while state
             .starts
@@ -135,8 +167,12 @@ impl RateLimiter {
         if let Some(blocked) = state.blocked_until {
             start = start.max(blocked);
         }
+        let wait = start.saturating_duration_since(now);
+        if wait > budget {
+            return Err(wait);
+        }
         state.starts.push_back(start);
-        start
+        Ok((now, start))
     }
 
     /// Tells the limiter the service wants no request for `wait` (a `429`
@@ -180,6 +216,45 @@ mod tests {
         limiter.pause_for(Duration::from_secs(2));
         let waited = limiter.acquire().await;
         assert!(waited >= Duration::from_secs(2), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_beyond_the_budget_reserves_nothing() {
+        let limiter = RateLimiter::new(RateLimit {
+            requests: 2,
+            window: Duration::from_secs(10),
+        });
+        let budget = Duration::from_secs(1);
+        assert_eq!(limiter.acquire_within(budget).await, Ok(Duration::ZERO));
+        assert_eq!(limiter.acquire_within(budget).await, Ok(Duration::ZERO));
+        let needed = limiter.acquire_within(budget).await.unwrap_err();
+        assert!(needed >= Duration::from_secs(10), "{needed:?}");
+        // The refusal took no slot: the next one waits as long, no longer.
+        let waited = limiter.acquire().await;
+        assert_eq!(waited, needed);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_limit_far_from_binding_never_makes_anyone_wait() {
+        let limiter = Arc::new(RateLimiter::new(RateLimit {
+            requests: 1_000_000,
+            window: Duration::from_secs(1),
+        }));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    let mut waited = Duration::ZERO;
+                    for _ in 0..500 {
+                        waited += limiter.acquire().await;
+                    }
+                    waited
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Duration::ZERO);
+        }
     }
 
     #[test]

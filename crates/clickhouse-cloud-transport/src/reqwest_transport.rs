@@ -110,12 +110,13 @@ impl Transport for ReqwestTransport {
                     .header(http::header::CONTENT_TYPE, "application/json")
                     .body(body);
             }
-            let response = builder
+            let mut response = builder
                 .send()
                 .await
                 .map_err(|e| self.classify(operation, e))?;
             let status = response.status();
-            let headers = response.headers().clone();
+            // Taken, not cloned: reading the body does not need them.
+            let headers = std::mem::take(response.headers_mut());
             let body = response
                 .bytes()
                 .await

@@ -12,8 +12,10 @@ use crate::{
 };
 
 /// Wraps a transport with a shared [`RateLimiter`], a [`RetryPolicy`] and a
-/// total time budget per call. Each attempt waits for the limiter; the
-/// service's rate-limit headers and `429`s feed back into it.
+/// total time budget per call. Each attempt waits for the limiter, or fails
+/// at once with [`Error::RateLimited`] when that wait would outlast what is
+/// left of the budget; the service's rate-limit headers and `429`s feed back
+/// into the limiter.
 ///
 /// Tracing: records `attempts` and `limiter_wait_ms` on the current span
 /// (the client's per-call span declares them) and logs each retry at `INFO`
@@ -85,7 +87,27 @@ impl<T: Transport> Resilient<T> {
         loop {
             number += 1;
             if let Some(limiter) = &self.limiter {
-                limiter_wait += limiter.acquire().await;
+                let budget_left = self.total_timeout.map_or(Duration::MAX, |limit| {
+                    limit.saturating_sub(started.elapsed())
+                });
+                match limiter.acquire_within(budget_left).await {
+                    Ok(waited) => limiter_wait += waited,
+                    Err(wait) => {
+                        span.record("attempts", number - 1);
+                        tracing::info!(
+                            operation = request.operation,
+                            attempt = number,
+                            wait_ms = wait.as_millis() as u64,
+                            budget_left_ms = budget_left.as_millis() as u64,
+                            "rate limited: the limiter's wait exceeds the time budget"
+                        );
+                        return Err(Error::RateLimited {
+                            operation: request.operation,
+                            wait,
+                            budget_left,
+                        });
+                    }
+                }
             }
             span.record("attempts", number);
             span.record("limiter_wait_ms", limiter_wait.as_millis() as u64);
