@@ -23,51 +23,36 @@ pub(crate) fn parse(text: &str) -> Result<Timestamp, chrono::ParseError> {
 /// digits and every field in range; `None` for anything else, including
 /// what chrono may still accept (lower-case `t`, leap seconds, ...).
 fn parse_strict(bytes: &[u8]) -> Option<Timestamp> {
+    /// Where the digits of `YYYY-MM-DDTHH:MM:SS` are.
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     let (head, rest) = bytes.split_first_chunk::<19>()?;
-    let [
-        y1,
-        y2,
-        y3,
-        y4,
-        b'-',
-        m1,
-        m2,
-        b'-',
-        d1,
-        d2,
-        b'T',
-        h1,
-        h2,
-        b':',
-        i1,
-        i2,
-        b':',
-        s1,
-        s2,
-    ] = *head
-    else {
+    if [head[4], head[7], head[10], head[13], head[16]] != *b"--T::" {
         return None;
-    };
-    let year = digits([y1, y2, y3, y4])?;
-    let (month, day) = (digits([m1, m2])?, digits([d1, d2])?);
-    let (hour, minute, second) = (digits([h1, h2])?, digits([i1, i2])?, digits([s1, s2])?);
+    }
+    let value = head.map(|b| b.wrapping_sub(b'0'));
+    if DIGITS.iter().any(|&i| value[i] > 9) {
+        return None;
+    }
+    let two = |i: usize| u32::from(value[i]) * 10 + u32::from(value[i + 1]);
+    let year = i32::try_from(two(0) * 100 + two(2)).ok()?;
+    let (month, day, hour, minute, second) = (two(5), two(8), two(11), two(14), two(17));
+    if second > 59 {
+        return None;
+    }
     let (nanos, rest) = fraction(rest)?;
-    let offset = match rest {
+    let offset = match *rest {
         [b'Z'] => 0,
-        [sign @ (b'+' | b'-'), oh1, oh2, b':', om1, om2] => {
-            let (hours, minutes) = (digits([*oh1, *oh2])?, digits([*om1, *om2])?);
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (hours, minutes) = (digits([h1, h2])?, digits([m1, m2])?);
             if hours > 23 || minutes > 59 {
                 return None;
             }
             let seconds = i32::try_from(hours * 3600 + minutes * 60).ok()?;
-            if *sign == b'-' { -seconds } else { seconds }
+            if sign == b'-' { -seconds } else { seconds }
         }
         _ => return None,
     };
-    if second > 59 {
-        return None;
-    }
-    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
     let local = NaiveDateTime::new(
         date,
         NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?,
@@ -85,6 +70,19 @@ fn parse_strict(bytes: &[u8]) -> Option<Timestamp> {
 /// `.` and one to nine digits, as nanoseconds, or nothing (zero).
 #[inline]
 fn fraction(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    /// What `count` digits of fraction are multiplied by to make nanoseconds.
+    const SCALE: [u32; 10] = [
+        0,
+        100_000_000,
+        10_000_000,
+        1_000_000,
+        100_000,
+        10_000,
+        1_000,
+        100,
+        10,
+        1,
+    ];
     let Some((b'.', rest)) = bytes.split_first() else {
         return Some((0, bytes));
     };
@@ -96,10 +94,7 @@ fn fraction(bytes: &[u8]) -> Option<(u32, &[u8])> {
     for &digit in &rest[..count] {
         nanos = nanos * 10 + u32::from(digit - b'0');
     }
-    for _ in count..9 {
-        nanos *= 10;
-    }
-    Some((nanos, &rest[count..]))
+    Some((nanos * SCALE[count], &rest[count..]))
 }
 
 /// The value of N ASCII digits.
