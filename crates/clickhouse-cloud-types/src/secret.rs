@@ -87,6 +87,16 @@ impl schemars::JsonSchema for SecretValue {
     }
 }
 
+#[cfg(feature = "proptest")]
+impl proptest::arbitrary::Arbitrary for SecretValue {
+    type Parameters = ();
+    type Strategy = proptest::strategy::BoxedStrategy<Self>;
+    fn arbitrary_with(_: ()) -> Self::Strategy {
+        use proptest::prelude::*;
+        "[A-Za-z0-9]{8,42}".prop_map(SecretValue::new).boxed()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,15 +121,5 @@ mod tests {
         let back: SecretValue = serde_json::from_str(&wire).unwrap();
         assert_eq!(back, secret);
         assert_eq!(back.clone(), secret);
-    }
-}
-
-#[cfg(feature = "proptest")]
-impl proptest::arbitrary::Arbitrary for SecretValue {
-    type Parameters = ();
-    type Strategy = proptest::strategy::BoxedStrategy<Self>;
-    fn arbitrary_with(_: ()) -> Self::Strategy {
-        use proptest::prelude::*;
-        "[A-Za-z0-9]{8,42}".prop_map(SecretValue::new).boxed()
     }
 }
