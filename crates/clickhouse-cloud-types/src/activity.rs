@@ -167,7 +167,10 @@ pub struct Activity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// When it happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::timestamp::option"
+    )]
     #[cfg_attr(
         feature = "proptest",
         proptest(strategy = "crate::strategy::opt_timestamp()")

@@ -68,7 +68,10 @@ pub struct ApiKey {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_suffix: Option<String>,
     /// When the key was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::timestamp::option"
+    )]
     #[cfg_attr(
         feature = "proptest",
         proptest(strategy = "crate::strategy::opt_timestamp()")
@@ -77,7 +80,7 @@ pub struct ApiKey {
     /// When the key stops working; absent, `null` or `""` means never.
     #[serde(
         skip_serializing_if = "Nullable::is_absent",
-        deserialize_with = "crate::nullable::blank_as_null"
+        deserialize_with = "crate::timestamp::blank_as_null"
     )]
     #[cfg_attr(feature = "schema", schemars(with = "Nullable<Timestamp>"))]
     #[cfg_attr(
@@ -86,7 +89,10 @@ pub struct ApiKey {
     )]
     pub expire_at: Nullable<Timestamp>,
     /// Last use, to the minute; absent when never used.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::timestamp::option"
+    )]
     #[cfg_attr(
         feature = "proptest",
         proptest(strategy = "crate::strategy::opt_timestamp()")
@@ -192,7 +198,11 @@ pub struct ApiKeyPostRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Expiry; absent or `null` for a key that never expires.
-    #[serde(skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        skip_serializing_if = "Nullable::is_absent",
+        deserialize_with = "crate::timestamp::nullable"
+    )]
+    #[cfg_attr(feature = "schema", schemars(with = "Nullable<Timestamp>"))]
     #[cfg_attr(
         feature = "proptest",
         proptest(strategy = "crate::strategy::nullable_timestamp()")
@@ -273,7 +283,11 @@ pub struct ApiKeyPatchRequest {
     )]
     pub assigned_role_ids: Option<Vec<Uuid>>,
     /// Absent: unchanged; `Null`: never expires; a value: expires then.
-    #[serde(skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        skip_serializing_if = "Nullable::is_absent",
+        deserialize_with = "crate::timestamp::nullable"
+    )]
+    #[cfg_attr(feature = "schema", schemars(with = "Nullable<Timestamp>"))]
     #[cfg_attr(
         feature = "proptest",
         proptest(strategy = "crate::strategy::nullable_timestamp()")

@@ -13,6 +13,7 @@ mod organization;
 mod secret;
 #[cfg(feature = "proptest")]
 pub mod strategy;
+mod timestamp;
 
 pub use activity::{Activity, ActivityType, ActorType, KeyUpdateType};
 pub use api_key::{

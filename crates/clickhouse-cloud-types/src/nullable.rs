@@ -118,21 +118,6 @@ impl<T: proptest::arbitrary::Arbitrary + Clone + std::fmt::Debug + 'static>
     }
 }
 
-/// Deserializes a nullable timestamp where the service may also send `""`
-/// to mean "none" (as it documents for `expireAt`).
-pub(crate) fn blank_as_null<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Nullable<crate::Timestamp>, D::Error> {
-    let raw = Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-    match raw.as_deref().map(str::trim) {
-        None | Some("") => Ok(Nullable::Null),
-        Some(text) => text
-            .parse::<crate::Timestamp>()
-            .map(Nullable::Value)
-            .map_err(serde::de::Error::custom),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,6 @@
 
 use std::fmt::Debug;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -165,29 +164,81 @@ pub struct EncodedRequest {
 }
 
 /// Why a typed request could not be encoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EncodeError {
     /// Path or query parameters are not a flat object of scalars.
-    #[error("{part} parameters must serialize to an object of scalars")]
     NotAnObject {
         /// `path` or `query`.
         part: &'static str,
     },
     /// The template names a parameter the path struct does not have.
-    #[error("path parameter {0:?} is missing")]
     MissingPathParam(String),
     /// The body failed to serialize.
-    #[error("body does not serialize: {0}")]
     Body(String),
 }
 
-/// Characters kept as they are in a path segment (RFC 3986 unreserved).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodeError::NotAnObject { part } => {
+                write!(
+                    f,
+                    "{part} parameters must serialize to an object of scalars"
+                )
+            }
+            EncodeError::MissingPathParam(name) => write!(f, "path parameter {name:?} is missing"),
+            EncodeError::Body(reason) => write!(f, "body does not serialize: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// Appends `value` to `out` as one path segment: every byte outside the
+/// RFC 3986 unreserved set (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`.
+fn push_segment(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in value.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+    }
+}
+
+/// Decodes every `%XX` (two hex digits) of `segment`; a `%` not followed by
+/// two hex digits stays as it is. `None` if the result is not UTF-8.
+fn percent_decode(segment: &str) -> Option<String> {
+    fn hex(digit: u8) -> Option<u8> {
+        char::from(digit)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    }
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes.get(i..i + 3) {
+            Some([b'%', high, low]) => hex(*high).zip(hex(*low)).map(|(h, l)| (h << 4) | l),
+            _ => None,
+        };
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
 
 fn to_object(
     value: &impl Serialize,
@@ -220,7 +271,7 @@ fn render_path(template: &str, params: &Map<String, Value>) -> Result<String, En
             .get(name)
             .and_then(scalar)
             .ok_or_else(|| EncodeError::MissingPathParam(name.to_owned()))?;
-        out.extend(utf8_percent_encode(&value, SEGMENT));
+        push_segment(&mut out, &value);
         rest = rest.get(close + 1..).unwrap_or("");
     }
     out.push_str(rest);
@@ -267,10 +318,7 @@ pub fn match_path(template: &str, path: &str) -> Option<Map<String, Value>> {
                     if p.is_empty() {
                         return None;
                     }
-                    let value = percent_encoding::percent_decode_str(p)
-                        .decode_utf8()
-                        .ok()?
-                        .into_owned();
+                    let value = percent_decode(p)?;
                     params.insert(name.to_owned(), Value::String(value));
                 } else if t != p {
                     return None;
@@ -300,6 +348,45 @@ mod tests {
         assert_eq!(
             render_path("/x/{missing}", &params),
             Err(EncodeError::MissingPathParam("missing".into()))
+        );
+    }
+
+    #[test]
+    fn segments_keep_only_unreserved_bytes() {
+        let mut out = String::new();
+        push_segment(&mut out, "AZaz09-._~ /?#%+é\u{1F600}");
+        assert_eq!(out, "AZaz09-._~%20%2F%3F%23%25%2B%C3%A9%F0%9F%98%80");
+        let mut uuid = String::new();
+        push_segment(&mut uuid, "5b2c9e2a-1f3e-4c6b-9a55-0d7f2e4b8c11");
+        assert_eq!(uuid, "5b2c9e2a-1f3e-4c6b-9a55-0d7f2e4b8c11");
+    }
+
+    #[test]
+    fn decoding_undoes_encoding_and_keeps_stray_percents() {
+        for text in ["", "plain", "a b/c", "100%", "%zz%4", "é\u{1F600}?#"] {
+            let mut encoded = String::new();
+            push_segment(&mut encoded, text);
+            assert_eq!(percent_decode(&encoded).as_deref(), Some(text), "{encoded}");
+        }
+        assert_eq!(percent_decode("%41%4a%4A").as_deref(), Some("AJJ"));
+        assert_eq!(percent_decode("100%").as_deref(), Some("100%"));
+        assert_eq!(percent_decode("%g1%2").as_deref(), Some("%g1%2"));
+        assert_eq!(percent_decode("%FF"), None);
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        assert_eq!(
+            EncodeError::NotAnObject { part: "query" }.to_string(),
+            "query parameters must serialize to an object of scalars"
+        );
+        assert_eq!(
+            EncodeError::MissingPathParam("keyId".into()).to_string(),
+            r#"path parameter "keyId" is missing"#
+        );
+        assert_eq!(
+            EncodeError::Body("boom".into()).to_string(),
+            "body does not serialize: boom"
         );
     }
 

@@ -97,7 +97,10 @@ pub struct Organization {
     )]
     pub id: Option<Uuid>,
     /// When it was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::timestamp::option"
+    )]
     #[cfg_attr(
         feature = "proptest",
         proptest(strategy = "crate::strategy::opt_timestamp()")

@@ -1,6 +1,5 @@
 //! A secret as it appears in a response body.
 
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A secret string on the wire (the `keySecret` of a create response).
@@ -15,18 +14,38 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(secret.expose(), "s3cr3t-for-the-example");
 /// ```
 #[derive(Clone)]
-pub struct SecretValue(SecretString);
+pub struct SecretValue(String);
 
 impl SecretValue {
     /// Wraps a secret.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(SecretString::from(value.into()))
+        Self(value.into())
     }
 
     /// The secret itself.
     pub fn expose(&self) -> &str {
-        self.0.expose_secret()
+        &self.0
     }
+}
+
+impl Drop for SecretValue {
+    fn drop(&mut self) {
+        wipe(std::mem::take(&mut self.0).into_bytes());
+    }
+}
+
+/// Overwrites the whole allocation of `bytes` (spare capacity included) with
+/// zeros, then frees it. Passing the zeroed buffer to `black_box` before the
+/// free keeps the compiler from dropping the writes as dead stores.
+fn wipe(mut bytes: Vec<u8>) {
+    zero(&mut bytes);
+    std::hint::black_box(&mut bytes);
+}
+
+/// Fills every byte `bytes` owns, up to its capacity, with zero.
+fn zero(bytes: &mut Vec<u8>) {
+    bytes.clear();
+    bytes.resize(bytes.capacity(), 0);
 }
 
 impl std::fmt::Debug for SecretValue {
@@ -75,5 +94,32 @@ impl proptest::arbitrary::Arbitrary for SecretValue {
     fn arbitrary_with(_: ()) -> Self::Strategy {
         use proptest::prelude::*;
         "[A-Za-z0-9]{8,42}".prop_map(SecretValue::new).boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_covers_the_whole_allocation() {
+        let mut bytes = Vec::with_capacity(32);
+        bytes.extend_from_slice(b"not-a-real-secret");
+        let (pointer, capacity) = (bytes.as_ptr(), bytes.capacity());
+        zero(&mut bytes);
+        assert_eq!((bytes.as_ptr(), bytes.len()), (pointer, capacity));
+        assert!(bytes.iter().all(|&b| b == 0));
+        wipe(bytes);
+    }
+
+    #[test]
+    fn debug_redacts_and_serde_round_trips() {
+        let secret = SecretValue::new(format!("{}{}", "s3", "x".repeat(20)));
+        assert_eq!(format!("{secret:?}"), "SecretValue([redacted])");
+        let wire = serde_json::to_string(&secret).unwrap();
+        assert_eq!(wire, format!("\"{}\"", secret.expose()));
+        let back: SecretValue = serde_json::from_str(&wire).unwrap();
+        assert_eq!(back, secret);
+        assert_eq!(back.clone(), secret);
     }
 }

@@ -1,0 +1,345 @@
+//! Decoding timestamps without going through chrono's general parser.
+//!
+//! The service writes RFC 3339 in one shape, `YYYY-MM-DDTHH:MM:SS[.f]Z`.
+//! [`parse`] reads that shape (and a `±HH:MM` offset) directly and hands
+//! anything else to chrono, so it accepts exactly what chrono accepts and
+//! gives the same instant.
+
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use serde::Deserializer;
+use serde::de::{Error, Visitor};
+
+use crate::{Nullable, Timestamp};
+
+/// Parses an RFC 3339 timestamp as chrono's `str::parse` does, faster.
+pub(crate) fn parse(text: &str) -> Result<Timestamp, chrono::ParseError> {
+    match parse_strict(text.as_bytes()) {
+        Some(timestamp) => Ok(timestamp),
+        None => text.parse(),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with one to nine fraction
+/// digits and every field in range; `None` for anything else, including
+/// what chrono may still accept (lower-case `t`, leap seconds, ...).
+fn parse_strict(bytes: &[u8]) -> Option<Timestamp> {
+    /// Where the digits of `YYYY-MM-DDTHH:MM:SS` are.
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    let (head, rest) = bytes.split_first_chunk::<19>()?;
+    if [head[4], head[7], head[10], head[13], head[16]] != *b"--T::" {
+        return None;
+    }
+    let value = head.map(|b| b.wrapping_sub(b'0'));
+    if DIGITS.iter().any(|&i| value[i] > 9) {
+        return None;
+    }
+    let two = |i: usize| u32::from(value[i]) * 10 + u32::from(value[i + 1]);
+    let year = i32::try_from(two(0) * 100 + two(2)).ok()?;
+    let (month, day, hour, minute, second) = (two(5), two(8), two(11), two(14), two(17));
+    if second > 59 {
+        return None;
+    }
+    let (nanos, rest) = fraction(rest)?;
+    let offset = match *rest {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (hours, minutes) = (digits([h1, h2])?, digits([m1, m2])?);
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let seconds = i32::try_from(hours * 3600 + minutes * 60).ok()?;
+            if sign == b'-' { -seconds } else { seconds }
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let local = NaiveDateTime::new(
+        date,
+        NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?,
+    );
+    if offset == 0 {
+        return Some(local.and_utc());
+    }
+    Some(
+        local
+            .checked_sub_offset(FixedOffset::east_opt(offset)?)?
+            .and_utc(),
+    )
+}
+
+/// `.` and one to nine digits, as nanoseconds, or nothing (zero).
+#[inline]
+fn fraction(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    /// What `count` digits of fraction are multiplied by to make nanoseconds.
+    const SCALE: [u32; 10] = [
+        0,
+        100_000_000,
+        10_000_000,
+        1_000_000,
+        100_000,
+        10_000,
+        1_000,
+        100,
+        10,
+        1,
+    ];
+    let Some((b'.', rest)) = bytes.split_first() else {
+        return Some((0, bytes));
+    };
+    let count = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if !(1..=9).contains(&count) {
+        return None;
+    }
+    let mut nanos = 0u32;
+    for &digit in &rest[..count] {
+        nanos = nanos * 10 + u32::from(digit - b'0');
+    }
+    Some((nanos * SCALE[count], &rest[count..]))
+}
+
+/// The value of N ASCII digits.
+#[inline]
+fn digits<const N: usize>(ascii: [u8; N]) -> Option<u32> {
+    let mut value = 0;
+    for byte in ascii {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u32::from(byte - b'0');
+    }
+    Some(value)
+}
+
+/// Reads a timestamp string, borrowing it from the input when it can.
+struct TimestampVisitor;
+
+impl Visitor<'_> for TimestampVisitor {
+    type Value = Timestamp;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an RFC 3339 timestamp")
+    }
+
+    fn visit_str<E: Error>(self, text: &str) -> Result<Timestamp, E> {
+        parse(text).map_err(E::custom)
+    }
+}
+
+/// Reads `null` or a timestamp string.
+struct OptionVisitor;
+
+impl<'de> Visitor<'de> for OptionVisitor {
+    type Value = Option<Timestamp>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an RFC 3339 timestamp or null")
+    }
+
+    fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(TimestampVisitor).map(Some)
+    }
+}
+
+/// `deserialize_with` for `Option<Timestamp>`: what chrono's `Deserialize`
+/// accepts, through [`parse`].
+pub(crate) fn option<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Timestamp>, D::Error> {
+    deserializer.deserialize_option(OptionVisitor)
+}
+
+/// `deserialize_with` for `Nullable<Timestamp>`: `null` or a timestamp.
+pub(crate) fn nullable<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Nullable<Timestamp>, D::Error> {
+    option(deserializer).map(Nullable::from)
+}
+
+/// Reads `null`, a blank string (both mean "none") or a timestamp.
+struct BlankAsNullVisitor;
+
+impl<'de> Visitor<'de> for BlankAsNullVisitor {
+    type Value = Nullable<Timestamp>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an RFC 3339 timestamp, a blank string or null")
+    }
+
+    fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(Nullable::Null)
+    }
+
+    fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(Nullable::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+
+    fn visit_str<E: Error>(self, text: &str) -> Result<Self::Value, E> {
+        match text.trim() {
+            "" => Ok(Nullable::Null),
+            text => parse(text).map(Nullable::Value).map_err(E::custom),
+        }
+    }
+}
+
+/// `deserialize_with` for a `Nullable<Timestamp>` where the service may
+/// also send `""` to mean "none" (as it documents for `expireAt`).
+pub(crate) fn blank_as_null<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Nullable<Timestamp>, D::Error> {
+    deserializer.deserialize_option(BlankAsNullVisitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chrono(text: &str) -> Result<Timestamp, chrono::ParseError> {
+        text.parse()
+    }
+
+    #[test]
+    fn the_service_shape_takes_the_fast_path() {
+        for text in [
+            "2025-03-14T09:26:53Z",
+            "2025-03-14T09:26:53.5Z",
+            "2025-03-14T09:26:53.123456789Z",
+            "2024-02-29T23:59:59+05:30",
+            "0000-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-23:59",
+            "2025-01-01T00:00:00-00:00",
+        ] {
+            let fast = parse_strict(text.as_bytes());
+            assert!(fast.is_some(), "{text}");
+            assert_eq!(fast.map(Ok), Some(chrono(text)), "{text}");
+        }
+    }
+
+    #[test]
+    fn everything_else_agrees_with_chrono() {
+        for text in [
+            "",
+            "2025-03-14",
+            "2025-03-14t09:26:53z",
+            "2025-03-14 09:26:53 UTC",
+            "2025-03-14T09:26:53",
+            "2025-03-14T09:26:60Z",
+            "2025-03-14T09:26:53.Z",
+            "2025-03-14T09:26:53.1234567891Z",
+            "2025-02-29T09:26:53Z",
+            "2025-13-01T00:00:00Z",
+            "2025-00-01T00:00:00Z",
+            "2025-01-00T00:00:00Z",
+            "2025-01-01T24:00:00Z",
+            "2025-01-01T00:60:00Z",
+            "2025-01-01T00:00:00+24:00",
+            "2025-01-01T00:00:00+01:60",
+            "2025-01-01T00:00:00+0100",
+            "2025-01-01T00:00:00Z ",
+            " 2025-01-01T00:00:00Z",
+            "+12025-01-01T00:00:00Z",
+            "2025-01-01T00:00:00ZZ",
+            "2O25-01-01T00:00:00Z",
+            "soon",
+        ] {
+            assert_eq!(parse(text), chrono(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn decodes_through_serde() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Times {
+            #[serde(default, deserialize_with = "option")]
+            at: Option<Timestamp>,
+            #[serde(default, deserialize_with = "nullable")]
+            until: Nullable<Timestamp>,
+            #[serde(default, deserialize_with = "blank_as_null")]
+            expire: Nullable<Timestamp>,
+        }
+        let when: Timestamp = "2030-01-02T03:04:05Z".parse().unwrap();
+        let decode = |wire: &str| serde_json::from_str::<Times>(wire);
+        let times = decode(r#"{"at":"2030-01-02T03:04:05Z","until":null,"expire":" "}"#).unwrap();
+        assert_eq!(times.at, Some(when));
+        assert_eq!(times.until, Nullable::Null);
+        assert_eq!(times.expire, Nullable::Null);
+        let times = decode(r#"{"at":null,"expire":" 2030-01-02T03:04:05Z "}"#).unwrap();
+        assert_eq!(times.at, None);
+        assert_eq!(times.until, Nullable::Absent);
+        assert_eq!(times.expire, Nullable::Value(when));
+        // An escaped string cannot be borrowed; it still decodes.
+        let times = decode(r#"{"until":"2030-01-02T03:04:05\u005a"}"#).unwrap();
+        assert_eq!(times.until, Nullable::Value(when));
+        for wrong in [r#"{"at":"soon"}"#, r#"{"at":5}"#, r#"{"expire":"x"}"#] {
+            assert!(decode(wrong).is_err(), "{wrong}");
+        }
+    }
+}
+
+#[cfg(all(test, feature = "proptest"))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Strings in the strict shape and near it: every field drawn from a
+    /// range a little wider than valid, separators sometimes swapped.
+    fn near_rfc3339() -> impl Strategy<Value = String> {
+        let separator = prop_oneof![8 => Just('T'), 1 => Just('t'), 1 => Just(' ')];
+        let fraction = prop_oneof![
+            2 => Just(String::new()),
+            3 => "\\.[0-9]{1,9}",
+            1 => "\\.[0-9]{0,12}",
+        ];
+        let zone = prop_oneof![
+            4 => Just("Z".to_owned()),
+            1 => Just("z".to_owned()),
+            3 => (prop::sample::select(vec!['+', '-']), 0u32..26, 0u32..62)
+                .prop_map(|(sign, h, m)| format!("{sign}{h:02}:{m:02}")),
+            1 => "[+-][0-9]{4}",
+            1 => ".{0,3}",
+        ];
+        (
+            (0u32..10_000, 0u32..14, 0u32..33),
+            separator,
+            (0u32..26, 0u32..62, 0u32..62),
+            fraction,
+            zone,
+        )
+            .prop_map(|((y, mo, d), sep, (h, mi, s), fraction, zone)| {
+                format!("{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{s:02}{fraction}{zone}")
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn agrees_with_chrono_near_the_format(text in near_rfc3339()) {
+            prop_assert_eq!(parse(&text), text.parse::<Timestamp>());
+        }
+
+        #[test]
+        fn agrees_with_chrono_on_any_string(text in "[0-9T:.Zz+ -]{0,40}|.{0,40}") {
+            prop_assert_eq!(parse(&text), text.parse::<Timestamp>());
+        }
+
+        #[test]
+        fn reads_back_what_chrono_writes(time in crate::strategy::timestamp()) {
+            let written = time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+            prop_assert_eq!(parse_strict(written.as_bytes()), Some(time));
+            let json = serde_json::to_string(&time).unwrap();
+            prop_assert_eq!(parse_strict(json.trim_matches('"').as_bytes()), Some(time));
+        }
+    }
+}
