@@ -1,6 +1,7 @@
 //! A secret as it appears in a response body.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroize as _;
 
 /// A secret string on the wire (the `keySecret` of a create response).
 ///
@@ -30,22 +31,10 @@ impl SecretValue {
 
 impl Drop for SecretValue {
     fn drop(&mut self) {
-        wipe(std::mem::take(&mut self.0).into_bytes());
+        // Zeroes the whole allocation, spare capacity included, with writes
+        // the compiler may not remove.
+        self.0.zeroize();
     }
-}
-
-/// Overwrites the whole allocation of `bytes` (spare capacity included) with
-/// zeros, then frees it. Passing the zeroed buffer to `black_box` before the
-/// free keeps the compiler from dropping the writes as dead stores.
-fn wipe(mut bytes: Vec<u8>) {
-    zero(&mut bytes);
-    std::hint::black_box(&mut bytes);
-}
-
-/// Fills every byte `bytes` owns, up to its capacity, with zero.
-fn zero(bytes: &mut Vec<u8>) {
-    bytes.clear();
-    bytes.resize(bytes.capacity(), 0);
 }
 
 impl std::fmt::Debug for SecretValue {
@@ -100,17 +89,6 @@ impl proptest::arbitrary::Arbitrary for SecretValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zero_covers_the_whole_allocation() {
-        let mut bytes = Vec::with_capacity(32);
-        bytes.extend_from_slice(b"not-a-real-secret");
-        let (pointer, capacity) = (bytes.as_ptr(), bytes.capacity());
-        zero(&mut bytes);
-        assert_eq!((bytes.as_ptr(), bytes.len()), (pointer, capacity));
-        assert!(bytes.iter().all(|&b| b == 0));
-        wipe(bytes);
-    }
 
     #[test]
     fn debug_redacts_and_serde_round_trips() {
