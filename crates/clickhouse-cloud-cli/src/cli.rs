@@ -78,7 +78,7 @@ pub(crate) enum Command {
     Auth(AuthCommand),
     /// Run a local, in-memory emulator of the API until Ctrl-C.
     #[cfg(feature = "emulator")]
-    Emulator(EmulatorArgs),
+    Emulator(clickhouse_cloud_emulator::serve::ServeArgs),
 }
 
 /// The key a command acts on.
@@ -269,49 +269,6 @@ Profile: $CHC_CONFIG_DIR/profile.json, else $XDG_CONFIG_HOME/chc/profile.json, e
     Status,
     /// Delete the profile.
     Logout,
-}
-
-/// `chc emulator`: the same flags as the emulator binary.
-#[cfg(feature = "emulator")]
-#[derive(Debug, Args)]
-pub(crate) struct EmulatorArgs {
-    /// Address to listen on (port 0: any free port)
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-    pub(crate) listen: std::net::SocketAddr,
-    /// Organization UUID [default: random]
-    #[arg(long, value_name = "UUID")]
-    pub(crate) org_id: Option<Uuid>,
-    /// Organization name
-    #[arg(long, value_name = "NAME", default_value = "Emulated organization")]
-    pub(crate) org_name: String,
-    /// Key ID of the bootstrap admin key (needs --bootstrap-key-secret)
-    #[arg(long, value_name = "ID", requires = "bootstrap_key_secret")]
-    pub(crate) bootstrap_key_id: Option<String>,
-    /// Secret of the bootstrap admin key (needs --bootstrap-key-id); visible
-    /// in the process list, so only for throwaway keys
-    #[arg(long, value_name = "SECRET", requires = "bootstrap_key_id")]
-    pub(crate) bootstrap_key_secret: Option<String>,
-    /// Most API keys per organization, the bootstrap key included
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub(crate) key_limit: usize,
-    /// Per-key rate limit as REQUESTS/SECONDS, or `off`
-    #[arg(long, value_name = "N/SECONDS|off", default_value = "10/10", value_parser = parse_rate_limit)]
-    pub(crate) rate_limit: RateSetting,
-    /// Inject faults for testing retries and timeouts, e.g.
-    /// `1:503,openapiKeyCreate#1:reset-after` (the syntax of
-    /// `clickhouse-cloud-emulator --faults`)
-    #[arg(long, value_name = "SPEC", value_parser = clickhouse_cloud_emulator::serve::parse_faults)]
-    pub(crate) faults: Option<clickhouse_cloud_emulator::FaultPlan>,
-}
-
-/// `--rate-limit`: requests per window, or none.
-#[cfg(feature = "emulator")]
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RateSetting(pub(crate) Option<clickhouse_cloud_emulator::RateLimit>);
-
-#[cfg(feature = "emulator")]
-fn parse_rate_limit(text: &str) -> Result<RateSetting, String> {
-    clickhouse_cloud_emulator::serve::parse_rate_limit(text).map(RateSetting)
 }
 
 /// `--expires`: a time, or never.

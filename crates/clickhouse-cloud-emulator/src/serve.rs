@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clickhouse_cloud_auth::{Credentials, KeyMaterial};
+use clickhouse_cloud_auth::{Credentials, KeyId, KeyMaterial, KeySecret};
 use uuid::Uuid;
 
 use crate::{Emulator, FaultPlan, RateLimit, RunningEmulator};
@@ -27,6 +27,88 @@ pub struct ServeOptions {
     pub rate_limit: Option<RateLimit>,
     /// Faults to inject.
     pub faults: Option<FaultPlan>,
+}
+
+/// The command-line options, as a clap argument group: the emulator's own
+/// binary and `chc emulator` both flatten it, so the two take the same flags.
+///
+/// ```
+/// use clap::Parser;
+/// use clickhouse_cloud_emulator::serve::ServeArgs;
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(flatten)]
+///     serve: ServeArgs,
+/// }
+///
+/// let cli = Cli::parse_from(["emu", "--listen", "127.0.0.1:0", "--rate-limit", "off"]);
+/// let options = cli.serve.into_options();
+/// assert!(options.rate_limit.is_none() && options.bootstrap.is_none());
+/// ```
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Organization UUID [default: random]
+    #[arg(long, value_name = "UUID")]
+    pub org_id: Option<Uuid>,
+    /// Organization name
+    #[arg(long, value_name = "NAME", default_value = "Emulated organization")]
+    pub org_name: String,
+    /// Key ID of the bootstrap admin key (needs --bootstrap-key-secret)
+    #[arg(long, value_name = "ID", requires = "bootstrap_key_secret", value_parser = parse_key_id)]
+    pub bootstrap_key_id: Option<KeyId>,
+    /// Secret of the bootstrap admin key (needs --bootstrap-key-id); visible
+    /// in the process list, so only for throwaway keys
+    #[arg(long, value_name = "SECRET", requires = "bootstrap_key_id", value_parser = parse_key_secret)]
+    pub bootstrap_key_secret: Option<KeySecret>,
+    /// Most API keys per organization, the bootstrap key included
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub key_limit: usize,
+    /// Per-key rate limit as REQUESTS/SECONDS, or `off`
+    #[arg(long, value_name = "N/SECONDS|off", default_value = "10/10", value_parser = parse_rate_setting)]
+    pub rate_limit: RateSetting,
+    /// Inject faults (see --help for SPEC), e.g. `1:503,openapiKeyCreate#1:reset-after`
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults, long_help = FAULTS_HELP)]
+    pub faults: Option<FaultPlan>,
+}
+
+impl ServeArgs {
+    /// The options these flags describe. clap's `requires` makes the two
+    /// bootstrap flags come together; a lone one is ignored (a key is generated).
+    pub fn into_options(self) -> ServeOptions {
+        let bootstrap = match (self.bootstrap_key_id, self.bootstrap_key_secret) {
+            (Some(id), Some(secret)) => Some(Credentials::new(id, secret)),
+            _ => None,
+        };
+        ServeOptions {
+            listen: self.listen,
+            organization_id: self.org_id,
+            organization_name: self.org_name,
+            bootstrap,
+            key_limit: self.key_limit,
+            rate_limit: self.rate_limit.0,
+            faults: self.faults,
+        }
+    }
+}
+
+/// `--rate-limit`'s value: a limit, or none (`off`).
+#[derive(Debug, Clone, Copy)]
+pub struct RateSetting(pub Option<RateLimit>);
+
+fn parse_rate_setting(text: &str) -> Result<RateSetting, String> {
+    parse_rate_limit(text).map(RateSetting)
+}
+
+fn parse_key_id(text: &str) -> Result<KeyId, String> {
+    KeyId::new(text).map_err(|error| error.to_string())
+}
+
+fn parse_key_secret(text: &str) -> Result<KeySecret, String> {
+    KeySecret::new(text.to_owned()).map_err(|error| error.to_string())
 }
 
 /// Why serving stopped before it started.
@@ -201,6 +283,37 @@ mod tests {
             let error = parse_rate_limit(bad).unwrap_err();
             assert!(error.contains("REQUESTS/SECONDS"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn flags_become_options() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let material = KeyMaterial::generate();
+        let credentials = material.into_credentials();
+        let cli = Cli::try_parse_from([
+            "emu",
+            "--bootstrap-key-id",
+            credentials.key_id().as_str(),
+            "--bootstrap-key-secret",
+            credentials.key_secret().expose(),
+            "--rate-limit",
+            "3/1",
+            "--key-limit",
+            "7",
+        ])
+        .unwrap();
+        let options = cli.serve.into_options();
+        assert_eq!(options.key_limit, 7);
+        assert_eq!(options.rate_limit.map(|l| l.requests), Some(3));
+        let bootstrap = options.bootstrap.unwrap();
+        assert_eq!(bootstrap.key_id(), credentials.key_id());
+        assert!(Cli::try_parse_from(["emu", "--bootstrap-key-id", "abc"]).is_err());
+        assert!(Cli::try_parse_from(["emu", "--rate-limit", "ten"]).is_err());
     }
 
     #[test]
