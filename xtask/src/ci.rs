@@ -145,6 +145,14 @@ pub fn steps() -> Vec<Step> {
                 ],
             },
         },
+        // Broken intra-doc links and the like fail here, not on docs.rs.
+        Step {
+            name: "doc",
+            action: Action::Cargo {
+                args: &["doc", "--workspace", "--no-deps"],
+                env: &[("RUSTDOCFLAGS", "-D warnings")],
+            },
+        },
         Step {
             name: "conformance",
             action: Action::Conformance,

@@ -38,7 +38,7 @@ commands:
       (default: conformance/cassettes).
   ci [--list]
       Run the CI steps in order, stopping at the first failure: fetch-spec,
-      cargo fmt --check, clippy, tests, the quickstart, conformance,
+      cargo fmt --check, clippy, tests, the quickstart, cargo doc, conformance,
       check-spec. --list prints them.
   bench-report [--quick] [--skip-footprint] [--no-official]
       Run the benchmarks of benches/ (criterion, a rate-limited run, and

@@ -31,6 +31,8 @@ pub(crate) struct Cli {
 /// Options every command takes, before or after the subcommand.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
+// The field docs are `--help` text, where a bare URL reads best.
+#[allow(rustdoc::bare_urls)]
 pub(crate) struct GlobalArgs {
     /// API base URL, e.g. an emulator's http://127.0.0.1:PORT
     /// [default: CLICKHOUSE_API_URL, the profile's, or https://api.clickhouse.cloud]

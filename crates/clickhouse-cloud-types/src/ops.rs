@@ -2,7 +2,7 @@
 //! `operationId`, plus the path and query parameter types they share.
 //!
 //! Every entry follows the same shape, so the rest of the API is added by
-//! appending to [`operations!`] and [`visit_all`].
+//! appending to `operations!` and [`visit_all`].
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -1,4 +1,4 @@
-//! Loading a spec file: JSON, then [`normalize`](super::normalize), then
+//! Loading a spec file: JSON, then [`normalize`], then
 //! `openapiv3`.
 
 use std::path::Path;
