@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clickhouse_cloud_client::transport::{
     BoxFuture, Error as TransportError, HttpRequest, HttpResponse, NoRetry, RateLimit,
-    ReqwestTransport, Transport,
+    ReqwestTransport, StatusCode, Transport,
 };
 use clickhouse_cloud_client::{Client, Credentials, NewApiKey, Role};
 use clickhouse_cloud_emulator::{Emulator, RateLimit as ServerLimit, RunningEmulator};
@@ -335,4 +335,43 @@ async fn a_limiter_wait_beyond_the_time_budget_fails_fast_as_rate_limited() {
     assert!(error.retry_after() > Some(Duration::from_secs(25)));
     assert!(error.to_string().contains("rate limited"), "{error}");
     assert_eq!(counters.requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_retry_wait_beyond_the_time_budget_answers_with_the_429_at_once() {
+    // The second request meets a 429 with `Retry-After: 30`, far beyond
+    // the 2 s budget: no sleeping into a timeout, the 429 itself comes back.
+    let emulator = Emulator::builder()
+        .rate_limit(None)
+        .faults("2:429@30s".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .credentials(emulator.bootstrap_credentials().clone())
+        .base_url(emulator.base_url())
+        .rate_limit(Some(RateLimit {
+            requests: 100,
+            window: Duration::from_secs(1),
+        }))
+        .total_timeout(Some(Duration::from_secs(2)))
+        .build()
+        .unwrap();
+    client.organizations().list().await.unwrap();
+
+    let started = Instant::now();
+    let error = client.organizations().list().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert_eq!(
+        error.status(),
+        Some(StatusCode::TOO_MANY_REQUESTS),
+        "{error:?}"
+    );
+    assert!(error.is_rate_limited() && error.is_retryable());
+    assert!(error.request_id().is_some(), "{error:?}");
+    assert!(
+        error.retry_after() > Some(Duration::from_secs(20)),
+        "{error:?}"
+    );
 }

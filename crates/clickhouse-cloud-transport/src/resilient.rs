@@ -12,10 +12,11 @@ use crate::{
 };
 
 /// Wraps a transport with a shared [`RateLimiter`], a [`RetryPolicy`] and a
-/// total time budget per call. Each attempt waits for the limiter, or fails
-/// at once with [`Error::RateLimited`] when that wait would outlast what is
-/// left of the budget; the service's rate-limit headers and `429`s feed back
-/// into the limiter.
+/// total time budget per call. Each attempt waits for the limiter; the
+/// service's rate-limit headers and `429`s feed back into it. A wait (the
+/// limiter's, or a retry's backoff) that would outlast what is left of the
+/// budget is not started: the call answers at once with the last attempt's
+/// outcome, or [`Error::RateLimited`] when no attempt was made.
 ///
 /// Tracing: records `attempts` and `limiter_wait_ms` on the current span
 /// (the client's per-call span declares them) and logs each retry at `INFO`
@@ -81,15 +82,22 @@ impl<T: Transport> Resilient<T> {
 
     async fn send_with_retries(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let started = Instant::now();
+        let budget_left = || {
+            self.total_timeout.map_or(Duration::MAX, |limit| {
+                limit.saturating_sub(started.elapsed())
+            })
+        };
         let span = tracing::Span::current();
         let mut limiter_wait = Duration::ZERO;
+        // The previous attempt's outcome: what the call answers when the
+        // budget cannot cover another attempt (its status and `requestId`
+        // say more than a timeout would).
+        let mut previous: Option<Result<HttpResponse, Error>> = None;
         let mut number = 0;
         loop {
             number += 1;
             if let Some(limiter) = &self.limiter {
-                let budget_left = self.total_timeout.map_or(Duration::MAX, |limit| {
-                    limit.saturating_sub(started.elapsed())
-                });
+                let budget_left = budget_left();
                 match limiter.acquire_within(budget_left).await {
                     Ok(waited) => limiter_wait += waited,
                     Err(wait) => {
@@ -99,13 +107,13 @@ impl<T: Transport> Resilient<T> {
                             attempt = number,
                             wait_ms = wait.as_millis() as u64,
                             budget_left_ms = budget_left.as_millis() as u64,
-                            "rate limited: the limiter's wait exceeds the time budget"
+                            "giving up: the limiter's wait exceeds the time budget"
                         );
-                        return Err(Error::RateLimited {
+                        return previous.unwrap_or(Err(Error::RateLimited {
                             operation: request.operation,
                             wait,
                             budget_left,
-                        });
+                        }));
                     }
                 }
             }
@@ -121,23 +129,35 @@ impl<T: Transport> Resilient<T> {
                 elapsed: started.elapsed(),
                 outcome: outcome.as_ref(),
             };
-            match self.policy.decide(&attempt) {
+            let after = match self.policy.decide(&attempt) {
                 RetryDecision::Stop => return outcome,
-                RetryDecision::Retry { after } => {
-                    let reason = match &outcome {
-                        Ok(response) => format!("HTTP {}", response.status.as_u16()),
-                        Err(error) => error.kind().to_owned(),
-                    };
-                    tracing::info!(
-                        operation = request.operation,
-                        attempt = number,
-                        wait_ms = after.as_millis() as u64,
-                        reason,
-                        "retrying"
-                    );
-                    tokio::time::sleep(after).await;
-                }
+                RetryDecision::Retry { after } => after,
+            };
+            let reason = match &outcome {
+                Ok(response) => format!("HTTP {}", response.status.as_u16()),
+                Err(error) => error.kind().to_owned(),
+            };
+            let budget_left = budget_left();
+            if after >= budget_left {
+                tracing::info!(
+                    operation = request.operation,
+                    attempt = number,
+                    wait_ms = after.as_millis() as u64,
+                    budget_left_ms = budget_left.as_millis() as u64,
+                    reason,
+                    "giving up: the retry's wait exceeds the time budget"
+                );
+                return outcome;
             }
+            tracing::info!(
+                operation = request.operation,
+                attempt = number,
+                wait_ms = after.as_millis() as u64,
+                reason,
+                "retrying"
+            );
+            previous = Some(outcome);
+            tokio::time::sleep(after).await;
         }
     }
 }
