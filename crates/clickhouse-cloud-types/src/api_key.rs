@@ -325,6 +325,7 @@ mod tests {
             (r#"{}"#, Nullable::Absent),
             (r#"{"expireAt":null}"#, Nullable::Null),
             (r#"{"expireAt":""}"#, Nullable::Null),
+            (r#"{"expireAt":" "}"#, Nullable::Null),
             (
                 r#"{"expireAt":"2030-01-02T03:04:05Z"}"#,
                 Nullable::Value("2030-01-02T03:04:05Z".parse().unwrap()),
@@ -334,6 +335,10 @@ mod tests {
             assert_eq!(key.expire_at, expected, "{wire}");
         }
         assert!(serde_json::from_str::<ApiKey>(r#"{"expireAt":"soon"}"#).is_err());
+        // Only `expireAt` reads a blank as "none"; other timestamps refuse it.
+        assert!(serde_json::from_str::<ApiKey>(r#"{"createdAt":""}"#).is_err());
+        let key: ApiKey = serde_json::from_str(r#"{"createdAt":null}"#).unwrap();
+        assert_eq!(key.created_at, None);
     }
 
     #[test]

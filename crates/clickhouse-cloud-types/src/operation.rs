@@ -7,6 +7,7 @@
 
 use std::fmt::Debug;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -195,50 +196,12 @@ impl std::fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Appends `value` to `out` as one path segment: every byte outside the
-/// RFC 3986 unreserved set (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`.
-fn push_segment(out: &mut String, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in value.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-    }
-}
-
-/// Decodes every `%XX` (two hex digits) of `segment`; a `%` not followed by
-/// two hex digits stays as it is. `None` if the result is not UTF-8.
-fn percent_decode(segment: &str) -> Option<String> {
-    fn hex(digit: u8) -> Option<u8> {
-        char::from(digit)
-            .to_digit(16)
-            .and_then(|d| u8::try_from(d).ok())
-    }
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let decoded = match bytes.get(i..i + 3) {
-            Some([b'%', high, low]) => hex(*high).zip(hex(*low)).map(|(h, l)| (h << 4) | l),
-            _ => None,
-        };
-        match decoded {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
+/// Characters kept as they are in a path segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn to_object(
     value: &impl Serialize,
@@ -271,7 +234,7 @@ fn render_path(template: &str, params: &Map<String, Value>) -> Result<String, En
             .get(name)
             .and_then(scalar)
             .ok_or_else(|| EncodeError::MissingPathParam(name.to_owned()))?;
-        push_segment(&mut out, &value);
+        out.extend(utf8_percent_encode(&value, SEGMENT));
         rest = rest.get(close + 1..).unwrap_or("");
     }
     out.push_str(rest);
@@ -318,7 +281,10 @@ pub fn match_path(template: &str, path: &str) -> Option<Map<String, Value>> {
                     if p.is_empty() {
                         return None;
                     }
-                    let value = percent_decode(p)?;
+                    let value = percent_encoding::percent_decode_str(p)
+                        .decode_utf8()
+                        .ok()?
+                        .into_owned();
                     params.insert(name.to_owned(), Value::String(value));
                 } else if t != p {
                     return None;
@@ -352,26 +318,26 @@ mod tests {
     }
 
     #[test]
-    fn segments_keep_only_unreserved_bytes() {
-        let mut out = String::new();
-        push_segment(&mut out, "AZaz09-._~ /?#%+é\u{1F600}");
-        assert_eq!(out, "AZaz09-._~%20%2F%3F%23%25%2B%C3%A9%F0%9F%98%80");
-        let mut uuid = String::new();
-        push_segment(&mut uuid, "5b2c9e2a-1f3e-4c6b-9a55-0d7f2e4b8c11");
-        assert_eq!(uuid, "5b2c9e2a-1f3e-4c6b-9a55-0d7f2e4b8c11");
-    }
-
-    #[test]
-    fn decoding_undoes_encoding_and_keeps_stray_percents() {
-        for text in ["", "plain", "a b/c", "100%", "%zz%4", "é\u{1F600}?#"] {
-            let mut encoded = String::new();
-            push_segment(&mut encoded, text);
-            assert_eq!(percent_decode(&encoded).as_deref(), Some(text), "{encoded}");
+    fn path_segments_keep_only_unreserved_bytes_and_match_back() {
+        let template = "/v1/organizations/{organizationId}/keys/{keyId}";
+        for text in ["plain", "a b/c", "100%", "AZaz09-._~ /?#%+é\u{1F600}"] {
+            let params = serde_json::json!({"organizationId": "org", "keyId": text});
+            let path = render_path(template, params.as_object().unwrap()).unwrap();
+            let segment = path.rsplit('/').next().unwrap();
+            assert!(
+                segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)),
+                "{path}"
+            );
+            let back = match_path(template, &path).unwrap();
+            assert_eq!(back["keyId"], text, "{path}");
         }
-        assert_eq!(percent_decode("%41%4a%4A").as_deref(), Some("AJJ"));
-        assert_eq!(percent_decode("100%").as_deref(), Some("100%"));
-        assert_eq!(percent_decode("%g1%2").as_deref(), Some("%g1%2"));
-        assert_eq!(percent_decode("%FF"), None);
+        let params = serde_json::json!({"organizationId": "o", "keyId": "a b/é"});
+        assert_eq!(
+            render_path(template, params.as_object().unwrap()).unwrap(),
+            "/v1/organizations/o/keys/a%20b%2F%C3%A9"
+        );
     }
 
     #[test]

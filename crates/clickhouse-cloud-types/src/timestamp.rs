@@ -110,29 +110,21 @@ fn digits<const N: usize>(ascii: [u8; N]) -> Option<u32> {
     Some(value)
 }
 
-/// Reads a timestamp string, borrowing it from the input when it can.
-struct TimestampVisitor;
-
-impl Visitor<'_> for TimestampVisitor {
-    type Value = Timestamp;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an RFC 3339 timestamp")
-    }
-
-    fn visit_str<E: Error>(self, text: &str) -> Result<Timestamp, E> {
-        parse(text).map_err(E::custom)
-    }
+/// Reads `null` or a timestamp string, borrowing the string from the input
+/// when it can; with `blank_is_null`, a blank string is `None` too.
+struct OptionVisitor {
+    blank_is_null: bool,
 }
-
-/// Reads `null` or a timestamp string.
-struct OptionVisitor;
 
 impl<'de> Visitor<'de> for OptionVisitor {
     type Value = Option<Timestamp>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an RFC 3339 timestamp or null")
+        f.write_str(if self.blank_is_null {
+            "an RFC 3339 timestamp, a blank string or null"
+        } else {
+            "an RFC 3339 timestamp or null"
+        })
     }
 
     fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
@@ -144,7 +136,19 @@ impl<'de> Visitor<'de> for OptionVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(TimestampVisitor).map(Some)
+        deserializer.deserialize_str(self)
+    }
+
+    fn visit_str<E: Error>(self, text: &str) -> Result<Self::Value, E> {
+        let text = if self.blank_is_null {
+            text.trim()
+        } else {
+            text
+        };
+        if self.blank_is_null && text.is_empty() {
+            return Ok(None);
+        }
+        parse(text).map(Some).map_err(E::custom)
     }
 }
 
@@ -153,7 +157,9 @@ impl<'de> Visitor<'de> for OptionVisitor {
 pub(crate) fn option<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Timestamp>, D::Error> {
-    deserializer.deserialize_option(OptionVisitor)
+    deserializer.deserialize_option(OptionVisitor {
+        blank_is_null: false,
+    })
 }
 
 /// `deserialize_with` for `Nullable<Timestamp>`: `null` or a timestamp.
@@ -163,42 +169,16 @@ pub(crate) fn nullable<'de, D: Deserializer<'de>>(
     option(deserializer).map(Nullable::from)
 }
 
-/// Reads `null`, a blank string (both mean "none") or a timestamp.
-struct BlankAsNullVisitor;
-
-impl<'de> Visitor<'de> for BlankAsNullVisitor {
-    type Value = Nullable<Timestamp>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an RFC 3339 timestamp, a blank string or null")
-    }
-
-    fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
-        Ok(Nullable::Null)
-    }
-
-    fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
-        Ok(Nullable::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-
-    fn visit_str<E: Error>(self, text: &str) -> Result<Self::Value, E> {
-        match text.trim() {
-            "" => Ok(Nullable::Null),
-            text => parse(text).map(Nullable::Value).map_err(E::custom),
-        }
-    }
-}
-
 /// `deserialize_with` for a `Nullable<Timestamp>` where the service may
 /// also send `""` to mean "none" (as it documents for `expireAt`).
 pub(crate) fn blank_as_null<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Nullable<Timestamp>, D::Error> {
-    deserializer.deserialize_option(BlankAsNullVisitor)
+    deserializer
+        .deserialize_option(OptionVisitor {
+            blank_is_null: true,
+        })
+        .map(Nullable::from)
 }
 
 #[cfg(test)]
