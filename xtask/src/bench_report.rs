@@ -370,14 +370,10 @@ fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-fn cargo_program() -> std::ffi::OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
 /// Runs `cargo ARGS` in `dir`. Its stdout goes to our stderr (progress)
 /// unless `capture`, in which case it is returned.
 fn cargo(dir: &Path, args: &[&str], env: &[(&str, &Path)], capture: bool) -> Result<String, Error> {
-    let mut command = Command::new(cargo_program());
+    let mut command = Command::new(crate::workspace::cargo_program());
     command.args(args).current_dir(dir);
     for (key, value) in env {
         command.env(key, value);

@@ -4,7 +4,6 @@
 //! say) is adding an entry.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::check_spec;
 use crate::cli::{Format, emit};
@@ -218,12 +217,7 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
                 }
             }
             Action::Cargo { args, env } => {
-                let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-                let status = Command::new(cargo)
-                    .args(*args)
-                    .envs(env.iter().copied())
-                    .current_dir(root)
-                    .status()
+                let status = workspace::cargo(root, *args, env)
                     .map_err(|e| fail(format!("cannot start cargo: {e}")))?;
                 if !status.success() {
                     return Err(fail(status.to_string()));

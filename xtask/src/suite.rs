@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::ExitStatus;
 
 use crate::spec::fetch::{FetchError, FetchOptions, fetch_spec};
 
@@ -105,21 +105,12 @@ fn bin_args(bin: &str) -> Vec<OsString> {
 /// its own report and `N passed, M failed`.
 pub fn conformance(root: &Path, options: &ConformanceOptions) -> Result<ExitStatus, SuiteError> {
     fetch_spec(root, &FetchOptions::default())?;
-    cargo(root, conformance_args(root, options)?)
+    crate::workspace::cargo(root, conformance_args(root, options)?, &[]).map_err(SuiteError::Spawn)
 }
 
 /// Runs the recorder's scenarios and writes cassettes.
 pub fn record(root: &Path, options: &RecordOptions) -> Result<ExitStatus, SuiteError> {
-    cargo(root, record_args(options)?)
-}
-
-fn cargo(root: &Path, args: Vec<OsString>) -> Result<ExitStatus, SuiteError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    Command::new(cargo)
-        .args(args)
-        .current_dir(root)
-        .status()
-        .map_err(SuiteError::Spawn)
+    crate::workspace::cargo(root, record_args(options)?, &[]).map_err(SuiteError::Spawn)
 }
 
 #[cfg(test)]

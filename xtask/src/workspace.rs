@@ -1,6 +1,8 @@
 //! Where things live, relative to the workspace root.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
 
 /// The workspace root: the folder above `xtask/`.
 pub fn root() -> PathBuf {
@@ -40,4 +42,23 @@ pub fn display(root: &Path, path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+/// The cargo that runs us: `$CARGO`, else `cargo` from the `PATH`.
+pub fn cargo_program() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// Runs the cargo that runs us (`$CARGO`, else `cargo`) with `args` and
+/// extra `env` in the workspace at `root`, and waits for it.
+pub fn cargo<I, S>(root: &Path, args: I, env: &[(&str, &str)]) -> std::io::Result<ExitStatus>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(cargo_program())
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root)
+        .status()
 }
