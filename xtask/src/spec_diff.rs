@@ -247,6 +247,17 @@ fn diff_operation(
             push(id.clone(), OperationAspect::Body, say(a), say(b));
         }
     }
+    if let (
+        Success::Json { envelope: a, .. },
+        Success::Json { envelope: b, .. },
+    ) = (&old.success, &new.success)
+    {
+        // The fields around `result` (paging: `limit`, `nextCursor`, ...).
+        let wrap = |o: &crate::spec::model::Object| {
+            crate::spec::model::Node::new(crate::spec::model::Kind::Object(o.clone()))
+        };
+        comparer.compare(&wrap(a), &wrap(b), &format!("{id} envelope"));
+    }
     match (&old.success, &new.success) {
         (
             Success::Json {
@@ -596,6 +607,25 @@ mod tests {
         let json = d.to_json("old", "new");
         assert_eq!(json["schemas"]["removed"], json!(["Gone"]));
         assert_eq!(json["changes"][2]["kind"], "property-added");
+    }
+
+    #[test]
+    fn paging_fields_around_the_result_are_reported() {
+        let mut new = old_doc();
+        let props = &mut new["paths"]["/v1/things"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"]["properties"];
+        props["nextCursor"] = json!({"type": ["string", "null"]});
+        props["status"] = json!({"type": "integer"});
+        let d = diff(&model(old_doc()), &model(new));
+        let changes: Vec<(&str, ChangeKind)> =
+            d.changes.iter().map(|c| (c.at.as_str(), c.kind)).collect();
+        assert_eq!(
+            changes,
+            [
+                ("thingList envelope.nextCursor", ChangeKind::PropertyAdded),
+                ("thingList envelope.status", ChangeKind::Type),
+            ]
+        );
     }
 
     #[test]

@@ -25,10 +25,10 @@ pub fn spec_file(root: &Path) -> PathBuf {
     specs_dir(root).join("clickhouse-cloud-openapi.json")
 }
 
-/// The copy of the spec in the `shared/` folder beside the workspace.
-pub fn shared_spec_file(root: &Path) -> Option<PathBuf> {
-    root.parent()
-        .map(|parent| parent.join("shared/specs/clickhouse-cloud-openapi.json"))
+/// The folder of spec snapshots beside the workspace (`../shared/specs`),
+/// whose files are told apart by their sha256, not their names.
+pub fn shared_specs_dir(root: &Path) -> Option<PathBuf> {
+    root.parent().map(|parent| parent.join("shared/specs"))
 }
 
 /// The check-spec exemptions file.

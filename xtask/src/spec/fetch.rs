@@ -1,12 +1,16 @@
 //! `cargo xtask fetch-spec`: put the pinned spec in `specs/`.
 //!
 //! Sources, in order: `--from` (a path or an `http(s)://` URL), then
-//! `$CLICKHOUSE_CLOUD_SPEC` (same forms); when neither is given, the copy in
-//! `../shared/specs/` beside the workspace, then a download of the pinned URL
-//! with `curl`. An explicit source is used as it is; the implicit ones are
-//! tried in turn until one has the pinned content. Unless `--update`, the
-//! bytes must hash to the pin's sha256. When the destination already holds
-//! the pinned bytes, nothing is read or written.
+//! `$CLICKHOUSE_CLOUD_SPEC` (same forms); when neither is given, the
+//! snapshots in `../shared/specs/` beside the workspace (every `*.json`
+//! there: the one whose sha256 is pinned, whatever its name), then a
+//! download of the pinned URL with `curl`. An explicit source is used as it
+//! is; the implicit ones are tried in turn until one has the pinned content.
+//! Unless `--update`, the bytes must hash to the pin's sha256. With
+//! `--update` and no explicit source, the newest snapshot of the folder is
+//! taken (the highest build number in `info.contact.url`'s
+//! `referrer=openapi-N`), else the download. When the destination already
+//! holds the pinned bytes, nothing is read or written.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,8 +40,8 @@ pub struct Layout {
     pub pin: PathBuf,
     /// Where the spec goes.
     pub dest: PathBuf,
-    /// The `shared/` copy, when there is one.
-    pub shared: Option<PathBuf>,
+    /// The folder of snapshots (`../shared/specs`), when there is one.
+    pub shared_dir: Option<PathBuf>,
     /// The value of `$CLICKHOUSE_CLOUD_SPEC`, when set.
     pub env_source: Option<String>,
 }
@@ -48,7 +52,7 @@ impl Layout {
         Layout {
             pin: workspace::pin_file(root),
             dest: workspace::spec_file(root),
-            shared: workspace::shared_spec_file(root),
+            shared_dir: workspace::shared_specs_dir(root),
             env_source: std::env::var(SPEC_ENV)
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
@@ -164,11 +168,9 @@ pub fn fetch_with(layout: &Layout, options: &FetchOptions) -> Result<Fetched, Fe
     let explicit = options.from.as_ref().or(layout.env_source.as_ref());
     let candidates: Vec<Source> = match explicit {
         Some(given) => vec![Source::parse(given)],
-        None => layout
-            .shared
-            .iter()
-            .filter(|p| p.is_file())
-            .map(|p| Source::File(p.clone()))
+        None => shared_snapshots(layout.shared_dir.as_deref(), options.update)
+            .into_iter()
+            .map(Source::File)
             .chain([Source::Url(url.to_owned())])
             .collect(),
     };
@@ -234,6 +236,34 @@ pub fn fetch_with(layout: &Layout, options: &FetchOptions) -> Result<Fetched, Fe
         });
     }
     Err(FetchError::NoSource { attempts })
+}
+
+/// The `*.json` files of the snapshot folder, by name; for `--update`,
+/// newest build first (files without a build number last).
+fn shared_snapshots(dir: Option<&Path>, newest_first: bool) -> Vec<PathBuf> {
+    let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.is_file() && path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    if newest_first {
+        files.sort_by_cached_key(|path| std::cmp::Reverse(build_number(path)));
+    }
+    files
+}
+
+/// The build number a snapshot carries in `info.contact.url`
+/// (`...referrer=openapi-1310973`), if any.
+pub fn build_number(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let url = doc.pointer("/info/contact/url")?.as_str()?;
+    let (_, tail) = url.rsplit_once("referrer=openapi-")?;
+    let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// One place the spec can come from.
@@ -326,7 +356,7 @@ mod tests {
         Layout {
             pin: dir.join("spec.pin"),
             dest: dir.join("out/spec.json"),
-            shared: Some(dir.join("shared.json")),
+            shared_dir: Some(dir.join("shared")),
             env_source: None,
         }
     }
@@ -341,10 +371,21 @@ mod tests {
         .unwrap();
     }
 
+    fn spec_of_build(build: u64) -> String {
+        format!(
+            r#"{{"openapi":"3.1.0","info":{{"title":"t","version":"1","contact":{{"url":"https://x/?referrer=openapi-{build}"}}}},"paths":{{}}}}"#
+        )
+    }
+
+    fn shared(dir: &Path, name: &str, content: &str) {
+        std::fs::create_dir_all(dir.join("shared")).unwrap();
+        std::fs::write(dir.join("shared").join(name), content).unwrap();
+    }
+
     #[test]
     fn copies_from_shared_then_is_a_no_op() {
         let dir = scratch();
-        std::fs::write(dir.join("shared.json"), SPEC).unwrap();
+        shared(&dir, "shared.json", SPEC);
         pin_for(&dir, SPEC);
         let first = fetch_with(&layout(&dir), &FetchOptions::default()).unwrap();
         assert!(first.source.unwrap().ends_with("shared.json"));
@@ -354,6 +395,53 @@ mod tests {
         );
         let second = fetch_with(&layout(&dir), &FetchOptions::default()).unwrap();
         assert!(second.source.is_none());
+    }
+
+    #[test]
+    fn the_pinned_snapshot_is_found_by_its_hash_whatever_its_name() {
+        let dir = scratch();
+        shared(&dir, "a-newer.json", &spec_of_build(20));
+        shared(&dir, "renamed.json", &spec_of_build(10));
+        shared(&dir, "notes.txt", "not a spec");
+        pin_for(&dir, &spec_of_build(10));
+        let fetched = fetch_with(&layout(&dir), &FetchOptions::default()).unwrap();
+        assert!(fetched.source.unwrap().ends_with("renamed.json"));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("out/spec.json")).unwrap(),
+            spec_of_build(10)
+        );
+    }
+
+    #[test]
+    fn no_snapshot_with_the_pinned_hash_names_every_attempt() {
+        let dir = scratch();
+        shared(&dir, "one.json", &spec_of_build(1));
+        shared(&dir, "two.json", &spec_of_build(2));
+        pin_for(&dir, SPEC);
+        let error = fetch_with(&layout(&dir), &FetchOptions::default()).unwrap_err();
+        let FetchError::NoSource { attempts } = &error else {
+            panic!("{error}");
+        };
+        assert_eq!(attempts.len(), 3, "{attempts:?}");
+        assert!(attempts[0].contains("one.json") && attempts[1].contains("two.json"));
+        assert!(!dir.join("out/spec.json").exists());
+    }
+
+    #[test]
+    fn update_without_a_source_takes_the_newest_build() {
+        let dir = scratch();
+        shared(&dir, "b.json", &spec_of_build(9));
+        shared(&dir, "a.json", &spec_of_build(1310973));
+        shared(&dir, "c.json", &spec_of_build(724606));
+        pin_for(&dir, &spec_of_build(9));
+        let options = FetchOptions {
+            from: None,
+            update: true,
+        };
+        let fetched = fetch_with(&layout(&dir), &options).unwrap();
+        assert!(fetched.source.unwrap().ends_with("a.json"));
+        assert!(fetched.pin_updated);
+        assert_eq!(build_number(&dir.join("out/spec.json")), Some(1310973));
     }
 
     #[test]

@@ -24,6 +24,14 @@
 //!    `["null"]`) has no 3.0 type; it becomes `nullable: true` + `enum:
 //!    [null]`, which `openapiv3` reads as an untyped schema whose one value
 //!    is `null`.
+//! 6. [`property_names`]: `propertyNames` that only says `type: string`
+//!    (annotations aside) is removed: every JSON property name is a string,
+//!    so it constrains nothing. Any other `propertyNames` (a pattern, an
+//!    enum, a length) is refused until someone decides how to model it.
+//!
+//! `writeOnly: true` needs no rewriting: 3.0 has it and `openapiv3` reads
+//! it. It means "sent in requests, never shown back"; the code generator
+//! takes it as one of the signs of a secret (see `xtask/codegen.toml`).
 //!
 //! Then [`check_keywords`] refuses any schema keyword outside
 //! [`SCHEMA_KEYWORDS`] (vendor `x-` extensions excepted), a `$ref` with
@@ -67,6 +75,7 @@ pub const SCHEMA_KEYWORDS: &[&str] = &[
     "title",
     "type",
     "uniqueItems",
+    "writeOnly",
 ];
 
 /// Top-level keys the loader understands (plus `x-` extensions).
@@ -156,6 +165,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("const", const_to_enum),
     ("type list", type_list),
     ("null only", null_only),
+    ("property names", property_names),
 ];
 
 fn apply_rules(schema: &mut Map<String, Value>, path: &str, issues: &mut Vec<Issue>) {
@@ -423,6 +433,27 @@ pub fn null_only(schema: &mut Map<String, Value>) -> Result<(), String> {
     }
 }
 
+/// Rule 6: `propertyNames: {type: string}` says nothing; anything more is
+/// refused.
+pub fn property_names(schema: &mut Map<String, Value>) -> Result<(), String> {
+    let Some(names) = schema.get("propertyNames") else {
+        return Ok(());
+    };
+    let only_string = names.as_object().is_some_and(|map| {
+        map.get("type").and_then(Value::as_str) == Some("string")
+            && map
+                .keys()
+                .all(|k| k == "type" || ANNOTATIONS.contains(&k.as_str()))
+    });
+    if !only_string {
+        return Err(format!(
+            "`propertyNames` {names} constrains names beyond being strings, which the loader does not model"
+        ));
+    }
+    schema.remove("propertyNames");
+    Ok(())
+}
+
 /// The keyword check (after the rules).
 pub fn check_keywords(schema: &mut Map<String, Value>, path: &str, issues: &mut Vec<Issue>) {
     let mut issue = |message: String| {
@@ -454,6 +485,7 @@ pub fn check_keywords(schema: &mut Map<String, Value>, path: &str, issues: &mut 
                 _ => issue(format!("`type` must be one type name, found {value}")),
             },
             "nullable" | "exclusiveMinimum" | "exclusiveMaximum" | "deprecated" | "uniqueItems"
+            | "writeOnly"
                 if !value.is_boolean() =>
             {
                 issue(format!(
@@ -831,6 +863,43 @@ mod tests {
         let out = apply(null_only, out).unwrap();
         assert_eq!(out, json!({"nullable": true, "enum": [null]}));
         assert!(apply(null_only, json!({"type": "null", "enum": [1]})).is_err());
+    }
+
+    #[test]
+    fn property_names_of_plain_strings_are_dropped_and_others_refused() {
+        let out = apply(
+            property_names,
+            json!({"type": "object", "propertyNames": {"type": "string", "description": "d"},
+                   "additionalProperties": {"type": "string"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"type": "object", "additionalProperties": {"type": "string"}})
+        );
+        for names in [
+            json!({"type": "string", "pattern": "^[a-z]+$"}),
+            json!({"enum": ["a", "b"]}),
+            json!({"type": "string", "maxLength": 3}),
+            json!(true),
+        ] {
+            let error = apply(property_names, json!({"type": "object", "propertyNames": names}))
+                .unwrap_err();
+            assert!(error.contains("`propertyNames`"), "{error}");
+        }
+    }
+
+    #[test]
+    fn write_only_is_kept_and_must_be_a_boolean() {
+        let mut doc = document(json!({"type": "string", "writeOnly": true}));
+        normalize(&mut doc).unwrap();
+        assert_eq!(
+            doc["components"]["schemas"]["Foo"]["properties"]["bar"]["writeOnly"],
+            json!(true)
+        );
+        let mut doc = document(json!({"type": "string", "writeOnly": "yes"}));
+        let issues = normalize(&mut doc).unwrap_err();
+        assert!(issues[0].message.contains("`writeOnly` must be a boolean"));
     }
 
     fn document(schema: Value) -> Value {
