@@ -7,10 +7,10 @@
 //! There is no `Service` type in our crates yet, so [`service_list`] builds
 //! its objects as `serde_json::Value`s following the spec's `Service` schema.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use clickhouse_cloud_types::{
     Activity, ActivityType, ActorType, ApiKey, ApiKeyState, AssignedRole, Envelope,
-    IpAccessListEntry, KeyUpdateType, LegacyRole, Nullable, RoleType,
+    IpAccessListEntry, KeyUpdateType, LegacyRole, RoleType, Timestamp,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -27,10 +27,12 @@ pub fn uuid(salt: u64, i: u64) -> Uuid {
     Uuid::from_bytes(bytes)
 }
 
-fn base_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 3, 14, 9, 26, 53)
-        .single()
-        .unwrap_or_default()
+fn base_time() -> Timestamp {
+    Timestamp(
+        Utc.with_ymd_and_hms(2025, 3, 14, 9, 26, 53)
+            .single()
+            .unwrap_or_default(),
+    )
 }
 
 /// `{"status":200,"requestId":...,"result":[...]}` around `items`.
@@ -39,6 +41,9 @@ pub fn envelope<T: Serialize>(items: Vec<T>) -> Vec<u8> {
         status: Some(200),
         request_id: Some(uuid(0, 0).to_string()),
         result: Some(items),
+        limit: None,
+        total_count: None,
+        next_cursor: None,
     };
     serde_json::to_vec(&envelope).unwrap_or_default()
 }
@@ -69,9 +74,9 @@ pub fn api_key(i: u64) -> ApiKey {
         key_suffix: Some(format!("{:04X}", (i * 2654435761) % 0xFFFF)),
         created_at: Some(created),
         expire_at: if i.is_multiple_of(4) {
-            Nullable::Null
+            None
         } else {
-            Nullable::Value(created + Duration::days(365))
+            Some(created + Duration::days(365))
         },
         used_at: Some(created + Duration::hours(30)),
         ip_access_list: Some(vec![
@@ -121,6 +126,7 @@ pub fn activity(i: u64) -> Activity {
         user_agent: Some("clickhouse-cloud-client/0.1.0 reqwest/0.12".to_owned()),
         target_key_id: key_update.as_ref().map(|_| uuid(1, i % 97).to_string()),
         key_update_type: key_update,
+        ..Activity::default()
     }
 }
 

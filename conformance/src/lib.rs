@@ -7,10 +7,12 @@
 //! - [`scenarios`]: records cassettes from the emulator or the live service
 //!   (the `record` binary), scrubbed by [`scrub`].
 //! - [`spec`]: validates response bodies against the spec's schemas.
+//! - [`arbitrary`]: proptest strategies of JSON shaped by the spec.
 //!
 //! It is not a test of the service: the emulator and the live API are only
 //! sources of recordings. See `conformance/README.md` for the workflow.
 
+pub mod arbitrary;
 pub mod path;
 pub mod runner;
 pub mod scenarios;

@@ -344,9 +344,8 @@ impl Session {
 
         // Errors.
         let blank = ApiKeyPostRequest {
-            name: Some("   ".into()),
             roles: Some(vec![LegacyRole::Developer]),
-            ..ApiKeyPostRequest::default()
+            ..ApiKeyPostRequest::new("   ")
         };
         let request = Request::<OpenapiKeyCreate>::new(
             OrganizationPath {

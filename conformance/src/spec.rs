@@ -112,6 +112,11 @@ impl Spec {
         })
     }
 
+    /// The whole document.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
     /// The path template and method (lower case) of an operation.
     pub fn operation(&self, id: &str) -> Option<(&str, &str)> {
         self.operations

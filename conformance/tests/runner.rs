@@ -143,9 +143,8 @@ fn a_request_that_differs_from_the_recording_is_refused() {
         .build()
         .unwrap();
     let body = ApiKeyPostRequest {
-        name: Some("someone-else".into()),
         roles: Some(vec!["developer".into()]),
-        ..ApiKeyPostRequest::default()
+        ..ApiKeyPostRequest::new("someone-else")
     };
     let request = Request::<OpenapiKeyCreate>::new(OrganizationPath { organization_id }, body);
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -1,5 +1,5 @@
 //! Project tasks behind `cargo xtask`: fetching and pinning the OpenAPI spec,
-//! loading it, diffing two versions, checking the Rust types against it,
+//! loading it, diffing two versions, generating the wire types, checking the Rust types against it,
 //! running the conformance suite, and running the CI steps.
 //!
 //! Not part of the SDK; nothing here is published.
@@ -8,6 +8,7 @@ pub mod bench_report;
 pub mod check_spec;
 pub mod ci;
 pub mod cli;
+pub mod codegen;
 pub mod spec;
 pub mod spec_diff;
 pub mod suite;

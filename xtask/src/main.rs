@@ -20,6 +20,11 @@ commands:
       What changed between two spec files: operations, schemas,
       properties, types and formats, enum values, requiredness,
       nullability, deprecation.
+  codegen [--check] [--spec PATH]
+      Write the wire types and the operation table of
+      clickhouse-cloud-types (src/generated/) from the pinned spec and
+      xtask/codegen.toml. --check writes nothing and exits 1 when the
+      committed files differ from what would be generated.
   check-spec [--spec PATH] [--format text|json] [--exemptions PATH]
              [--print-uncovered]
       Check the Rust types against the spec (the pinned one, fetched
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "fetch-spec" => fetch_spec(args),
         "spec-diff" => spec_diff(args),
+        "codegen" => codegen(args),
         "check-spec" => check_spec(args),
         "conformance" => conformance(args),
         "record" => record(args),
@@ -141,6 +147,47 @@ fn spec_diff(mut args: Args) -> Result<ExitCode, Failure> {
         Format::Json => emit(&format!("{:#}\n", diff.to_json(&files[0], &files[1]))),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn codegen(mut args: Args) -> Result<ExitCode, Failure> {
+    let options = xtask::codegen::Options {
+        check: args.flag("--check"),
+        spec: args
+            .value("--spec")
+            .map_err(Failure::Usage)?
+            .map(PathBuf::from),
+    };
+    args.finish().map_err(Failure::Usage)?;
+    let outcome = xtask::codegen::run(&workspace::root(), &options)?;
+    let verb = if options.check { "differs" } else { "written" };
+    for file in &outcome.changed {
+        emit(&format!("{file}: {verb}\n"));
+    }
+    let verb = if options.check {
+        "should be removed"
+    } else {
+        "removed"
+    };
+    for file in &outcome.removed {
+        emit(&format!("{file}: {verb}\n"));
+    }
+    let stale = outcome.changed.len() + outcome.removed.len();
+    emit(&format!(
+        "codegen: {} files, {}; {}\n",
+        outcome.files,
+        outcome.summary,
+        match (options.check, stale) {
+            (true, 0) => "up to date".to_owned(),
+            (true, n) => format!("{n} stale (run `cargo xtask codegen`)"),
+            (false, 0) => "nothing changed".to_owned(),
+            (false, n) => format!("{n} changed"),
+        }
+    ));
+    Ok(if options.check && stale > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn check_spec(mut args: Args) -> Result<ExitCode, Failure> {

@@ -247,10 +247,8 @@ fn diff_operation(
             push(id.clone(), OperationAspect::Body, say(a), say(b));
         }
     }
-    if let (
-        Success::Json { envelope: a, .. },
-        Success::Json { envelope: b, .. },
-    ) = (&old.success, &new.success)
+    if let (Success::Json { envelope: a, .. }, Success::Json { envelope: b, .. }) =
+        (&old.success, &new.success)
     {
         // The fields around `result` (paging: `limit`, `nextCursor`, ...).
         let wrap = |o: &crate::spec::model::Object| {
@@ -612,8 +610,8 @@ mod tests {
     #[test]
     fn paging_fields_around_the_result_are_reported() {
         let mut new = old_doc();
-        let props = &mut new["paths"]["/v1/things"]["get"]["responses"]["200"]["content"]
-            ["application/json"]["schema"]["properties"];
+        let props = &mut new["paths"]["/v1/things"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"]["properties"];
         props["nextCursor"] = json!({"type": ["string", "null"]});
         props["status"] = json!({"type": "integer"});
         let d = diff(&model(old_doc()), &model(new));

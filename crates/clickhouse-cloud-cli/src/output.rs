@@ -152,7 +152,7 @@ pub(crate) fn key_details(key: &ApiKey, created_by: Option<String>) -> String {
         ("Key ID suffix", suffix(key)),
         ("Roles", roles(key)),
         ("State", state(key)),
-        ("Expires", time_or(key.expires(), "never")),
+        ("Expires", time_or(key.expire_at.as_ref(), "never")),
         ("Created", time_or(key.created_at.as_ref(), "-")),
         ("Last used", time_or(key.used_at.as_ref(), "never")),
         ("IP access list", ips),

@@ -9,7 +9,9 @@ use std::time::Duration;
 use assert_cmd::Command;
 use clickhouse_cloud_client::auth::{HashData, KeyMaterial};
 use clickhouse_cloud_client::types::ops::{OpenapiKeyCreate, OrganizationPath};
-use clickhouse_cloud_client::types::{ApiKeyHashData, ApiKeyPostRequest, LegacyRole, Request};
+use clickhouse_cloud_client::types::{
+    ApiKeyHashData, ApiKeyPostRequest, LegacyRole, Request, SecretValue,
+};
 use clickhouse_cloud_client::{Client, Credentials, KeyId};
 use clickhouse_cloud_emulator::{Emulator, RateLimit, RunningEmulator};
 use serde_json::Value;
@@ -645,14 +647,13 @@ fn delete_refuses_when_the_suffix_is_ambiguous() {
     let hashes = HashData::for_credentials(&twin);
     let org = f.emulator.organization_id();
     let body = ApiKeyPostRequest {
-        name: Some("twin".into()),
         roles: Some(vec![LegacyRole::Developer]),
         hash_data: Some(ApiKeyHashData {
             key_id_hash: Some(hashes.key_id_hash),
             key_id_suffix: Some(hashes.key_id_suffix),
-            key_secret_hash: Some(hashes.key_secret_hash),
+            key_secret_hash: Some(SecretValue::new(hashes.key_secret_hash)),
         }),
-        ..Default::default()
+        ..ApiKeyPostRequest::new("twin")
     };
     let request = Request::<OpenapiKeyCreate>::new(
         OrganizationPath {

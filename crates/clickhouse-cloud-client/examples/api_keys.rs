@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keys = setup.admin.api_keys(setup.org);
 
     step("Create a key with a name, a role and an expiry");
-    let expires = chrono::Utc::now() + chrono::Duration::days(30);
+    let expires = clickhouse_cloud_client::types::Timestamp::now() + chrono::Duration::days(30);
     let created = keys
         .create(
             NewApiKey::new("quickstart-deploy")
@@ -154,7 +154,7 @@ fn step(title: &str) {
 }
 
 fn print_table(keys: &[ApiKey]) {
-    let fmt_time = |t: Option<&chrono::DateTime<chrono::Utc>>| {
+    let fmt_time = |t: Option<&clickhouse_cloud_client::types::Timestamp>| {
         t.map_or_else(
             || "-".to_owned(),
             |t| t.format("%Y-%m-%d %H:%M").to_string(),

@@ -7,7 +7,7 @@ use clickhouse_cloud_types::ops::{
 };
 use clickhouse_cloud_types::{
     ApiKey, ApiKeyHashData, ApiKeyPatchRequest, ApiKeyPostRequest, ApiKeyState, IpAccessListEntry,
-    LegacyRole, Nullable, Request, Timestamp,
+    LegacyRole, Nullable, Request, SecretValue, Timestamp,
 };
 use uuid::Uuid;
 
@@ -113,7 +113,7 @@ impl ApiKeys {
         body.hash_data = Some(ApiKeyHashData {
             key_id_hash: Some(hashes.key_id_hash),
             key_id_suffix: Some(hashes.key_id_suffix),
-            key_secret_hash: Some(hashes.key_secret_hash),
+            key_secret_hash: Some(SecretValue::new(hashes.key_secret_hash)),
         });
         let response = self
             .client
@@ -194,7 +194,7 @@ fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
 /// let body: ApiKeyPostRequest = NewApiKey::new("ci").role(Role::Admin).allow_ip("10.0.0.0/8").into();
 /// assert_eq!(
 ///     serde_json::to_string(&body).unwrap(),
-///     r#"{"name":"ci","roles":["admin"],"ipAccessList":[{"source":"10.0.0.0/8"}]}"#
+///     r#"{"ipAccessList":[{"source":"10.0.0.0/8"}],"name":"ci","roles":["admin"]}"#
 /// );
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -222,8 +222,8 @@ impl NewApiKey {
     }
 
     /// Makes the key stop working at `at` (default: never).
-    pub fn expires_at(mut self, at: Timestamp) -> Self {
-        self.expire_at = Some(at);
+    pub fn expires_at(mut self, at: impl Into<Timestamp>) -> Self {
+        self.expire_at = Some(at.into());
         self
     }
 
@@ -264,7 +264,7 @@ impl From<NewApiKey> for ApiKeyPostRequest {
 /// let body: ApiKeyPatchRequest = KeyUpdate::new().name("renamed").never_expires().into();
 /// assert_eq!(
 ///     serde_json::to_string(&body).unwrap(),
-///     r#"{"name":"renamed","expireAt":null}"#
+///     r#"{"expireAt":null,"name":"renamed"}"#
 /// );
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -295,8 +295,8 @@ impl KeyUpdate {
     }
 
     /// Makes the key expire at `at`.
-    pub fn expires_at(mut self, at: Timestamp) -> Self {
-        self.body.expire_at = Nullable::Value(at);
+    pub fn expires_at(mut self, at: impl Into<Timestamp>) -> Self {
+        self.body.expire_at = Nullable::Value(at.into());
         self
     }
 

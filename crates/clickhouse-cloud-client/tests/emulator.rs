@@ -418,9 +418,8 @@ async fn invalid_bodies_are_bad_requests() {
         assert!(error.request_id.is_some(), "{what}");
     }
     let unknown_legacy = clickhouse_cloud_client::types::ApiKeyPostRequest {
-        name: Some("x".into()),
         roles: Some(vec![LegacyRole::from("owner")]),
-        ..Default::default()
+        ..clickhouse_cloud_client::types::ApiKeyPostRequest::new("x")
     };
     assert_eq!(
         api_error(keys.create(unknown_legacy).await).status,

@@ -65,8 +65,13 @@ pub(crate) trait Handle: Operation {
     const ACCESS: Access;
 
     /// Decodes the query string; operations without a query ignore it.
-    fn query(_uri: &Uri) -> Result<Self::Query, ApiError> {
-        serde_json::from_value(Value::Null).map_err(ApiError::bad_request)
+    fn query(uri: &Uri) -> Result<Self::Query, ApiError> {
+        if let Ok(unit) = serde_json::from_value(Value::Null) {
+            return Ok(unit);
+        }
+        axum::extract::Query::<Self::Query>::try_from_uri(uri)
+            .map(|query| query.0)
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
     }
 
     /// Runs the operation on the store, under its lock.
@@ -127,6 +132,9 @@ async fn serve<O: Handle>(State(shared): State<Shared>, request: Request) -> Res
                 status: Some(StatusCode::OK.as_u16()),
                 request_id: Some(request_id.to_string()),
                 result: (!result.is_null()).then_some(result),
+                limit: None,
+                total_count: None,
+                next_cursor: None,
             };
             json_response(StatusCode::OK, &envelope, rate)
         }

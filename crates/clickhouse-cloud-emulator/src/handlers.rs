@@ -5,8 +5,9 @@ use base64::engine::general_purpose::STANDARD;
 use clickhouse_cloud_auth::{KeyMaterial, sha256_base64};
 use clickhouse_cloud_types::ops::{
     ActivityGet, ActivityGetList, ActivityListQuery, ActivityPath, ApiKeyPath, OpenapiKeyCreate,
-    OpenapiKeyDelete, OpenapiKeyGet, OpenapiKeyGetList, OpenapiKeyUpdate, OrganizationGet,
-    OrganizationGetList, OrganizationPath, OrganizationUpdate,
+    OpenapiKeyDelete, OpenapiKeyGet, OpenapiKeyGetList, OpenapiKeyGetListQuery, OpenapiKeyUpdate,
+    OrganizationGet, OrganizationGetList, OrganizationGetListQuery, OrganizationPath,
+    OrganizationUpdate,
 };
 use clickhouse_cloud_types::{
     Activity, ActivityType, ApiKey, ApiKeyPatchRequest, ApiKeyPostRequest, ApiKeyPostResponse,
@@ -96,7 +97,7 @@ impl Handle for OrganizationGetList {
         store: &mut Store,
         cx: &Context,
         _: (),
-        _: (),
+        _: OrganizationGetListQuery,
         _: (),
     ) -> Result<Vec<Organization>, ApiError> {
         Ok(vec![caller_org(store, cx)?.info.clone()])
@@ -181,7 +182,7 @@ impl Handle for OpenapiKeyGetList {
         store: &mut Store,
         cx: &Context,
         _: OrganizationPath,
-        _: (),
+        _: OpenapiKeyGetListQuery,
         _: (),
     ) -> Result<Vec<ApiKey>, ApiError> {
         let mut keys: Vec<&KeyRecord> = caller_org(store, cx)?.keys.values().collect();
@@ -239,8 +240,10 @@ impl Handle for OpenapiKeyCreate {
         let (material, id_hash, secret_hash, key_suffix) = match &body.hash_data {
             Some(hashes) => {
                 let id_hash = check_hash("hashData.keyIdHash", hashes.key_id_hash.as_deref())?;
-                let secret_hash =
-                    check_hash("hashData.keySecretHash", hashes.key_secret_hash.as_deref())?;
+                let secret_hash = check_hash(
+                    "hashData.keySecretHash",
+                    hashes.key_secret_hash.as_ref().map(SecretValue::expose),
+                )?;
                 let suffix = hashes
                     .key_id_suffix
                     .clone()
@@ -399,12 +402,6 @@ impl Handle for OpenapiKeyDelete {
 
 impl Handle for ActivityGetList {
     const ACCESS: Access = Access::Read;
-
-    fn query(uri: &axum::http::Uri) -> Result<ActivityListQuery, ApiError> {
-        axum::extract::Query::<ActivityListQuery>::try_from_uri(uri)
-            .map(|query| query.0)
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
-    }
 
     fn run(
         store: &mut Store,

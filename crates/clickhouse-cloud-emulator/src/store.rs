@@ -132,7 +132,7 @@ pub(crate) fn ip_allowed(list: &[IpAccessListEntry], peer: IpAddr) -> bool {
 /// `now` truncated to the minute, as `usedAt` is reported.
 fn to_minute(now: Timestamp) -> Timestamp {
     let seconds = now.timestamp();
-    DateTime::from_timestamp(seconds - seconds.rem_euclid(60), 0).unwrap_or(now)
+    DateTime::from_timestamp(seconds - seconds.rem_euclid(60), 0).map_or(now, Timestamp)
 }
 
 impl Store {
@@ -154,7 +154,7 @@ impl Store {
             .checked_add_signed(self.clock_offset)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let millis = now.timestamp_millis();
-        DateTime::from_timestamp_millis(millis).unwrap_or(now)
+        Timestamp(DateTime::from_timestamp_millis(millis).unwrap_or(now))
     }
 
     pub(crate) fn advance_clock(&mut self, by: std::time::Duration) {
@@ -190,6 +190,7 @@ impl Store {
                     private_endpoints: Some(Vec::new()),
                     byoc_config: Some(Vec::new()),
                     enable_core_dumps: Some(false),
+                    capabilities: None,
                 },
                 keys: HashMap::new(),
                 activities: Vec::new(),
@@ -316,7 +317,7 @@ impl Store {
             count: 0,
         });
         let end = window.start.checked_add_signed(length);
-        if now < window.start || end.is_none_or(|end| now >= end) {
+        if now < window.start || end.is_none_or(|end| *now >= end) {
             *window = Window {
                 start: now,
                 count: 0,
@@ -327,7 +328,7 @@ impl Store {
             .start
             .checked_add_signed(length)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let reset = (end - now).num_milliseconds().max(0) as f64 / 1000.0;
+        let reset = (end - *now).num_milliseconds().max(0) as f64 / 1000.0;
         Some(RateInfo {
             limit: limit.requests,
             remaining: limit.requests.saturating_sub(window.count),

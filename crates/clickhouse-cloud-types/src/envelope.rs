@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A successful response: `{ "status", "requestId", "result" }`.
+/// A successful response: `{ "status", "requestId", "result" }`, and on a
+/// page of a list, `limit`, `totalCount` and `nextCursor`.
 ///
 /// Every field may be absent; `result` is absent for operations that return
 /// nothing (a DELETE).
@@ -17,7 +18,6 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]
 pub struct Envelope<T> {
     /// HTTP status code, repeated in the body.
@@ -30,6 +30,16 @@ pub struct Envelope<T> {
     /// The payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<T>,
+    /// On a page: the most items the page could hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// On a page: how many items all pages hold, when the service knows
+    /// (best effort).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<i64>,
+    /// On a page: the cursor of the next page; `null` or absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// A failed response: `{ "status", "error", "requestId" }`, any of which may
@@ -44,7 +54,6 @@ pub struct Envelope<T> {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// HTTP status code, repeated in the body.
@@ -107,6 +116,20 @@ mod tests {
             (None, "something broke: badly")
         );
         assert_eq!(split_error(""), (None, ""));
+    }
+
+    #[test]
+    fn a_page_carries_its_cursor() {
+        let page: Envelope<Vec<u8>> = serde_json::from_str(
+            r#"{"status":200,"result":[1,2],"limit":2,"totalCount":null,"nextCursor":"c2"}"#,
+        )
+        .unwrap();
+        assert_eq!(page.result, Some(vec![1, 2]));
+        assert_eq!((page.limit, page.total_count), (Some(2), None));
+        assert_eq!(page.next_cursor.as_deref(), Some("c2"));
+        let last: Envelope<Vec<u8>> =
+            serde_json::from_str(r#"{"result":[],"nextCursor":null}"#).unwrap();
+        assert_eq!(last.next_cursor, None);
     }
 
     #[test]

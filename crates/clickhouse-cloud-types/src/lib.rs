@@ -3,32 +3,23 @@
 #[macro_use]
 mod string_enum;
 
-mod activity;
-mod api_key;
 mod envelope;
+mod extras;
+mod generated;
 mod nullable;
 pub mod operation;
-pub mod ops;
-mod organization;
 mod secret;
-#[cfg(feature = "proptest")]
-pub mod strategy;
 mod timestamp;
+pub mod union;
 
-pub use activity::{Activity, ActivityType, ActorType, KeyUpdateType};
-pub use api_key::{
-    ApiKey, ApiKeyHashData, ApiKeyPatchRequest, ApiKeyPostRequest, ApiKeyPostResponse, ApiKeyState,
-    AssignedRole, IpAccessListEntry, LegacyRole, RoleType,
-};
 pub use envelope::{Envelope, ErrorBody};
+pub use generated::types::*;
+pub use generated::{SECRET_FIELDS, ops, visit_schemas};
 pub use nullable::Nullable;
 pub use operation::{Method, Operation, Request};
-pub use organization::{
-    ByocConfig, ByocState, CloudProvider, Organization, OrganizationPatchPrivateEndpoint,
-    OrganizationPatchRequest, OrganizationPrivateEndpoint, OrganizationPrivateEndpointsPatch,
-    Region,
-};
 pub use secret::SecretValue;
+pub use timestamp::Timestamp;
+pub use union::{IntegerOrString, NumberOrString};
 
-/// Timestamps on the wire: RFC 3339 in UTC.
-pub type Timestamp = chrono::DateTime<chrono::Utc>;
+/// A calendar date on the wire (`YYYY-MM-DD`).
+pub type Date = chrono::NaiveDate;

@@ -101,23 +101,6 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Nullable<T> {
     }
 }
 
-#[cfg(feature = "proptest")]
-impl<T: proptest::arbitrary::Arbitrary + Clone + std::fmt::Debug + 'static>
-    proptest::arbitrary::Arbitrary for Nullable<T>
-{
-    type Parameters = ();
-    type Strategy = proptest::strategy::BoxedStrategy<Self>;
-    fn arbitrary_with(_: ()) -> Self::Strategy {
-        use proptest::prelude::*;
-        prop_oneof![
-            Just(Nullable::Absent),
-            Just(Nullable::Null),
-            any::<T>().prop_map(Nullable::Value),
-        ]
-        .boxed()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

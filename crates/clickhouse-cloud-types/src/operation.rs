@@ -75,7 +75,8 @@ impl<T: Serialize + DeserializeOwned + schemars::JsonSchema + Debug + Send + Syn
 /// One API operation, described by types.
 ///
 /// `()` stands for "none": no path parameters, no query, no body, or no
-/// `result` in the response.
+/// `result` in the response. Every operation of the spec has one, generated
+/// in [`crate::ops`].
 pub trait Operation: 'static {
     /// The spec's `operationId`.
     const ID: &'static str;
@@ -83,16 +84,97 @@ pub trait Operation: 'static {
     const METHOD: Method;
     /// Path template, e.g. `/v1/organizations/{organizationId}/keys`.
     const PATH: &'static str;
+    /// The spec tag: the area of the API (`API keys`, `Service`, ...).
+    const TAG: &'static str;
     /// Marked beta in the spec.
     const BETA: bool;
+    /// Marked deprecated in the spec.
+    const DEPRECATED: bool;
+    /// Whether the request may be sent again after the service may have
+    /// acted on it without changing the outcome: a retry after a lost
+    /// answer is safe. GET, PUT, DELETE and PATCH are, POST is not, unless
+    /// `xtask/codegen.toml` says otherwise for one operation.
+    const IDEMPOTENT: bool;
+    /// What a successful answer carries.
+    const RESPONSE: ResponseFormat;
     /// Path parameters: a struct whose wire names match the template.
     type Path: Wire + Clone;
     /// Query parameters.
-    type Query: Wire + Clone + Default;
+    type Query: Wire + Clone;
     /// Request body.
     type Body: Wire + Clone;
-    /// The `result` of a successful response.
+    /// The `result` of a successful response (the text itself for a
+    /// [`ResponseFormat::Text`] operation).
     type Output: Wire;
+}
+
+/// What a successful answer carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseFormat {
+    /// The JSON envelope, with the output as its `result`.
+    Json,
+    /// Text (Prometheus metrics, a PEM certificate): the output is the
+    /// body.
+    Text,
+}
+
+/// How a list pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStyle {
+    /// `cursor` from the previous page's `nextCursor`, and `limit`.
+    Cursor,
+    /// `offset` and `limit`.
+    Offset,
+}
+
+/// Which page to ask for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Most items per page (`None`: the service's default).
+    pub limit: Option<u32>,
+    /// The cursor of a [`PageStyle::Cursor`] list (`None`: the first page).
+    pub cursor: Option<String>,
+    /// How many items to skip in a [`PageStyle::Offset`] list.
+    pub offset: Option<u64>,
+}
+
+/// A list operation that pages.
+///
+/// ```
+/// use clickhouse_cloud_types::operation::{Page, PageStyle, Paged};
+/// use clickhouse_cloud_types::ops::{OpenapiKeyGetList, OpenapiKeyGetListQuery};
+/// assert_eq!(OpenapiKeyGetList::STYLE, PageStyle::Cursor);
+/// let mut query = OpenapiKeyGetListQuery::default();
+/// OpenapiKeyGetList::set_page(&mut query, &Page { limit: Some(7), cursor: Some("c".into()), offset: None });
+/// assert_eq!((query.limit, query.cursor.as_deref()), (Some(7), Some("c")));
+/// ```
+pub trait Paged: Operation {
+    /// How it pages.
+    const STYLE: PageStyle;
+    /// One item of a page.
+    type Item: Wire;
+    /// Sets the page to ask for in the query.
+    fn set_page(query: &mut Self::Query, page: &Page);
+    /// The items of one page's output.
+    fn items(output: Self::Output) -> Vec<Self::Item>;
+}
+
+/// The reference page of an operation on clickhouse.com.
+///
+/// ```
+/// use clickhouse_cloud_types::operation::{reference_url, Operation};
+/// use clickhouse_cloud_types::ops::OpenapiKeyCreate;
+/// assert_eq!(
+///     reference_url::<OpenapiKeyCreate>(),
+///     "https://clickhouse.com/docs/cloud/manage/api/swagger#tag/API-keys/operation/openapiKeyCreate"
+/// );
+/// ```
+pub fn reference_url<O: Operation>() -> String {
+    format!(
+        "https://clickhouse.com/docs/cloud/manage/api/swagger#tag/{}/operation/{}",
+        O::TAG.replace(' ', "-"),
+        O::ID
+    )
 }
 
 /// Everything needed to call operation `O`.
@@ -118,7 +200,10 @@ pub struct Request<O: Operation> {
     pub body: O::Body,
 }
 
-impl<O: Operation> Request<O> {
+impl<O: Operation> Request<O>
+where
+    O::Query: Default,
+{
     /// A request with the default (empty) query.
     pub fn new(path: O::Path, body: O::Body) -> Self {
         Self {
@@ -126,6 +211,14 @@ impl<O: Operation> Request<O> {
             query: O::Query::default(),
             body,
         }
+    }
+}
+
+impl<O: Operation> Request<O> {
+    /// A request with every part given (for operations whose query has
+    /// required parameters).
+    pub fn with_parts(path: O::Path, query: O::Query, body: O::Body) -> Self {
+        Self { path, query, body }
     }
 
     /// Sets the query.
@@ -300,6 +393,13 @@ pub fn match_path(template: &str, path: &str) -> Option<Map<String, Value>> {
 pub trait OperationVisitor {
     /// Called once per operation.
     fn visit<O: Operation>(&mut self);
+}
+
+/// Something that wants to see the type of every component schema of the
+/// spec (see [`crate::visit_schemas`]).
+pub trait TypeVisitor {
+    /// Called once per schema, with the schema's name in the spec.
+    fn visit<T: Wire>(&mut self, schema: &'static str);
 }
 
 #[cfg(test)]

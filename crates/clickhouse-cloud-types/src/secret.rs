@@ -76,16 +76,6 @@ impl schemars::JsonSchema for SecretValue {
     }
 }
 
-#[cfg(feature = "proptest")]
-impl proptest::arbitrary::Arbitrary for SecretValue {
-    type Parameters = ();
-    type Strategy = proptest::strategy::BoxedStrategy<Self>;
-    fn arbitrary_with(_: ()) -> Self::Strategy {
-        use proptest::prelude::*;
-        "[A-Za-z0-9]{8,42}".prop_map(SecretValue::new).boxed()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,13 @@
 
 /// Declares a wire string enum: variants with their wire values, plus
 /// `Unknown(String)`, `as_str`, `Display`, `From<&str>`, serde, and a JSON
-/// Schema listing the known values.
+/// Schema listing the known values. `as "Name"` names the schema (for an
+/// enum that is a component schema of the spec); without it the schema is
+/// inlined where the enum is used.
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident {
+        pub enum $name:ident $(as $schema:literal)? {
             $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
         }
     ) => {
@@ -87,27 +89,15 @@ macro_rules! string_enum {
         #[cfg(feature = "schema")]
         impl schemars::JsonSchema for $name {
             fn schema_name() -> std::borrow::Cow<'static, str> {
-                stringify!($name).into()
+                let name = stringify!($name);
+                $( let name = $schema; )?
+                name.into()
             }
             fn inline_schema() -> bool {
-                true
+                true $( && $schema.is_empty() )?
             }
             fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
                 schemars::json_schema!({ "type": "string", "enum": $name::KNOWN })
-            }
-        }
-
-        #[cfg(feature = "proptest")]
-        impl proptest::arbitrary::Arbitrary for $name {
-            type Parameters = ();
-            type Strategy = proptest::strategy::BoxedStrategy<Self>;
-            fn arbitrary_with(_: ()) -> Self::Strategy {
-                use proptest::prelude::*;
-                prop_oneof![
-                    3 => proptest::sample::select($name::KNOWN).prop_map($name::from),
-                    1 => "[a-z_-]{1,12}".prop_map(|s| $name::from(s.as_str())),
-                ]
-                .boxed()
             }
         }
     };

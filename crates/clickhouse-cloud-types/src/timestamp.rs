@@ -1,28 +1,140 @@
-//! Decoding timestamps without going through chrono's general parser.
+//! The timestamp type of the wire, and decoding without going through
+//! chrono's general parser.
 //!
 //! The service writes RFC 3339 in one shape, `YYYY-MM-DDTHH:MM:SS[.f]Z`.
 //! [`parse`] reads that shape (and a `±HH:MM` offset) directly and hands
 //! anything else to chrono, so it accepts exactly what chrono accepts and
 //! gives the same instant.
 
-use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
-use serde::Deserializer;
-use serde::de::{Error, Visitor};
+use std::fmt;
+use std::ops::Deref;
+use std::str::FromStr;
 
-use crate::{Nullable, Timestamp};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
+use serde::de::{Error, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A point in time on the wire: RFC 3339, read into UTC.
+///
+/// Derefs to [`chrono::DateTime<Utc>`]; converts from and into it.
+///
+/// ```
+/// use clickhouse_cloud_types::Timestamp;
+/// let t: Timestamp = "2030-01-02T03:04:05+01:00".parse()?;
+/// assert_eq!(t.to_string(), "2030-01-02T02:04:05Z");
+/// assert_eq!(serde_json::to_string(&t).unwrap(), r#""2030-01-02T02:04:05Z""#);
+/// # Ok::<(), chrono::ParseError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Timestamp {
+    /// The current time.
+    pub fn now() -> Timestamp {
+        Timestamp(Utc::now())
+    }
+
+    /// The `DateTime` inside.
+    pub fn into_inner(self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+impl Deref for Timestamp {
+    type Target = DateTime<Utc>;
+    fn deref(&self) -> &DateTime<Utc> {
+        &self.0
+    }
+}
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(value: DateTime<Utc>) -> Self {
+        Timestamp(value)
+    }
+}
+
+impl From<Timestamp> for DateTime<Utc> {
+    fn from(value: Timestamp) -> Self {
+        value.0
+    }
+}
+
+impl std::ops::Add<chrono::TimeDelta> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, delta: chrono::TimeDelta) -> Timestamp {
+        Timestamp(self.0 + delta)
+    }
+}
+
+impl std::ops::Sub<chrono::TimeDelta> for Timestamp {
+    type Output = Timestamp;
+    fn sub(self, delta: chrono::TimeDelta) -> Timestamp {
+        Timestamp(self.0 - delta)
+    }
+}
+
+impl std::ops::Sub for Timestamp {
+    type Output = chrono::TimeDelta;
+    fn sub(self, other: Timestamp) -> chrono::TimeDelta {
+        self.0 - other.0
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = chrono::ParseError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse(text)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 with `Z`, as the service writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_str(OptionVisitor {
+                blank_is_null: false,
+            })?
+            .ok_or_else(|| D::Error::custom("expected an RFC 3339 timestamp"))
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "date-time" })
+    }
+}
 
 /// Parses an RFC 3339 timestamp as chrono's `str::parse` does, faster.
 pub(crate) fn parse(text: &str) -> Result<Timestamp, chrono::ParseError> {
     match parse_strict(text.as_bytes()) {
-        Some(timestamp) => Ok(timestamp),
-        None => text.parse(),
+        Some(timestamp) => Ok(Timestamp(timestamp)),
+        None => text.parse::<DateTime<Utc>>().map(Timestamp),
     }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with one to nine fraction
 /// digits and every field in range; `None` for anything else, including
 /// what chrono may still accept (lower-case `t`, leap seconds, ...).
-fn parse_strict(bytes: &[u8]) -> Option<Timestamp> {
+fn parse_strict(bytes: &[u8]) -> Option<DateTime<Utc>> {
     /// Where the digits of `YYYY-MM-DDTHH:MM:SS` are.
     const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     let (head, rest) = bytes.split_first_chunk::<19>()?;
@@ -152,33 +264,14 @@ impl<'de> Visitor<'de> for OptionVisitor {
     }
 }
 
-/// `deserialize_with` for `Option<Timestamp>`: what chrono's `Deserialize`
-/// accepts, through [`parse`].
-pub(crate) fn option<'de, D: Deserializer<'de>>(
+/// `deserialize_with` for an `Option<Timestamp>` the service may send as
+/// `""` to mean "none" (it documents that for a key's `expireAt`).
+pub(crate) fn blank_as_none<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Timestamp>, D::Error> {
     deserializer.deserialize_option(OptionVisitor {
-        blank_is_null: false,
+        blank_is_null: true,
     })
-}
-
-/// `deserialize_with` for `Nullable<Timestamp>`: `null` or a timestamp.
-pub(crate) fn nullable<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Nullable<Timestamp>, D::Error> {
-    option(deserializer).map(Nullable::from)
-}
-
-/// `deserialize_with` for a `Nullable<Timestamp>` where the service may
-/// also send `""` to mean "none" (as it documents for `expireAt`).
-pub(crate) fn blank_as_null<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Nullable<Timestamp>, D::Error> {
-    deserializer
-        .deserialize_option(OptionVisitor {
-            blank_is_null: true,
-        })
-        .map(Nullable::from)
 }
 
 #[cfg(test)]
@@ -186,7 +279,7 @@ mod tests {
     use super::*;
 
     fn chrono(text: &str) -> Result<Timestamp, chrono::ParseError> {
-        text.parse()
+        text.parse::<DateTime<Utc>>().map(Timestamp)
     }
 
     #[test]
@@ -202,7 +295,7 @@ mod tests {
         ] {
             let fast = parse_strict(text.as_bytes());
             assert!(fast.is_some(), "{text}");
-            assert_eq!(fast.map(Ok), Some(chrono(text)), "{text}");
+            assert_eq!(fast.map(|t| Ok(Timestamp(t))), Some(chrono(text)), "{text}");
         }
     }
 
@@ -241,36 +334,54 @@ mod tests {
     fn decodes_through_serde() {
         #[derive(serde::Deserialize, Debug, PartialEq)]
         struct Times {
-            #[serde(default, deserialize_with = "option")]
             at: Option<Timestamp>,
-            #[serde(default, deserialize_with = "nullable")]
-            until: Nullable<Timestamp>,
-            #[serde(default, deserialize_with = "blank_as_null")]
-            expire: Nullable<Timestamp>,
+            #[serde(default, deserialize_with = "blank_as_none")]
+            expire: Option<Timestamp>,
         }
         let when: Timestamp = "2030-01-02T03:04:05Z".parse().unwrap();
         let decode = |wire: &str| serde_json::from_str::<Times>(wire);
-        let times = decode(r#"{"at":"2030-01-02T03:04:05Z","until":null,"expire":" "}"#).unwrap();
+        let times = decode(r#"{"at":"2030-01-02T03:04:05Z","expire":" "}"#).unwrap();
         assert_eq!(times.at, Some(when));
-        assert_eq!(times.until, Nullable::Null);
-        assert_eq!(times.expire, Nullable::Null);
+        assert_eq!(times.expire, None);
         let times = decode(r#"{"at":null,"expire":" 2030-01-02T03:04:05Z "}"#).unwrap();
         assert_eq!(times.at, None);
-        assert_eq!(times.until, Nullable::Absent);
-        assert_eq!(times.expire, Nullable::Value(when));
+        assert_eq!(times.expire, Some(when));
+        let times = decode(r#"{"expire":null}"#).unwrap();
+        assert_eq!(times.expire, None);
         // An escaped string cannot be borrowed; it still decodes.
-        let times = decode(r#"{"until":"2030-01-02T03:04:05\u005a"}"#).unwrap();
-        assert_eq!(times.until, Nullable::Value(when));
-        for wrong in [r#"{"at":"soon"}"#, r#"{"at":5}"#, r#"{"expire":"x"}"#] {
+        let times = decode(r#"{"at":"2030-01-02T03:04:05\u005a"}"#).unwrap();
+        assert_eq!(times.at, Some(when));
+        for wrong in [
+            r#"{"at":"soon"}"#,
+            r#"{"at":5}"#,
+            r#"{"at":""}"#,
+            r#"{"expire":"x"}"#,
+        ] {
             assert!(decode(wrong).is_err(), "{wrong}");
         }
     }
+
+    #[test]
+    fn writes_what_it_reads() {
+        for text in ["2030-01-02T03:04:05Z", "2030-01-02T03:04:05.120Z"] {
+            let t: Timestamp = text.parse().unwrap();
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        }
+        let t: Timestamp = "2030-01-02T03:04:05.5+02:00".parse().unwrap();
+        assert_eq!(t.to_string(), "2030-01-02T01:04:05.500Z");
+        assert_eq!(*t, t.into_inner());
+    }
 }
 
-#[cfg(all(test, feature = "proptest"))]
+#[cfg(test)]
 mod properties {
     use super::*;
     use proptest::prelude::*;
+
+    fn chrono_parse(text: &str) -> Result<Timestamp, chrono::ParseError> {
+        text.parse::<DateTime<Utc>>().map(Timestamp)
+    }
 
     /// Strings in the strict shape and near it: every field drawn from a
     /// range a little wider than valid, separators sometimes swapped.
@@ -306,16 +417,19 @@ mod properties {
 
         #[test]
         fn agrees_with_chrono_near_the_format(text in near_rfc3339()) {
-            prop_assert_eq!(parse(&text), text.parse::<Timestamp>());
+            prop_assert_eq!(parse(&text), chrono_parse(&text));
         }
 
         #[test]
         fn agrees_with_chrono_on_any_string(text in "[0-9T:.Zz+ -]{0,40}|.{0,40}") {
-            prop_assert_eq!(parse(&text), text.parse::<Timestamp>());
+            prop_assert_eq!(parse(&text), chrono_parse(&text));
         }
 
         #[test]
-        fn reads_back_what_chrono_writes(time in crate::strategy::timestamp()) {
+        fn reads_back_what_chrono_writes(
+            time in (0i64..4_102_444_800, 0u32..1_000_000_000)
+                .prop_map(|(secs, nanos)| DateTime::from_timestamp(secs, nanos).unwrap_or_default())
+        ) {
             let written = time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
             prop_assert_eq!(parse_strict(written.as_bytes()), Some(time));
             let json = serde_json::to_string(&time).unwrap();

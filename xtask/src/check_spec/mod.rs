@@ -48,6 +48,9 @@ pub enum CheckError {
     /// The exemptions file is unusable.
     #[error(transparent)]
     Exemptions(#[from] ExemptionsError),
+    /// The Rust side could not be read.
+    #[error(transparent)]
+    Inventory(#[from] rust::InventoryError),
     /// The spec file could not be read for its hash.
     #[error("{path}: {source}")]
     Io {
@@ -82,7 +85,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, CheckError> {
         source,
     })?;
     let spec = load_model(&spec_path)?;
-    let rust = rust::inventory();
+    let rust = rust::inventory(root)?;
     let spec_name = workspace::display(root, &spec_path);
     if options.print_uncovered {
         let report = check::check(&spec, &rust, &Exemptions::default());

@@ -12,11 +12,9 @@
 //!   enum: [...]}`; `()` (`type: "null"`) means "none".
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
 
-use clickhouse_cloud_types::operation::{Operation, OperationVisitor};
-use clickhouse_cloud_types::{Envelope, ErrorBody};
-use schemars::SchemaGenerator;
-use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
 use crate::spec::model::{Combinator, Kind, Node, Object, Scalar, ScalarType, value_text};
@@ -55,61 +53,81 @@ pub struct RustInventory {
     pub envelope: Object,
     /// The error body's fields.
     pub error_body: Object,
+    /// Fields the types mark as secrets (`Schema.property`, or a schema).
+    pub secrets: Vec<String>,
 }
 
-struct Collector {
-    named: SchemaGenerator,
-    inline: SchemaGenerator,
-    inventory: RustInventory,
+/// Why the Rust side could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// The inventory program did not run or failed.
+    #[error("`cargo run -p xtask-inventory` failed: {0}")]
+    Run(String),
+    /// Its output is not what it should be.
+    #[error("`xtask-inventory` printed something unreadable: {0}")]
+    Parse(String),
 }
 
-impl OperationVisitor for Collector {
-    fn visit<O: Operation>(&mut self) {
-        let body = self.named.subschema_for::<O::Body>();
-        let output = self.named.subschema_for::<O::Output>();
-        let path = self.inline.subschema_for::<O::Path>();
-        let query = self.inline.subschema_for::<O::Query>();
-        let operation = RustOperation {
-            id: O::ID.to_owned(),
-            method: O::METHOD.as_str().to_owned(),
-            path: O::PATH.to_owned(),
-            beta: O::BETA,
-            path_params: object_of(path.as_value()),
-            query: object_of(query.as_value()),
-            body: something(body.as_value()),
-            output: something(output.as_value()),
-        };
-        if self.inventory.operations.contains_key(O::ID) {
-            self.inventory.duplicate_ids.push(O::ID.to_owned());
-        }
-        self.inventory
-            .operations
-            .insert(O::ID.to_owned(), operation);
+/// Builds and runs `xtask-inventory` in the workspace at `root`, and reads
+/// what it prints.
+pub fn inventory(root: &Path) -> Result<RustInventory, InventoryError> {
+    let output = Command::new(crate::workspace::cargo_program())
+        .args(["run", "--quiet", "-p", "xtask-inventory"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| InventoryError::Run(e.to_string()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
+        return Err(InventoryError::Run(format!(
+            "{}\n{}",
+            output.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )));
     }
+    let document: Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| InventoryError::Parse(e.to_string()))?;
+    Ok(from_document(&document))
 }
 
-/// Generates the inventory from `clickhouse_cloud_types::ops::visit_all`.
-pub fn inventory() -> RustInventory {
-    let mut inline_settings = SchemaSettings::draft2020_12();
-    inline_settings.inline_subschemas = true;
-    let mut collector = Collector {
-        named: SchemaSettings::draft2020_12().into_generator(),
-        inline: inline_settings.into_generator(),
-        inventory: RustInventory::default(),
-    };
-    clickhouse_cloud_types::ops::visit_all(&mut collector);
-    let mut inventory = collector.inventory;
-    inventory.schemas = collector
-        .named
-        .definitions()
-        .iter()
+/// Reduces the document `xtask-inventory` prints.
+pub fn from_document(document: &Value) -> RustInventory {
+    let mut inventory = RustInventory::default();
+    for op in document["operations"].as_array().into_iter().flatten() {
+        let text = |key: &str| op[key].as_str().unwrap_or_default().to_owned();
+        let id = text("id");
+        let operation = RustOperation {
+            id: id.clone(),
+            method: text("method"),
+            path: text("path"),
+            beta: op["beta"].as_bool().unwrap_or(false),
+            path_params: object_of(&op["pathParams"]),
+            query: object_of(&op["query"]),
+            body: something(&op["body"]),
+            output: something(&op["output"]),
+        };
+        if inventory.operations.contains_key(&id) {
+            inventory.duplicate_ids.push(id.clone());
+        }
+        inventory.operations.insert(id, operation);
+    }
+    inventory.schemas = document["definitions"]
+        .as_object()
+        .into_iter()
+        .flatten()
         .map(|(name, schema)| (name.clone(), node(schema)))
         .collect();
-    let mut envelope = object_of(collector.inline.subschema_for::<Envelope<()>>().as_value());
+    let mut envelope = object_of(&document["envelope"]);
     envelope.properties.remove("result");
     envelope.required.remove("result");
     inventory.envelope = envelope;
-    inventory.error_body = object_of(collector.inline.subschema_for::<ErrorBody>().as_value());
+    inventory.error_body = object_of(&document["errorBody"]);
+    inventory.secrets = document["secrets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect();
     inventory
 }
 
@@ -287,11 +305,8 @@ mod tests {
 
     #[test]
     fn the_declared_operations_are_all_seen() {
-        let inventory = inventory();
-        assert_eq!(
-            inventory.operations.len(),
-            clickhouse_cloud_types::ops::ALL_IDS.len()
-        );
+        let inventory = crate::check_spec::tests::rust();
+        assert_eq!(inventory.operations.len(), 174);
         assert!(inventory.duplicate_ids.is_empty());
         for op in inventory.operations.values() {
             let template: Vec<&str> = op

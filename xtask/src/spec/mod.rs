@@ -6,6 +6,7 @@ pub mod load;
 pub mod model;
 pub mod normalize;
 pub mod pin;
+pub mod shape;
 
 use std::path::Path;
 

@@ -28,6 +28,12 @@
 //!    (annotations aside) is removed: every JSON property name is a string,
 //!    so it constrains nothing. Any other `propertyNames` (a pattern, an
 //!    enum, a length) is refused until someone decides how to model it.
+//! 7. [`pattern_conjunction`]: a typed schema whose `allOf` branches each
+//!    only give a `pattern` (a password that must contain a lower-case
+//!    letter, an upper-case letter and a digit) becomes one `pattern` that
+//!    requires them all, with one lookahead per branch:
+//!    `^(?=[\s\S]*?(?:a))(?=[\s\S]*?(?:b))`. `openapiv3` would otherwise
+//!    read the schema as an `allOf` and drop its `type`.
 //!
 //! `writeOnly: true` needs no rewriting: 3.0 has it and `openapiv3` reads
 //! it. It means "sent in requests, never shown back"; the code generator
@@ -166,6 +172,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("type list", type_list),
     ("null only", null_only),
     ("property names", property_names),
+    ("pattern conjunction", pattern_conjunction),
 ];
 
 fn apply_rules(schema: &mut Map<String, Value>, path: &str, issues: &mut Vec<Issue>) {
@@ -451,6 +458,40 @@ pub fn property_names(schema: &mut Map<String, Value>) -> Result<(), String> {
         ));
     }
     schema.remove("propertyNames");
+    Ok(())
+}
+
+/// Rule 7: `allOf` of pattern-only branches on a typed schema to one
+/// `pattern`.
+pub fn pattern_conjunction(schema: &mut Map<String, Value>) -> Result<(), String> {
+    let Some(Value::Array(parts)) = schema.get("allOf") else {
+        return Ok(());
+    };
+    if !schema.contains_key("type") {
+        return Ok(());
+    }
+    let mut patterns = Vec::new();
+    for part in parts {
+        let only_pattern = part.as_object().is_some_and(|m| {
+            m.keys()
+                .all(|k| k == "pattern" || ANNOTATIONS.contains(&k.as_str()))
+        });
+        match part.get("pattern").and_then(Value::as_str) {
+            Some(p) if only_pattern => patterns.push(p.to_owned()),
+            _ => {
+                return Err("`allOf` beside a `type` must only hold `pattern` branches".to_owned());
+            }
+        }
+    }
+    if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
+        patterns.insert(0, p.to_owned());
+    }
+    let conjunction: String = patterns
+        .iter()
+        .map(|p| format!("(?=[\\s\\S]*?(?:{p}))"))
+        .collect();
+    schema.remove("allOf");
+    schema.insert("pattern".into(), Value::String(format!("^{conjunction}")));
     Ok(())
 }
 
@@ -883,10 +924,39 @@ mod tests {
             json!({"type": "string", "maxLength": 3}),
             json!(true),
         ] {
-            let error = apply(property_names, json!({"type": "object", "propertyNames": names}))
-                .unwrap_err();
+            let error = apply(
+                property_names,
+                json!({"type": "object", "propertyNames": names}),
+            )
+            .unwrap_err();
             assert!(error.contains("`propertyNames`"), "{error}");
         }
+    }
+
+    #[test]
+    fn pattern_branches_become_one_pattern() {
+        let out = apply(
+            pattern_conjunction,
+            json!({"type": "string", "minLength": 12,
+                   "allOf": [{"pattern": "[a-z]"}, {"pattern": "[0-9]", "description": "d"}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"type": "string", "minLength": 12,
+                   "pattern": "^(?=[\\s\\S]*?(?:[a-z]))(?=[\\s\\S]*?(?:[0-9]))"})
+        );
+        let error = apply(
+            pattern_conjunction,
+            json!({"type": "string", "allOf": [{"pattern": "x"}, {"minLength": 3}]}),
+        )
+        .unwrap_err();
+        assert!(error.contains("only hold `pattern`"), "{error}");
+        let untouched = json!({"allOf": [{"$ref": "#/components/schemas/A"}]});
+        assert_eq!(
+            apply(pattern_conjunction, untouched.clone()).unwrap(),
+            untouched
+        );
     }
 
     #[test]

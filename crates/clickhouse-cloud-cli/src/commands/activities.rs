@@ -13,7 +13,7 @@ pub(crate) async fn run(command: ActivitiesCommand, global: &GlobalArgs) -> Resu
     let session = Session::open(global)?;
     let org = session.org().await?.value;
     let query = ActivityListQuery {
-        from_date: since,
+        from_date: since.map(Into::into),
         to_date: None,
     };
     let activities = wait(

@@ -115,7 +115,7 @@ async fn list(
                 output::suffix(key),
                 output::roles(key),
                 output::state(key),
-                output::time_or(key.expires(), "never"),
+                output::time_or(key.expire_at.as_ref(), "never"),
                 output::time_or(key.created_at.as_ref(), "-"),
                 output::time_or(key.used_at.as_ref(), "never"),
                 key.id

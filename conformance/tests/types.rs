@@ -1,0 +1,195 @@
+//! Every generated type against the spec it came from.
+//!
+//! - For the type of every component schema: arbitrary JSON the schema
+//!   describes decodes, and the value survives encode -> decode unchanged.
+//! - For every field the types mark as a secret: a value holding a secret
+//!   generated here never shows it in `Debug`.
+
+use std::fmt::Debug;
+use std::sync::LazyLock;
+
+use clickhouse_cloud_conformance::arbitrary::Shapes;
+use clickhouse_cloud_conformance::spec::Spec;
+use clickhouse_cloud_conformance::workspace_root;
+use clickhouse_cloud_types::operation::{TypeVisitor, Wire};
+use clickhouse_cloud_types::{SECRET_FIELDS, visit_schemas};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::Value;
+
+static SPEC: LazyLock<Spec> =
+    LazyLock::new(|| Spec::load_for_workspace(&workspace_root()).expect("the pinned spec"));
+
+/// Values drawn per schema.
+const CASES: u32 = 24;
+
+/// Runs `check` on `CASES` values of schema `name`; returns the failures.
+fn for_values(
+    shapes: &Shapes<'_>,
+    name: &str,
+    mut check: impl FnMut(&Value) -> Result<(), String>,
+) -> Vec<String> {
+    let strategy = shapes.component(name);
+    let mut runner = TestRunner::new(Config {
+        cases: CASES,
+        ..Config::default()
+    });
+    let mut failures = Vec::new();
+    for _ in 0..CASES {
+        let value = match strategy.new_tree(&mut runner) {
+            Ok(tree) => tree.current(),
+            Err(e) => return vec![format!("{name}: no value: {e}")],
+        };
+        if let Err(message) = check(&value) {
+            failures.push(format!("{name}: {message}\n  value: {value}"));
+            break;
+        }
+    }
+    failures
+}
+
+struct RoundTrips<'a> {
+    shapes: Shapes<'a>,
+    seen: usize,
+    failures: Vec<String>,
+}
+
+impl TypeVisitor for RoundTrips<'_> {
+    fn visit<T: Wire>(&mut self, schema: &'static str) {
+        self.seen += 1;
+        let failures = for_values(&self.shapes, schema, |value| round_trip::<T>(value));
+        self.failures.extend(failures);
+    }
+}
+
+/// Decodes `value`, encodes, decodes again: both decoded values must be the
+/// same (compared through their JSON and their `Debug`, as not every type
+/// is `PartialEq`).
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + Debug>(
+    value: &Value,
+) -> Result<(), String> {
+    let decoded: T = serde_json::from_value(value.clone()).map_err(|e| format!("decode: {e}"))?;
+    let printed = format!("{decoded:?}");
+    if printed.contains("Other(") {
+        return Err(format!(
+            "a union kept a value the spec describes as unrecognised: {printed}"
+        ));
+    }
+    let encoded = serde_json::to_value(&decoded).map_err(|e| format!("encode: {e}"))?;
+    let again: T = serde_json::from_value(encoded.clone())
+        .map_err(|e| format!("decode again: {e} in {encoded}"))?;
+    let re_encoded = serde_json::to_value(&again).map_err(|e| format!("encode again: {e}"))?;
+    if re_encoded != encoded {
+        return Err(format!("changed on the way: {encoded} -> {re_encoded}"));
+    }
+    if format!("{decoded:?}") != format!("{again:?}") {
+        return Err(format!("decoded differently: {decoded:?} / {again:?}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_schema_type_reads_what_the_spec_describes_and_round_trips() {
+    let mut visitor = RoundTrips {
+        shapes: Shapes::new(SPEC.document()),
+        seen: 0,
+        failures: Vec::new(),
+    };
+    visit_schemas(&mut visitor);
+    assert_eq!(visitor.seen, 440, "a type per component schema");
+    assert!(
+        visitor.failures.is_empty(),
+        "{} of 440 schemas fail:\n{}",
+        visitor.failures.len(),
+        visitor.failures.join("\n")
+    );
+}
+
+#[test]
+fn round_trip_catches_a_type_that_loses_data() {
+    // The check above must be able to fail: a type that writes another
+    // value than it read is caught.
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Lossy {
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "halved")]
+        n: Option<i64>,
+    }
+    mod halved {
+        use serde::{Deserialize, Deserializer, Serializer};
+        pub(super) fn serialize<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_i64(v.unwrap_or(0) / 2)
+        }
+        pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<i64>, D::Error> {
+            Option::<i64>::deserialize(d)
+        }
+    }
+    assert!(round_trip::<Lossy>(&serde_json::json!({"n": 8})).is_err());
+    assert!(round_trip::<Lossy>(&serde_json::json!({})).is_ok());
+}
+
+/// A secret no file holds: made at run time, shaped like nothing else.
+fn fresh_secret() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("zz{:x}S3cr3t{:x}", nanos, std::process::id())
+}
+
+struct SecretsStayHidden<'a> {
+    shapes: Shapes<'a>,
+    secret: String,
+    owners: std::collections::BTreeSet<&'static str>,
+    checked: usize,
+    failures: Vec<String>,
+}
+
+impl TypeVisitor for SecretsStayHidden<'_> {
+    fn visit<T: Wire>(&mut self, schema: &'static str) {
+        let secret = self.secret.clone();
+        let holds = self.owners.contains(schema);
+        let failures = for_values(&self.shapes, schema, |value| {
+            let decoded: T =
+                serde_json::from_value(value.clone()).map_err(|e| format!("decode: {e}"))?;
+            let printed = format!("{decoded:?} {decoded:#?}");
+            if printed.contains(&secret) {
+                return Err(format!("`Debug` shows the secret: {printed}"));
+            }
+            if holds && !serde_json::to_string(&decoded).is_ok_and(|j| j.contains(&secret)) {
+                return Err("the secret did not reach the value".into());
+            }
+            Ok(())
+        });
+        if holds {
+            self.checked += 1;
+        }
+        self.failures.extend(failures);
+    }
+}
+
+#[test]
+fn no_type_prints_a_secret_field_in_debug() {
+    let secret = fresh_secret();
+    let mut visitor = SecretsStayHidden {
+        shapes: Shapes::new(SPEC.document()).with_secrets(SECRET_FIELDS, &secret),
+        owners: SECRET_FIELDS
+            .iter()
+            .map(|f| f.split('.').next().unwrap_or(f))
+            .collect(),
+        secret,
+        checked: 0,
+        failures: Vec::new(),
+    };
+    visit_schemas(&mut visitor);
+    assert!(
+        visitor.failures.is_empty(),
+        "{}",
+        visitor.failures.join("\n")
+    );
+    assert_eq!(
+        visitor.checked,
+        visitor.owners.len(),
+        "every type with a secret field was given a secret"
+    );
+}

@@ -1,0 +1,27 @@
+//! Hand-written conveniences on generated types.
+
+use crate::IpAccessListEntry;
+
+impl IpAccessListEntry {
+    /// An entry for `source` (an IP address or CIDR) with no description.
+    ///
+    /// ```
+    /// use clickhouse_cloud_types::IpAccessListEntry;
+    /// let entry = IpAccessListEntry::new("203.0.113.0/24");
+    /// assert_eq!(serde_json::to_string(&entry)?, r#"{"source":"203.0.113.0/24"}"#);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn new(source: impl Into<String>) -> Self {
+        Self {
+            source: Some(source.into()),
+            description: None,
+        }
+    }
+}
+
+impl crate::ApiKey {
+    /// When the key stops working; `None` for a key that never expires.
+    pub fn expires(&self) -> Option<&crate::Timestamp> {
+        self.expire_at.as_ref()
+    }
+}

@@ -1,0 +1,193 @@
+//! `cargo xtask codegen`: the wire types and the operation table of
+//! `clickhouse-cloud-types`, written from the pinned spec.
+//!
+//! [`plan`] decides what each schema and operation becomes, following the
+//! rules at its top and `xtask/codegen.toml`; [`render`] writes the Rust
+//! text; `rustfmt` formats it. `--check` compares instead of writing, so CI
+//! fails when the committed output is stale.
+
+pub mod names;
+pub mod overrides;
+pub mod plan;
+pub mod render;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::spec::fetch::{FetchError, FetchOptions, fetch_spec, sha256_hex};
+use crate::spec::load::{LoadError, load_file};
+use overrides::{Overrides, OverridesError};
+use plan::PlanError;
+
+/// The overrides file, relative to the workspace root.
+pub const OVERRIDES: &str = "xtask/codegen.toml";
+
+/// What `codegen` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Compare with the files on disk instead of writing.
+    pub check: bool,
+    /// Generate from this spec file instead of the pinned one.
+    pub spec: Option<PathBuf>,
+}
+
+/// Why generation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    /// The pinned spec could not be put in place.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The spec did not load.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The overrides file is unusable.
+    #[error(transparent)]
+    Overrides(#[from] OverridesError),
+    /// The spec could not be planned.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// `rustfmt` failed.
+    #[error("rustfmt failed on {file}: {message}")]
+    Format {
+        /// The generated file.
+        file: String,
+        /// What rustfmt said.
+        message: String,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// What a run found or did.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Files written (or, with `--check`, that differ), relative to the root.
+    pub changed: Vec<String>,
+    /// Files removed (or, with `--check`, that should be).
+    pub removed: Vec<String>,
+    /// Files generated in all.
+    pub files: usize,
+    /// Types, operations and secret fields generated.
+    pub summary: String,
+}
+
+/// Generates (or checks) the files for the workspace at `root`.
+pub fn run(root: &Path, options: &Options) -> Result<Outcome, CodegenError> {
+    let spec_path = match &options.spec {
+        Some(path) => path.clone(),
+        None => fetch_spec(root, &FetchOptions::default())?.path,
+    };
+    let bytes = std::fs::read(&spec_path).map_err(|source| CodegenError::Io {
+        path: spec_path.display().to_string(),
+        source,
+    })?;
+    let api = load_file(&spec_path)?;
+    let overrides = Overrides::load(&root.join(OVERRIDES))?;
+    let plan = plan::plan(&api, &overrides)?;
+    let files = render::render(&plan, &sha256_hex(&bytes));
+    let out_dir = root.join(render::OUT_DIR);
+    let mut outcome = Outcome {
+        files: files.len(),
+        summary: format!(
+            "{} operations, {} types ({} from component schemas), {} secret fields",
+            plan.operations.len(),
+            plan.types.len() + plan.params.len(),
+            plan.types.values().filter(|t| t.schema.is_some()).count(),
+            plan.secrets.len()
+        ),
+        ..Outcome::default()
+    };
+    let mut expected = Vec::new();
+    for (relative, text) in &files {
+        let formatted = rustfmt(text, relative)?;
+        let path = out_dir.join(relative);
+        expected.push(path.clone());
+        let current = std::fs::read_to_string(&path).ok();
+        if current.as_deref() != Some(formatted.as_str()) {
+            outcome.changed.push(crate::workspace::display(root, &path));
+            if !options.check {
+                write(&path, &formatted)?;
+            }
+        }
+    }
+    for stale in existing_files(&out_dir) {
+        if !expected.contains(&stale) {
+            outcome
+                .removed
+                .push(crate::workspace::display(root, &stale));
+            if !options.check {
+                std::fs::remove_file(&stale).map_err(|source| CodegenError::Io {
+                    path: stale.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), CodegenError> {
+    let error = |source| CodegenError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(error)?;
+    }
+    std::fs::write(path, text).map_err(error)
+}
+
+fn existing_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Formats Rust source with the toolchain's `rustfmt` (edition 2024).
+pub fn rustfmt(text: &str, name: &str) -> Result<String, CodegenError> {
+    let error = |message: String| CodegenError::Format {
+        file: name.to_owned(),
+        message,
+    };
+    let rustfmt = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
+    let mut child = Command::new(rustfmt)
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| error(format!("cannot run rustfmt: {e}")))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| error("no stdin".into()))?;
+    let input = text.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().map_err(|e| error(e.to_string()))?;
+    let _ = writer.join();
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(error(
+            stderr.lines().take(20).collect::<Vec<_>>().join("\n"),
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| error(e.to_string()))
+}
