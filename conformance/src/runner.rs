@@ -559,9 +559,8 @@ fn expected_error(cassette: &Cassette, error: &Error) -> Result<ErrorOutcome, Pr
         Error::Api { error, .. } if json_error => {
             let text = body.get("error").and_then(Value::as_str).map(str::to_owned);
             let parsed = ErrorBody {
-                status: None,
                 error: text,
-                request_id: None,
+                ..ErrorBody::default()
             };
             let code = parsed.code().map(str::to_owned);
             let message = match (parsed.message(), &code) {

@@ -236,6 +236,7 @@ pub(crate) fn error_response(
         status: Some(error.status.as_u16()),
         error: Some(error.error_text()),
         request_id: Some(request_id.to_string()),
+        ..ErrorBody::default()
     };
     json_response(error.status, &body, rate)
 }

@@ -36,14 +36,18 @@ pub struct Envelope<T> {
     /// On a page: how many items all pages hold, when the service knows
     /// (best effort).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub total_count: Option<i64>,
     /// On a page: the cursor of the next page; `null` or absent on the last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub next_cursor: Option<String>,
 }
 
 /// A failed response: `{ "status", "error", "requestId" }`, any of which may
-/// be missing (a bare `{"error":"TOO_MANY_REQUESTS"}` happens).
+/// be missing (a bare `{"error":"TOO_MANY_REQUESTS"}` happens). Some
+/// operations add a reason code, the service's state and whether it can be
+/// woken (`424` while a service is idle), or validation issues.
 ///
 /// ```
 /// use clickhouse_cloud_types::ErrorBody;
@@ -54,6 +58,7 @@ pub struct Envelope<T> {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("additionalProperties" = true)))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// HTTP status code, repeated in the body.
@@ -65,13 +70,29 @@ pub struct ErrorBody {
     /// The service's ID for this request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// A reason code given beside the message (`SERVICE_IDLE`, ...).
+    #[serde(default, rename = "code", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The state of the service the operation needs (`idle`, `stopped`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_state: Option<String>,
+    /// Whether waking the service (and trying again) can help.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can_wake: Option<bool>,
+    /// What a validation found wrong, as the service lists it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issues: Option<Vec<serde_json::Value>>,
 }
 
 impl ErrorBody {
     /// The upper-case code before the first `:` (`UNAUTHORIZED`,
-    /// `BAD_REQUEST`, ...), when the error string starts with one.
+    /// `BAD_REQUEST`, ...) when the error string starts with one, else the
+    /// separate reason code, if any.
     pub fn code(&self) -> Option<&str> {
-        split_error(self.error.as_deref()?).0
+        self.error
+            .as_deref()
+            .and_then(|e| split_error(e).0)
+            .or(self.reason.as_deref())
     }
 
     /// The text after the code, or the whole error string when it has no code.
@@ -130,6 +151,18 @@ mod tests {
         let last: Envelope<Vec<u8>> =
             serde_json::from_str(r#"{"result":[],"nextCursor":null}"#).unwrap();
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn an_idle_service_error_says_so() {
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"error":"the service is idle","code":"SERVICE_IDLE","serviceState":"idle","canWake":true,"status":424}"#,
+        )
+        .unwrap();
+        assert_eq!(body.code(), Some("SERVICE_IDLE"));
+        assert_eq!(body.message(), Some("the service is idle"));
+        assert_eq!(body.service_state.as_deref(), Some("idle"));
+        assert_eq!(body.can_wake, Some(true));
     }
 
     #[test]

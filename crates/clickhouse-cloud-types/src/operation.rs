@@ -116,6 +116,9 @@ pub enum ResponseFormat {
     /// Text (Prometheus metrics, a PEM certificate): the output is the
     /// body.
     Text,
+    /// JSON without the envelope (Prometheus service discovery): the output
+    /// is the whole body.
+    Bare,
 }
 
 /// How a list pages.

@@ -89,12 +89,10 @@ macro_rules! string_enum {
         #[cfg(feature = "schema")]
         impl schemars::JsonSchema for $name {
             fn schema_name() -> std::borrow::Cow<'static, str> {
-                let name = stringify!($name);
-                $( let name = $schema; )?
-                name.into()
+                [$($schema,)? stringify!($name)][0].into()
             }
             fn inline_schema() -> bool {
-                true $( && $schema.is_empty() )?
+                [$($schema.is_empty(),)? true][0]
             }
             fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
                 schemars::json_schema!({ "type": "string", "enum": $name::KNOWN })

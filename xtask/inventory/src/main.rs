@@ -35,7 +35,7 @@ impl OperationVisitor for Collector {
             "beta": O::BETA,
             "deprecated": O::DEPRECATED,
             "idempotent": O::IDEMPOTENT,
-            "text": O::RESPONSE == clickhouse_cloud_types::operation::ResponseFormat::Text,
+            "response": format!("{:?}", O::RESPONSE),
             "pathParams": path.as_value(),
             "query": query.as_value(),
             "body": body.as_value(),

@@ -233,6 +233,8 @@ pub struct Report {
     pub uncovered_operations: Vec<String>,
     /// Spec component schemas without a Rust type (exempt or not).
     pub uncovered_schemas: Vec<String>,
+    /// Fields the Rust types hold as secrets (`SecretValue`).
+    pub secrets: Vec<String>,
 }
 
 impl Report {
@@ -422,6 +424,7 @@ pub fn check(spec: &SpecModel, rust: &RustInventory, exemptions: &Exemptions) ->
             .filter(|name| !covered_schemas.contains(name))
             .cloned()
             .collect(),
+        secrets: rust.secrets.clone(),
     }
 }
 
@@ -562,10 +565,15 @@ fn check_operation(
     }
 
     // Success response.
-    match &op.success {
-        Success::Json {
-            result, envelope, ..
-        } => {
+    let rust_result =
+        |n: Option<&Node>| n.map_or("no result".to_owned(), |n| format!("result {}", n.label()));
+    match (&op.success, rust_op.response.as_str()) {
+        (
+            Success::Json {
+                result, envelope, ..
+            },
+            "Json" | "Bare",
+        ) if envelope.properties.is_empty() == (rust_op.response == "Bare") => {
             match (result, &rust_op.output) {
                 (None, None) => {}
                 (Some(spec), Some(node)) => {
@@ -579,37 +587,70 @@ fn check_operation(
                     );
                 }
                 (spec, node) => {
-                    let say = |n: Option<&Node>| {
-                        n.map_or("no result".to_owned(), |n| format!("result {}", n.label()))
-                    };
                     findings.insert(Finding::new(
                         FindingKind::Response,
                         id,
-                        say(spec.as_ref()),
-                        say(node.as_ref()),
+                        rust_result(spec.as_ref()),
+                        rust_result(node.as_ref()),
                     ));
                 }
             }
-            compare_object_fields(envelope, &rust.envelope, "Envelope", comparer);
+            compare_envelope(envelope, &rust.envelope, comparer);
         }
-        other => {
+        (
+            Success::Other {
+                content_type: Some(_),
+                ..
+            },
+            "Text",
+        ) if rust_op
+            .output
+            .as_ref()
+            .is_some_and(|n| n.label() == "string") => {}
+        (other, response) => {
             findings.insert(Finding::new(
                 FindingKind::Response,
                 id,
                 describe_success(other),
-                format!(
-                    "a JSON envelope with {}",
-                    rust_op
-                        .output
-                        .as_ref()
-                        .map_or("no result".to_owned(), |n| format!("result {}", n.label()))
-                ),
+                match response {
+                    "Text" => "text".to_owned(),
+                    "Bare" => format!(
+                        "JSON without the envelope, {}",
+                        rust_result(rust_op.output.as_ref())
+                    ),
+                    _ => format!(
+                        "a JSON envelope with {}",
+                        rust_result(rust_op.output.as_ref())
+                    ),
+                },
             ));
         }
     }
     for error in op.errors.values() {
-        compare_object_fields(error, &rust.error_body, "ErrorBody", comparer);
+        compare_shared(error, &rust.error_body, "ErrorBody", comparer);
     }
+}
+
+/// Compares an operation's envelope with the one Rust `Envelope` every
+/// operation shares: each field the spec lists must be there with its type;
+/// the Rust side may have more (the paging fields, which only lists carry).
+fn compare_envelope(spec: &Object, rust: &Object, comparer: &mut Comparer<'_>) {
+    compare_shared(spec, rust, "Envelope", comparer);
+}
+
+/// Compares one operation's object with the Rust type every operation
+/// shares (`Envelope`, `ErrorBody`): only the spec's fields, none required,
+/// other properties allowed (unknown fields are ignored when reading).
+fn compare_shared(spec: &Object, rust: &Object, at: &str, comparer: &mut Comparer<'_>) {
+    let mut spec = spec.clone();
+    spec.required.clear();
+    spec.additional = None;
+    let mut rust = rust.clone();
+    rust.required.clear();
+    rust.additional = None;
+    rust.properties
+        .retain(|name, _| spec.properties.contains_key(name));
+    compare_object_fields(&spec, &rust, at, comparer);
 }
 
 /// Compares two objects' fields at `at` (envelopes: not named schemas).

@@ -142,6 +142,14 @@ pub fn to_text(report: &Report, header: &str) -> String {
             );
         }
     }
+    if !report.secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSecret fields, typed SecretValue ({}):\n  {}",
+            report.secrets.len(),
+            report.secrets.join("\n  ")
+        );
+    }
     let _ = writeln!(out, "\n{}", report.summary());
     out
 }
@@ -160,6 +168,7 @@ pub fn to_json(report: &Report, spec_name: &str) -> serde_json::Value {
             "reason": d.deviation.reason,
             "matched": d.matched.iter().map(finding).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "secrets": report.secrets,
         "summary": report.summary(),
     })
 }

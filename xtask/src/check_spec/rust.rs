@@ -38,6 +38,9 @@ pub struct RustOperation {
     pub body: Option<Node>,
     /// `Operation::Output` (`None` for `()`).
     pub output: Option<Node>,
+    /// `Operation::RESPONSE`: `Json` (the envelope), `Bare` (JSON without
+    /// it) or `Text`.
+    pub response: String,
 }
 
 /// Everything the Rust side declares.
@@ -105,6 +108,7 @@ pub fn from_document(document: &Value) -> RustInventory {
             query: object_of(&op["query"]),
             body: something(&op["body"]),
             output: something(&op["output"]),
+            response: text("response"),
         };
         if inventory.operations.contains_key(&id) {
             inventory.duplicate_ids.push(id.clone());

@@ -252,7 +252,8 @@ pub struct OpDef {
     pub body: Option<Ty>,
     /// Output: `None` for `()`.
     pub output: Option<Ty>,
-    /// `Some(media type)` for a text answer.
+    /// `Some(media type)` for a text answer ([`BARE`] for JSON without the
+    /// envelope).
     pub text: Option<String>,
     /// The success status.
     pub status: u16,
@@ -343,6 +344,8 @@ struct Builder<'a> {
 }
 
 const COMMON: &str = "common";
+/// The "media type" of a JSON answer without the envelope.
+pub const BARE: &str = "bare JSON";
 const UNREFERENCED: &str = "unreferenced";
 
 /// Makes the plan.
@@ -501,15 +504,29 @@ fn success(op: &openapiv3::Operation, at: &str) -> Result<Success, PlanError> {
         };
         if let Some(media) = response.content.get("application/json") {
             let shape = media.schema.as_ref().map(Shape::of).unwrap_or_default();
-            let ShapeKind::Object(envelope) = shape.kind else {
-                return Ok((*code, None, None));
+            let envelope = match &shape.kind {
+                ShapeKind::Object(o)
+                    if o.properties
+                        .iter()
+                        .any(|(n, _)| ["result", "status", "requestId"].contains(&n.as_str())) =>
+                {
+                    Some(o.clone())
+                }
+                _ => None,
             };
-            let result = envelope
-                .properties
-                .iter()
-                .find(|(n, _)| n == "result")
-                .map(|(_, s)| s.clone());
-            return Ok((*code, result, None));
+            return Ok(match envelope {
+                Some(envelope) => (
+                    *code,
+                    envelope
+                        .properties
+                        .iter()
+                        .find(|(n, _)| n == "result")
+                        .map(|(_, s)| s.clone()),
+                    None,
+                ),
+                // JSON without the envelope: the body is the output.
+                None => (*code, Some(shape), Some(BARE.to_owned())),
+            });
         }
         if let Some((media, _)) = response.content.iter().next() {
             return Ok((*code, None, Some(media.clone())));
@@ -1230,10 +1247,9 @@ impl Builder<'_> {
                 Some(self.ty_of(shape, &cx, "Result", false)?)
             }
         };
-        let output = if op.text.is_some() {
-            Some(Ty::String)
-        } else {
-            output
+        let output = match op.text.as_deref() {
+            Some(BARE) | None => output,
+            Some(_) => Some(Ty::String),
         };
         let paging = self.paging(op, &output);
         let idempotent = match self.overrides.retries.iter().find(|r| r.operation == op.id) {

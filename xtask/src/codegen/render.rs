@@ -366,7 +366,7 @@ fn render_struct(out: &mut String, t: &TypeDef, s: &StructDef) {
             facts.push(if f.tri_state {
                 "`null` is a value: absent, `Null` and a value differ".into()
             } else {
-                "may be `null`".into()
+                "may be `null` (read as `None`)".into()
             });
         }
         let mut text = facts.join("; ");
@@ -397,9 +397,19 @@ fn render_struct(out: &mut String, t: &TypeDef, s: &StructDef) {
             );
         }
         let _ = writeln!(out, "#[serde({})]", serde.join(", "));
+        let mut marks = Vec::new();
+        if f.nullable && !f.tri_state {
+            // `Option` reads `null` as `None`: the field accepts `null`.
+            marks.push("\"nullable\" = true");
+        }
         if f.deprecated {
-            out.push_str(
-                "#[cfg_attr(feature = \"schema\", schemars(extend(\"deprecated\" = true)))]\n",
+            marks.push("\"deprecated\" = true");
+        }
+        if !marks.is_empty() {
+            let _ = writeln!(
+                out,
+                "#[cfg_attr(feature = \"schema\", schemars(extend({})))]",
+                marks.join(", ")
             );
         }
         let _ = writeln!(out, "pub {}: {},", f.rust, field_type(f));
@@ -608,8 +618,10 @@ fn op_doc(op: &OpDef) -> String {
         Paging::Offset { .. } => notes.push("Pages by offset (see [`Paged`]).".into()),
         Paging::None => {}
     }
-    if let Some(media) = &op.text {
-        notes.push(format!("Answers `{media}`, given as text."));
+    match op.text.as_deref() {
+        Some(super::plan::BARE) => notes.push("Answers JSON without the usual envelope.".into()),
+        Some(media) => notes.push(format!("Answers `{media}`, given as text.")),
+        None => {}
     }
     if !op.idempotent {
         notes.push("Not retried once it may have reached the service.".into());
@@ -653,7 +665,11 @@ fn render_operation(out: &mut String, op: &OpDef, ty: &dyn Fn(&Ty) -> String) {
     let _ = writeln!(
         out,
         "const RESPONSE: ResponseFormat = ResponseFormat::{};",
-        if op.text.is_some() { "Text" } else { "Json" }
+        match op.text.as_deref() {
+            None => "Json",
+            Some(super::plan::BARE) => "Bare",
+            Some(_) => "Text",
+        }
     );
     let _ = writeln!(out, "type Path = {};", opt(&op.path_type));
     let _ = writeln!(out, "type Query = {};", opt(&op.query_type));

@@ -75,9 +75,19 @@ pub struct Change {
 pub enum Mode {
     /// Two versions of the spec: everything must be equal.
     SpecToSpec,
-    /// The spec (old) against the Rust types (new): integer widths and
-    /// `double` are details of the Rust side; a reference on one side and
-    /// an inline schema on the other are compared by structure.
+    /// The spec (old) against the Rust types (new). What the Rust side
+    /// expresses differently is not a difference:
+    /// - integer widths and `double` are details of the Rust side;
+    /// - a reference on one side and an inline schema on the other are
+    ///   compared by structure, and an `allOf` with the object that merges
+    ///   its parts;
+    /// - the branches of a union of scalars are compared in any order;
+    /// - a Rust value that takes any JSON accepts a spec `null`;
+    /// - numbers restricted by `enum` are plain numbers in Rust (the values
+    ///   are in the field's docs);
+    /// - string formats other than `uuid`, `date-time` and `date` (`email`,
+    ///   `uri`, `password`, ...) are plain strings in Rust (a secret is a
+    ///   `SecretValue`, which `check-spec` lists on its own).
     SpecToRust,
 }
 
@@ -171,6 +181,30 @@ impl<'a> Comparer<'a> {
                 self.compare_kind(old, target, at);
             }
             (Kind::Scalar(a), Kind::Scalar(b)) => self.compare_scalar(a, b, at),
+            (Kind::Union(crate::spec::model::Combinator::AllOf, parts), Kind::Object(b))
+                if mixed =>
+            {
+                match self.merge_all_of(parts) {
+                    Some(merged) => self.compare_object(&merged, b, at),
+                    None => self.push(at, ChangeKind::Type, old.label(), new.label()),
+                }
+            }
+            (Kind::Null, Kind::Any) if mixed => {}
+            (Kind::Union(ca, a), Kind::Union(cb, b))
+                if mixed
+                    && a.len() == b.len()
+                    && (ca == cb || mixed)
+                    && a.iter().chain(b).all(|n| matches!(n.kind, Kind::Scalar(_))) =>
+            {
+                let sorted = |list: &[Node]| {
+                    let mut list = list.to_vec();
+                    list.sort_by_key(Node::label);
+                    list
+                };
+                for (i, (x, y)) in sorted(a).iter().zip(sorted(b)).enumerate() {
+                    self.compare(x, &y, &format!("{at}<{}>", i + 1));
+                }
+            }
             (Kind::Array(a), Kind::Array(b)) => self.compare(a, b, &format!("{at}[]")),
             (Kind::Object(a), Kind::Object(b)) => self.compare_object(a, b, at),
             (Kind::Union(ca, a), Kind::Union(cb, b))
@@ -226,6 +260,9 @@ impl<'a> Comparer<'a> {
                     self.push(at, ChangeKind::EnumValuesRemoved, removed.join(", "), "");
                 }
             }
+            (Some(_), None)
+                if self.mode == Mode::SpecToRust
+                    && matches!(new.ty, ScalarType::Integer | ScalarType::Number) => {}
             (Some(a), None) => self.push(
                 at,
                 ChangeKind::EnumConstraint,
@@ -253,7 +290,11 @@ impl<'a> Comparer<'a> {
         const WIDE: &[&str] = &[
             "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
         ];
+        const TYPED: &[&str] = &["uuid", "date-time", "date"];
         match (ty, old) {
+            (ScalarType::String, _) => {
+                !old.is_some_and(|f| TYPED.contains(&f)) && !new.is_some_and(|f| TYPED.contains(&f))
+            }
             // The spec leaves the width open: any Rust integer width will do.
             (ScalarType::Integer, None) => true,
             (ScalarType::Integer, Some("int32")) => new.is_some_and(|f| NARROW.contains(&f)),
@@ -263,6 +304,32 @@ impl<'a> Comparer<'a> {
             }
             _ => false,
         }
+    }
+
+    /// The object an `allOf` of objects (and references to them) stands for.
+    fn merge_all_of(&self, parts: &[Node]) -> Option<Object> {
+        let mut merged = Object::default();
+        for part in parts {
+            let part = match &part.kind {
+                Kind::Ref(name) => self.old_schemas.get(name)?,
+                _ => part,
+            };
+            let object = match &part.kind {
+                Kind::Object(o) => o.clone(),
+                Kind::Union(crate::spec::model::Combinator::AllOf, inner) => {
+                    self.merge_all_of(inner)?
+                }
+                _ => return None,
+            };
+            for (name, node) in object.properties {
+                merged.properties.entry(name).or_insert(node);
+            }
+            merged.required.extend(object.required);
+            if object.additional.is_some() {
+                merged.additional = object.additional;
+            }
+        }
+        Some(merged)
     }
 
     fn compare_object(&mut self, old: &Object, new: &Object, at: &str) {

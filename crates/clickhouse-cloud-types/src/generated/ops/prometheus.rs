@@ -85,6 +85,8 @@ impl Operation for OrganizationPrometheusGet {
 
 /// `GET /v1/organizations/{organizationId}/prometheus/discovery`: the `organizationPrometheusDiscoveryGet` operation of the Prometheus area.
 ///
+/// Answers JSON without the usual envelope.
+///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/Prometheus/operation/organizationPrometheusDiscoveryGet)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrganizationPrometheusDiscoveryGet;
@@ -97,11 +99,11 @@ impl Operation for OrganizationPrometheusDiscoveryGet {
     const BETA: bool = false;
     const DEPRECATED: bool = false;
     const IDEMPOTENT: bool = true;
-    const RESPONSE: ResponseFormat = ResponseFormat::Json;
+    const RESPONSE: ResponseFormat = ResponseFormat::Bare;
     type Path = OrganizationPath;
     type Query = OrganizationPrometheusDiscoveryGetQuery;
     type Body = ();
-    type Output = ();
+    type Output = Vec<PrometheusDiscoveryTargetGroup>;
 }
 
 /// `GET /v1/organizations/{organizationId}/services/{serviceId}/prometheus`: the `instancePrometheusGet` operation of the Prometheus area.

@@ -17,13 +17,14 @@ pub struct ApiKey {
     /// `createdAt`: RFC 3339 timestamp; format `date-time`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,
-    /// `expireAt`: RFC 3339 timestamp; format `date-time`; may be `null`.
+    /// `expireAt`: RFC 3339 timestamp; format `date-time`; may be `null` (read as `None`).
     #[cfg_attr(feature = "schema", schemars(with = "Option<Timestamp>"))]
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
         deserialize_with = "crate::timestamp::blank_as_none"
     )]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub expire_at: Option<Timestamp>,
     /// `id`: UUID; format `uuid`.
     #[serde(skip_serializing_if = "Option::is_none")]

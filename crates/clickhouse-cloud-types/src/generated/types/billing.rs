@@ -187,8 +187,9 @@ pub struct UsageCostRecord {
     /// `metrics`: [`UsageCostMetrics`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<UsageCostMetrics>,
-    /// `serviceId`: UUID; format `uuid`; may be `null`.
+    /// `serviceId`: UUID; format `uuid`; may be `null` (read as `None`).
     #[serde(rename = "serviceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub service_id: Option<Uuid>,
     /// `totalCHC`: number.
     #[serde(rename = "totalCHC", skip_serializing_if = "Option::is_none")]

@@ -471,8 +471,9 @@ pub struct ClickPipeKafkaConfluentSchemaRegistry {
     /// `authentication`: [`ClickPipeKafkaConfluentSchemaRegistryAuthentication`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication: Option<ClickPipeKafkaConfluentSchemaRegistryAuthentication>,
-    /// `caCertificate`: string; may be `null`.
+    /// `caCertificate`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub ca_certificate: Option<String>,
     /// `type`: [`ClickPipeKafkaConfluentSchemaRegistryType`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -651,32 +652,39 @@ pub struct ClickPipeKafkaSource {
     /// `brokers`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub brokers: Option<String>,
-    /// `caCertificate`: string; may be `null`.
+    /// `caCertificate`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub ca_certificate: Option<String>,
-    /// `consumerGroup`: string; may be `null`.
+    /// `consumerGroup`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub consumer_group: Option<String>,
-    /// `exactlyOnce`: boolean; may be `null`.
+    /// `exactlyOnce`: boolean; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub exactly_once: Option<bool>,
     /// `format`: [`ClickPipeKafkaSourceFormat`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<ClickPipeKafkaSourceFormat>,
-    /// `iamRole`: string; may be `null`.
+    /// `iamRole`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub iam_role: Option<String>,
-    /// `offset`: [`ClickPipeKafkaOffset`]; may be `null`.
+    /// `offset`: [`ClickPipeKafkaOffset`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub offset: Option<ClickPipeKafkaOffset>,
     /// `reversePrivateEndpointIds`: list of string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_private_endpoint_ids: Option<Vec<String>>,
-    /// `schemaRegistry`: [`ClickPipeKafkaSchemaRegistry`]; may be `null`.
+    /// `schemaRegistry`: [`ClickPipeKafkaSchemaRegistry`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub schema_registry: Option<ClickPipeKafkaSchemaRegistry>,
-    /// `tombstoneMode`: [`ClickPipeTombstoneMode`]; may be `null`.
+    /// `tombstoneMode`: [`ClickPipeTombstoneMode`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub tombstone_mode: Option<ClickPipeTombstoneMode>,
     /// `topics`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -799,8 +807,9 @@ pub struct ClickPipeKinesisSource {
     /// `format`: [`ClickPipeKafkaSourceFormat`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<ClickPipeKafkaSourceFormat>,
-    /// `iamRole`: string; may be `null`.
+    /// `iamRole`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub iam_role: Option<String>,
     /// `iteratorType`: [`ClickPipeIteratorType`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -808,17 +817,20 @@ pub struct ClickPipeKinesisSource {
     /// `region`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    /// `schemaRegistry`: [`ClickPipeKinesisSchemaRegistry`]; may be `null`.
+    /// `schemaRegistry`: [`ClickPipeKinesisSchemaRegistry`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub schema_registry: Option<ClickPipeKinesisSchemaRegistry>,
     /// `streamName`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_name: Option<String>,
-    /// `timestamp`: integer; may be `null`.
+    /// `timestamp`: integer; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub timestamp: Option<i64>,
-    /// `useEnhancedFanOut`: boolean; may be `null`.
+    /// `useEnhancedFanOut`: boolean; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub use_enhanced_fan_out: Option<bool>,
 }
 
@@ -1615,8 +1627,9 @@ pub struct ClickPipeMySqlSource {
     /// `tlsHost`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_host: Option<String>,
-    /// `type`: [`ClickPipeMySqlSourceType`]; may be `null`.
+    /// `type`: [`ClickPipeMySqlSourceType`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub r#type: Option<ClickPipeMySqlSourceType>,
 }
 
@@ -1655,41 +1668,52 @@ Rdsmariadb = "rdsmariadb",
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClickPipeObjectStorageSource {
-    /// `authentication`: [`ClickPipeObjectStorageSourceAuthentication`]; may be `null`.
+    /// `authentication`: [`ClickPipeObjectStorageSourceAuthentication`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub authentication: Option<ClickPipeObjectStorageSourceAuthentication>,
-    /// `azureContainerName`: string; may be `null`.
+    /// `azureContainerName`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub azure_container_name: Option<String>,
-    /// `compression`: [`ClickPipeCompression`]; may be `null`.
+    /// `compression`: [`ClickPipeCompression`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub compression: Option<ClickPipeCompression>,
-    /// `connectionString`: secret string (redacted in `Debug`); may be `null`.
+    /// `connectionString`: secret string (redacted in `Debug`); may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub connection_string: Option<SecretValue>,
-    /// `delimiter`: string; may be `null`.
+    /// `delimiter`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub delimiter: Option<String>,
     /// `format`: [`ClickPipeObjectStorageSourceFormat`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<ClickPipeObjectStorageSourceFormat>,
-    /// `iamRole`: string; may be `null`.
+    /// `iamRole`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub iam_role: Option<String>,
-    /// `isContinuous`: boolean; may be `null`.
+    /// `isContinuous`: boolean; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub is_continuous: Option<bool>,
-    /// `path`: string; may be `null`.
+    /// `path`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub path: Option<String>,
-    /// `queueUrl`: string; may be `null`.
+    /// `queueUrl`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub queue_url: Option<String>,
-    /// `skipInitialLoad`: boolean; may be `null`.
+    /// `skipInitialLoad`: boolean; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub skip_initial_load: Option<bool>,
-    /// `startAfter`: string; may be `null`.
+    /// `startAfter`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub start_after: Option<String>,
     /// `type`: [`ClickPipeObjectStorageSourceType`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3080,8 +3104,9 @@ pub struct ClickPipePostgresSource {
     /// `tlsHost`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_host: Option<String>,
-    /// `type`: [`ClickPipePostgresSourceType`]; may be `null`.
+    /// `type`: [`ClickPipePostgresSourceType`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub r#type: Option<ClickPipePostgresSourceType>,
 }
 
@@ -3119,17 +3144,20 @@ Tigerdata = "tigerdata",
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["authentication", "format", "projectId", "seekType", "topic"])))]
 #[serde(rename_all = "camelCase")]
 pub struct ClickPipePubSubSource {
-    /// `ackDeadline`: integer; at least 10; at most 600; may be `null`.
+    /// `ackDeadline`: integer; at least 10; at most 600; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub ack_deadline: Option<i64>,
     /// `authentication`: [`ClickPipePubSubSourceAuthentication`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication: Option<ClickPipePubSubSourceAuthentication>,
-    /// `enableOrdering`: boolean; may be `null`.
+    /// `enableOrdering`: boolean; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub enable_ordering: Option<bool>,
-    /// `filter`: string; at most 256 characters; may be `null`.
+    /// `filter`: string; at most 256 characters; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub filter: Option<String>,
     /// `format`: [`ClickPipePubSubSourceFormat`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3137,8 +3165,9 @@ pub struct ClickPipePubSubSource {
     /// `projectId`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project_id: Option<String>,
-    /// `seekTimestamp`: RFC 3339 timestamp; format `date-time`; may be `null`.
+    /// `seekTimestamp`: RFC 3339 timestamp; format `date-time`; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub seek_timestamp: Option<Timestamp>,
     /// `seekType`: [`ClickPipeSeekType`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3248,8 +3277,9 @@ pub struct ClickPipeSchemaDiscoveryField {
     /// `name`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `optional`: boolean; may be `null`.
+    /// `optional`: boolean; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub optional: Option<bool>,
     /// `type`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3302,8 +3332,9 @@ pub struct ClickPipeSchemaDiscoveryResponse {
     /// `fields`: list of [`ClickPipeSchemaDiscoveryField`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<ClickPipeSchemaDiscoveryField>>,
-    /// `meta`: [`ClickPipeSchemaDiscoveryMeta`]; may be `null`.
+    /// `meta`: [`ClickPipeSchemaDiscoveryMeta`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub meta: Option<ClickPipeSchemaDiscoveryMeta>,
 }
 
@@ -3437,29 +3468,37 @@ pub struct ClickPipeSettingsPutRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClickPipeSource {
-    /// `bigquery`: [`ClickPipeBigQuerySource`]; may be `null`.
+    /// `bigquery`: [`ClickPipeBigQuerySource`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub bigquery: Option<ClickPipeBigQuerySource>,
-    /// `kafka`: [`ClickPipeKafkaSource`]; may be `null`.
+    /// `kafka`: [`ClickPipeKafkaSource`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub kafka: Option<ClickPipeKafkaSource>,
-    /// `kinesis`: [`ClickPipeKinesisSource`]; may be `null`.
+    /// `kinesis`: [`ClickPipeKinesisSource`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub kinesis: Option<ClickPipeKinesisSource>,
-    /// `mongodb`: [`ClickPipeMongoDbSource`]; may be `null`.
+    /// `mongodb`: [`ClickPipeMongoDbSource`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub mongodb: Option<ClickPipeMongoDbSource>,
-    /// `mysql`: [`ClickPipeMySqlSource`]; may be `null`.
+    /// `mysql`: [`ClickPipeMySqlSource`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub mysql: Option<ClickPipeMySqlSource>,
-    /// `objectStorage`: [`ClickPipeObjectStorageSource`]; may be `null`.
+    /// `objectStorage`: [`ClickPipeObjectStorageSource`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub object_storage: Option<ClickPipeObjectStorageSource>,
-    /// `postgres`: [`ClickPipePostgresSource`]; may be `null`.
+    /// `postgres`: [`ClickPipePostgresSource`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub postgres: Option<ClickPipePostgresSource>,
-    /// `pubsub`: [`ClickPipePubSubSource`]; may be `null`.
+    /// `pubsub`: [`ClickPipePubSubSource`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub pubsub: Option<ClickPipePubSubSource>,
 }
 
@@ -3592,11 +3631,13 @@ pub struct ClickPipesCdcScalingPatchRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClickPipesGcpWorkloadIdentityContext {
-    /// `principal`: string; may be `null`.
+    /// `principal`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub principal: Option<String>,
-    /// `ready`: boolean; may be `null`.
+    /// `ready`: boolean; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub ready: Option<bool>,
     /// `supported`: boolean.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3757,17 +3798,20 @@ pub struct ReversePrivateEndpoint {
     /// `endpointId`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<String>,
-    /// `gcpServiceAttachment`: string; may be `null`.
+    /// `gcpServiceAttachment`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub gcp_service_attachment: Option<String>,
     /// `id`: UUID; format `uuid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Uuid>,
-    /// `mskAuthentication`: [`MskAuthentication`]; may be `null`.
+    /// `mskAuthentication`: [`MskAuthentication`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub msk_authentication: Option<MskAuthentication>,
-    /// `mskClusterArn`: string; may be `null`.
+    /// `mskClusterArn`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub msk_cluster_arn: Option<String>,
     /// `privateDnsMappings`: list of [`ReversePrivateEndpointPrivateDnsMapping`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3784,14 +3828,17 @@ pub struct ReversePrivateEndpoint {
     /// `type`: [`ReversePrivateEndpointType`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<ReversePrivateEndpointType>,
-    /// `vpcEndpointServiceName`: string; may be `null`.
+    /// `vpcEndpointServiceName`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub vpc_endpoint_service_name: Option<String>,
-    /// `vpcResourceConfigurationId`: string; may be `null`.
+    /// `vpcResourceConfigurationId`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub vpc_resource_configuration_id: Option<String>,
-    /// `vpcResourceShareArn`: string; may be `null`.
+    /// `vpcResourceShareArn`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub vpc_resource_share_arn: Option<String>,
 }
 

@@ -1276,11 +1276,13 @@ pub struct ClickStackAlertResponse {
     /// `chartConfig`: [`ClickStackAlertChartConfig`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chart_config: Option<ClickStackAlertChartConfig>,
-    /// `createdAt`: RFC 3339 timestamp; format `date-time`; may be `null`.
+    /// `createdAt`: RFC 3339 timestamp; format `date-time`; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub created_at: Option<Timestamp>,
-    /// `dashboardId`: string; may be `null`.
+    /// `dashboardId`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub dashboard_id: Option<String>,
     /// `displayName`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1288,8 +1290,9 @@ pub struct ClickStackAlertResponse {
     /// `executionErrors`: list of [`ClickStackAlertExecutionError`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution_errors: Option<Vec<ClickStackAlertExecutionError>>,
-    /// `groupBy`: string; may be `null`.
+    /// `groupBy`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub group_by: Option<String>,
     /// `id`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1297,29 +1300,37 @@ pub struct ClickStackAlertResponse {
     /// `interval`: [`ClickStackInterval`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interval: Option<ClickStackInterval>,
-    /// `message`: string; may be `null`.
+    /// `message`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub message: Option<String>,
-    /// `name`: string; may be `null`.
+    /// `name`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub name: Option<String>,
-    /// `note`: string; may be `null`.
+    /// `note`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub note: Option<String>,
-    /// `numConsecutiveWindows`: integer; may be `null`.
+    /// `numConsecutiveWindows`: integer; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub num_consecutive_windows: Option<i64>,
-    /// `savedSearchId`: string; may be `null`.
+    /// `savedSearchId`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub saved_search_id: Option<String>,
-    /// `scheduleOffsetMinutes`: integer; may be `null`.
+    /// `scheduleOffsetMinutes`: integer; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub schedule_offset_minutes: Option<i64>,
-    /// `scheduleStartAt`: RFC 3339 timestamp; format `date-time`; may be `null`.
+    /// `scheduleStartAt`: RFC 3339 timestamp; format `date-time`; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub schedule_start_at: Option<Timestamp>,
-    /// `silenced`: [`ClickStackAlertSilenced`]; may be `null`.
+    /// `silenced`: [`ClickStackAlertSilenced`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub silenced: Option<ClickStackAlertSilenced>,
     /// `source`: [`ClickStackAlertResponseSource`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1336,17 +1347,20 @@ pub struct ClickStackAlertResponse {
     /// `threshold`: number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
-    /// `thresholdMax`: number; may be `null`.
+    /// `thresholdMax`: number; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub threshold_max: Option<f64>,
     /// `thresholdType`: [`ClickStackThresholdType`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold_type: Option<ClickStackThresholdType>,
-    /// `tileId`: string; may be `null`.
+    /// `tileId`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub tile_id: Option<String>,
-    /// `updatedAt`: RFC 3339 timestamp; format `date-time`; may be `null`.
+    /// `updatedAt`: RFC 3339 timestamp; format `date-time`; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub updated_at: Option<Timestamp>,
 }
 
@@ -1386,8 +1400,9 @@ pub struct ClickStackAlertSilenced {
     /// `at`: RFC 3339 timestamp; format `date-time`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<Timestamp>,
-    /// `by`: string; may be `null`.
+    /// `by`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub by: Option<String>,
     /// `until`: RFC 3339 timestamp; format `date-time`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2796,11 +2811,13 @@ pub struct ClickStackDashboardResponse {
     /// `savedFilterValues`: list of [`ClickStackSavedFilterValue`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_filter_values: Option<Vec<ClickStackSavedFilterValue>>,
-    /// `savedQuery`: string; may be `null`.
+    /// `savedQuery`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub saved_query: Option<String>,
-    /// `savedQueryLanguage`: [`ClickStackSavedQueryLanguage`]; may be `null`.
+    /// `savedQueryLanguage`: [`ClickStackSavedQueryLanguage`]; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub saved_query_language: Option<ClickStackSavedQueryLanguage>,
     /// `tags`: list of string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -8915,8 +8932,9 @@ pub struct ClickStackValidateDashboardResponse {
     /// `errors`: list of [`ClickStackValidateDashboardError`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ClickStackValidateDashboardError>>,
-    /// `normalized`: [`ClickStackValidateDashboardResponseNormalized`]; required; may be `null`.
+    /// `normalized`: [`ClickStackValidateDashboardResponseNormalized`]; required; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub normalized: Option<ClickStackValidateDashboardResponseNormalized>,
     /// `valid`: boolean; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -8946,8 +8964,9 @@ pub struct ClickStackValidateWebhookResponse {
     /// `errors`: list of [`ClickStackValidateWebhookResponseErrorsItem`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ClickStackValidateWebhookResponseErrorsItem>>,
-    /// `normalized`: [`ClickStackValidateWebhookResponseNormalized`]; required; may be `null`.
+    /// `normalized`: [`ClickStackValidateWebhookResponseNormalized`]; required; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub normalized: Option<ClickStackValidateWebhookResponseNormalized>,
     /// `valid`: boolean; required.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -732,8 +732,9 @@ pub struct ServiceEndpoint {
     /// `protocol`: [`ServiceEndpointProtocol`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<ServiceEndpointProtocol>,
-    /// `username`: string; may be `null`.
+    /// `username`: string; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub username: Option<String>,
 }
 

@@ -27,8 +27,9 @@ pub struct Udf {
     /// `deterministic`: boolean; required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deterministic: Option<bool>,
-    /// `error`: string; required; may be `null`.
+    /// `error`: string; required; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub error: Option<String>,
     /// `format`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,17 +37,21 @@ pub struct Udf {
     /// `functionName`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function_name: Option<String>,
-    /// `maxCommandExecutionTime`: integer; more than 0; required; may be `null`.
+    /// `maxCommandExecutionTime`: integer; more than 0; required; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub max_command_execution_time: Option<i64>,
-    /// `memoryLimitMib`: integer; at least 1; at most 1048576; required; may be `null`.
+    /// `memoryLimitMib`: integer; at least 1; at most 1048576; required; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub memory_limit_mib: Option<i64>,
-    /// `poolSize`: integer; more than 0; required; may be `null`.
+    /// `poolSize`: integer; more than 0; required; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub pool_size: Option<i64>,
-    /// `returnName`: string; required; may be `null`.
+    /// `returnName`: string; required; may be `null` (read as `None`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("nullable" = true)))]
     pub return_name: Option<String>,
     /// `returnType`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
