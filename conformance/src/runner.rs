@@ -13,7 +13,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clickhouse_cloud_client::{Client, Error};
-use clickhouse_cloud_transport::replay::{Cassette, JsonDifference, ReplayMismatch, join_path};
+use clickhouse_cloud_transport::replay::{
+    Cassette, JsonDifference, ReplayMismatch, body_bytes, join_path,
+};
 use clickhouse_cloud_transport::{NoRetry, ReplayTransport, StatusCode};
 use clickhouse_cloud_types::operation::{Operation, OperationVisitor, match_path};
 use clickhouse_cloud_types::{ErrorBody, Request, ops};
@@ -85,6 +87,9 @@ pub enum ErrorOutcome {
         content_type: Option<String>,
         /// The start of the body.
         excerpt: String,
+        /// The request ID of the page's headers (a CDN's).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
     },
 }
 
@@ -539,13 +544,7 @@ fn replay_mismatch(error: &clickhouse_cloud_transport::Error) -> Option<&ReplayM
 }
 
 fn recorded_request_id(cassette: &Cassette) -> Option<String> {
-    cassette
-        .response
-        .body
-        .get("requestId")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| cassette.response.headers.get("x-request-id").cloned())
+    cassette.request_id()
 }
 
 /// Compares the client's error for a non-2xx cassette with what the
@@ -557,12 +556,7 @@ fn expected_error(cassette: &Cassette, error: &Error) -> Result<ErrorOutcome, Pr
     let json_error = matches!(body, Value::Null | Value::Object(_));
     match error {
         Error::Api { error, .. } if json_error => {
-            let text = body.get("error").and_then(Value::as_str).map(str::to_owned);
-            let parsed = ErrorBody {
-                status: None,
-                error: text,
-                request_id: None,
-            };
+            let parsed = ErrorBody::parse(&body_bytes(body)).unwrap_or_default();
             let code = parsed.code().map(str::to_owned);
             let message = match (parsed.message(), &code) {
                 (Some(message), _) => message.to_owned(),
@@ -624,19 +618,33 @@ fn expected_error(cassette: &Cassette, error: &Error) -> Result<ErrorOutcome, Pr
                     status: seen,
                     content_type,
                     excerpt,
+                    request_id,
                 },
             ..
         } if !json_error => {
             if seen.as_u16() != status {
-                return Err(vec![(
+                problems.push((
                     "response.status".into(),
                     format!("recorded {status}, the client reports {seen}"),
-                )]);
+                ));
+            }
+            let recorded_id = recorded_request_id(cassette);
+            if *request_id != recorded_id {
+                problems.push((
+                    "response.headers".into(),
+                    format!(
+                        "request ID: recorded {recorded_id:?}, the client reports {request_id:?}"
+                    ),
+                ));
+            }
+            if !problems.is_empty() {
+                return Err(problems);
             }
             Ok(ErrorOutcome::UnexpectedBody {
                 status,
                 content_type: content_type.clone(),
                 excerpt: excerpt.clone(),
+                request_id: request_id.clone(),
             })
         }
         other => {

@@ -27,7 +27,7 @@ use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport};
 /// #   "request": {"method": "GET", "path": "/v1/organizations"},
 /// #   "response": {"status": 200, "body": {"result": []}}}"#).unwrap();
 /// let recorder = RecordingTransport::new(ReplayTransport::new([cassette]));
-/// let request = HttpRequest::new("organizationGetList", Method::GET, "/v1/organizations");
+/// let request = HttpRequest::new("organizationGetList", Method::Get, "/v1/organizations");
 /// recorder.send(request).await.unwrap();
 /// let recorded = recorder.take();
 /// assert_eq!(recorded.len(), 1);
@@ -96,5 +96,9 @@ impl<T: Transport> Transport for RecordingTransport<T> {
             self.lock().push(cassette);
             Ok(response)
         })
+    }
+
+    fn is_resilient(&self) -> bool {
+        self.inner.is_resilient()
     }
 }

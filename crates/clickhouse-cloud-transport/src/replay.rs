@@ -14,7 +14,8 @@
 //! A body is JSON, `null` for none, or a string holding the raw text of a
 //! body that is not JSON (an HTML page, PEM, Prometheus text). Request
 //! headers are never part of a cassette, so an `Authorization` header cannot
-//! end up in one.
+//! end up in one. The `Debug` of a cassette and of its halves shows method,
+//! path, status, content type and body lengths, never a body.
 //!
 //! [`ReplayTransport`] serves cassettes in order and refuses any request that
 //! differs from the recorded one, saying exactly what differs.
@@ -31,9 +32,10 @@ use serde_json::{Map, Value};
 
 use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport};
 
-/// Response headers a recording keeps (lower case); the `x-ratelimit-`
-/// family is kept too. Everything else (cookies, dates, tracing) is dropped.
-pub const RECORDED_HEADERS: &[&str] = &["content-type", "retry-after", "x-request-id"];
+/// Response headers a recording keeps (lower case), besides the request-ID
+/// headers ([`crate::REQUEST_ID_HEADERS`]) and the `x-ratelimit-` family.
+/// Everything else (cookies, dates, tracing) is dropped.
+pub const RECORDED_HEADERS: &[&str] = &["content-type", "retry-after"];
 
 /// Prefix of the rate-limit headers a recording keeps.
 const RATE_LIMIT_PREFIX: &str = "x-ratelimit-";
@@ -46,7 +48,7 @@ const VALUE_CHARS: usize = 120;
 ///
 /// Fields this type does not know (notes, provenance, expectations of other
 /// tools) are kept in [`Cassette::extra`] and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cassette {
     /// The spec's `operationId`.
     pub operation: String,
@@ -60,7 +62,7 @@ pub struct Cassette {
 }
 
 /// The request half of a [`Cassette`]. It has no headers, by design.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedRequest {
     /// HTTP method, upper case.
     pub method: String,
@@ -105,7 +107,7 @@ impl QueryValue {
 }
 
 /// The response half of a [`Cassette`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedResponse {
     /// HTTP status.
     pub status: u16,
@@ -115,6 +117,51 @@ pub struct RecordedResponse {
     /// JSON body, `null` for an empty one, or a string for a non-JSON body.
     #[serde(default)]
     pub body: Value,
+}
+
+impl fmt::Debug for Cassette {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let extra: Vec<&str> = self.extra.keys().map(String::as_str).collect();
+        f.debug_struct("Cassette")
+            .field("operation", &self.operation)
+            .field("request", &self.request)
+            .field("response", &self.response)
+            .field("extra", &extra)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let query: Vec<&str> = self.query.keys().map(String::as_str).collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &query)
+            .field("body_len", &body_len(&self.body))
+            .finish()
+    }
+}
+
+impl fmt::Debug for RecordedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let content_type = self
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value.as_str());
+        f.debug_struct("RecordedResponse")
+            .field("status", &self.status)
+            .field("content_type", &content_type)
+            .field("body_len", &body_len(&self.body))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The length in bytes of the body a cassette value stands for, `None` for
+/// no body.
+fn body_len(body: &Value) -> Option<usize> {
+    (!body.is_null()).then(|| body_bytes(body).len())
 }
 
 /// Why a cassette file could not be read.
@@ -230,7 +277,9 @@ impl Cassette {
             .iter()
             .filter(|(name, _)| {
                 let name = name.as_str();
-                RECORDED_HEADERS.contains(&name) || name.starts_with(RATE_LIMIT_PREFIX)
+                RECORDED_HEADERS.contains(&name)
+                    || crate::REQUEST_ID_HEADERS.contains(&name)
+                    || name.starts_with(RATE_LIMIT_PREFIX)
             })
             .filter_map(|(name, value)| {
                 Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
@@ -280,6 +329,12 @@ impl Cassette {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
             .map(|(_, value)| value.as_str())
+    }
+
+    /// The recorded response's request ID, read as the client reads it
+    /// ([`HttpResponse::request_id`]).
+    pub fn request_id(&self) -> Option<String> {
+        self.to_response().request_id()
     }
 
     /// Whether the recorded response body is JSON (an object, array, number
@@ -374,7 +429,11 @@ pub fn body_bytes(body: &Value) -> Bytes {
 }
 
 /// The first place where two JSON values differ.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Debug` names the path and the kinds of value on each side;
+/// [`JsonDifference::describe`] shows the values themselves, which is what
+/// a request comparison needs (requests of this API carry no secret).
+#[derive(Clone, PartialEq)]
 pub struct JsonDifference {
     /// JSON path from the compared roots, e.g. `ipAccessList[0].source`;
     /// empty when the roots themselves differ.
@@ -399,9 +458,22 @@ impl JsonDifference {
     }
 }
 
-impl fmt::Display for JsonDifference {
+impl fmt::Debug for JsonDifference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(""))
+        let kind = |value: &Option<Value>| match value {
+            None => "nothing",
+            Some(Value::Null) => "null",
+            Some(Value::Bool(_)) => "a boolean",
+            Some(Value::Number(_)) => "a number",
+            Some(Value::String(_)) => "a string",
+            Some(Value::Array(_)) => "an array",
+            Some(Value::Object(_)) => "an object",
+        };
+        f.debug_struct("JsonDifference")
+            .field("path", &self.path)
+            .field("recorded", &kind(&self.recorded))
+            .field("sent", &kind(&self.sent))
+            .finish()
     }
 }
 
@@ -556,10 +628,10 @@ impl std::error::Error for ReplayMismatch {}
 ///                 "body": { "status": 200, "result": [] } }
 /// }"#).unwrap();
 /// let replay = ReplayTransport::new([cassette]);
-/// let wrong = HttpRequest::new("organizationGetList", Method::GET, "/v1/organization");
+/// let wrong = HttpRequest::new("organizationGetList", Method::Get, "/v1/organization");
 /// let error = replay.send(wrong).await.unwrap_err();
 /// assert!(error.to_string().contains(r#"path: recorded "/v1/organizations", sent "/v1/organization""#));
-/// let right = HttpRequest::new("organizationGetList", Method::GET, "/v1/organizations");
+/// let right = HttpRequest::new("organizationGetList", Method::Get, "/v1/organizations");
 /// assert_eq!(replay.send(right).await.unwrap().status.as_u16(), 200);
 /// assert_eq!(replay.remaining(), 0);
 /// # });
@@ -677,7 +749,7 @@ mod tests {
     fn request(body: &Value) -> HttpRequest {
         HttpRequest {
             body: Some(Bytes::from(body.to_string())),
-            ..HttpRequest::new("openapiKeyCreate", Method::POST, "/v1/organizations/o/keys")
+            ..HttpRequest::new("openapiKeyCreate", Method::Post, "/v1/organizations/o/keys")
         }
     }
 
@@ -710,7 +782,7 @@ mod tests {
             .query
             .insert("from_date".into(), QueryValue::One("x".into()));
         let mut sent = request(&json!({"a": [1.0, 2, 3], "b": {"c": null, "d e": 1}}));
-        sent.method = Method::PATCH;
+        sent.method = Method::Patch;
         sent.operation = "openapiKeyUpdate";
         sent.path.push('/');
         assert_eq!(
