@@ -478,6 +478,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_transport_that_already_retries_is_refused() {
+        let fixed = || Fixed(Bytes::from_static(b"{}"));
+        let resilient = clickhouse_cloud_transport::Resilient::new(fixed());
+        let error = Client::builder().transport(resilient).build().unwrap_err();
+        assert!(matches!(error, Error::StackedRetries), "{error:?}");
+        assert!(error.to_string().contains("already retries"), "{error}");
+        // Also behind an Arc.
+        let shared = Arc::new(clickhouse_cloud_transport::Resilient::new(fixed()));
+        let error = Client::builder().transport(shared).build().unwrap_err();
+        assert!(matches!(error, Error::StackedRetries), "{error:?}");
+        // The transport inside it is fine.
+        assert!(Client::builder().transport(fixed()).build().is_ok());
+    }
+
     #[tokio::test]
     async fn trailing_bytes_and_broken_json_are_decode_errors() {
         let error = list_keys(r#"{"result":[]} trailing"#).await.unwrap_err();
