@@ -8,7 +8,7 @@ use clickhouse_cloud_auth::Credentials;
 use clickhouse_cloud_transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ExponentialBackoff,
     HttpRequest, HttpResponse, RateLimit, RateLimiter, ReqwestTransport, Resilient, RetryPolicy,
-    StatusCode, Transport, check_status, request_id_header,
+    StatusCode, Transport, check_status, request_id_header, safe_decode_message,
 };
 use clickhouse_cloud_types::{Envelope, Operation, Request};
 use serde::Deserialize;
@@ -194,7 +194,7 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
         Ok(envelope) => envelope,
         Err(error) => {
             let (path, message) = locate_error::<Envelope<O::Output>>(&response.body)
-                .unwrap_or_else(|| (".".into(), crate::error::serde_message(&error)));
+                .unwrap_or_else(|| (".".into(), safe_decode_message(&error)));
             return Err(decode_error(path, message));
         }
     };
@@ -219,14 +219,11 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
 fn locate_error<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<(String, String)> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Err(error) => Some((
-            error.path().to_string(),
-            crate::error::serde_message(error.inner()),
-        )),
+        Err(error) => Some((error.path().to_string(), safe_decode_message(error.inner()))),
         Ok(_) => deserializer
             .end()
             .err()
-            .map(|error| (".".into(), crate::error::serde_message(&error))),
+            .map(|error| (".".into(), safe_decode_message(&error))),
     }
 }
 

@@ -263,6 +263,73 @@ pub(crate) fn excerpt(text: &str) -> String {
     }
 }
 
+/// serde's message about a body, without any value it quotes from that
+/// body: the one place a decode message is made safe to show.
+///
+/// serde says `<what it found>, expected <what the type wants>`; the first
+/// part may quote the body (`invalid type: string "…"`, `unknown variant
+/// `…``), the second names the type only. Every quoted value of the first
+/// part is dropped (`invalid type: string, expected u16`); a message without
+/// that shape loses every quoted value, except a `missing field` or
+/// `duplicate field` name, which is the type's. Syntax errors (`expected
+/// `,` or `}` at line 1 column 9`) quote nothing and stay as they are.
+///
+/// ```
+/// use clickhouse_cloud_transport::safe_decode_message;
+/// let error = serde_json::from_str::<u16>(r#""a secret""#).unwrap_err();
+/// assert_eq!(safe_decode_message(&error), "invalid type: string, expected u16 at line 1 column 10");
+/// ```
+pub fn safe_decode_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if error.classify() != serde_json::error::Category::Data {
+        return text;
+    }
+    // serde_json's ` at line L column C` suffix quotes nothing: keep it.
+    let (message, position) = match text.rfind(" at line ") {
+        Some(at) if text[at..].contains(" column ") => text.split_at(at),
+        _ => (text.as_str(), ""),
+    };
+    let names_a_field =
+        message.starts_with("missing field ") || message.starts_with("duplicate field ");
+    let sanitized = match message.split_once(", expected ") {
+        Some((found, expected)) => format!("{}, expected {expected}", without_quoted(found)),
+        None if names_a_field => message.to_owned(),
+        None => without_quoted(message),
+    };
+    format!("{sanitized}{position}")
+}
+
+/// `text` without its `"…"` (escapes honoured) and `` `…` `` spans, spaces
+/// folded.
+fn without_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,5 +543,73 @@ mod tests {
         let cut = excerpt(&long);
         assert!(cut.chars().count() <= EXCERPT_CHARS + 1);
         assert!(cut.ends_with('…'));
+    }
+
+    /// The message serde_json gives for `body` decoded as `T`.
+    fn message_for<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        safe_decode_message(&serde_json::from_str::<T>(body).unwrap_err())
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        count: u16,
+        kind: Kind,
+        flag: Option<bool>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    enum Kind {
+        #[serde(rename = "a")]
+        A,
+    }
+
+    #[test]
+    fn values_from_the_body_are_dropped_and_the_type_kept() {
+        let material = clickhouse_cloud_auth::KeyMaterial::generate();
+        let secret = material.key_secret().expose();
+        for (body, expected) in [
+            (
+                format!(r#"{{"count":"{secret}"}}"#),
+                "invalid type: string, expected u16",
+            ),
+            (
+                format!(r#"{{"count":1,"kind":"{secret}"}}"#),
+                "unknown variant, expected `a`",
+            ),
+            (
+                format!(r#"{{"count":1,"kind":"a","{secret}":1}}"#),
+                "unknown field, expected one of `count`, `kind`, `flag`",
+            ),
+            (
+                format!(r#"{{"count":1,"kind":"a","flag":"{secret}\"q"}}"#),
+                "invalid type: string, expected a boolean",
+            ),
+            (
+                r#"{"count":70000}"#.to_owned(),
+                "invalid value: integer, expected u16",
+            ),
+            (r#"{"count":1}"#.to_owned(), "missing field `kind`"),
+        ] {
+            let message = message_for::<Strict>(&body);
+            let (text, position) = message.split_at(message.rfind(" at line 1 column ").unwrap());
+            assert_eq!(text, expected, "{body}");
+            assert!(
+                position[" at line 1 column ".len()..]
+                    .parse::<u32>()
+                    .is_ok()
+            );
+            assert!(!message.contains(secret));
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_left_alone() {
+        assert_eq!(
+            message_for::<Strict>(r#"{"count" 1}"#),
+            "expected `:` at line 1 column 10"
+        );
+        assert_eq!(without_quoted(r#"a "b\"c" `d` e"#), "a e");
     }
 }

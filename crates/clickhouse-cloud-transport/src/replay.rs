@@ -188,7 +188,8 @@ pub enum CassetteError {
     },
 }
 
-/// Text that is not a cassette: where, and why.
+/// Text that is not a cassette: where, and why (never a value quoted from
+/// the text: see [`crate::safe_decode_message`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a cassette at `{at}`: {message}")]
 pub struct FormatError {
@@ -206,11 +207,11 @@ impl Cassette {
         let cassette: Self =
             serde_path_to_error::deserialize(&mut deserializer).map_err(|e| FormatError {
                 at: e.path().to_string(),
-                message: e.into_inner().to_string(),
+                message: crate::safe_decode_message(e.inner()),
             })?;
         deserializer.end().map_err(|e| FormatError {
             at: ".".to_owned(),
-            message: e.to_string(),
+            message: crate::safe_decode_message(&e),
         })?;
         Ok(cassette)
     }
