@@ -150,10 +150,11 @@ impl RateLimiter {
     /// ```
     pub async fn acquire_within(&self, budget: Duration) -> Result<Duration, Duration> {
         let (asked_at, ticket, mut start) = self.reserve(budget)?;
+        if start <= asked_at {
+            return Ok(Duration::ZERO);
+        }
         loop {
-            if start > Instant::now() {
-                tokio::time::sleep_until(start).await;
-            }
+            tokio::time::sleep_until(start).await;
             // A pause that came while this caller slept moved its start.
             let moved = self.lock().start_of(ticket).filter(|&moved| moved > start);
             let Some(moved) = moved else {
@@ -216,11 +217,12 @@ impl RateLimiter {
     /// not started yet move past the pause, keeping their order and the
     /// limit's spacing.
     pub fn pause_for(&self, wait: Duration) {
-        let now = Instant::now();
-        let until = now + wait;
         let span = self.limit.window + self.margin;
         let allowed = self.limit.requests.max(1) as usize;
         let mut state = self.lock();
+        // The clock under the lock, as in `reserve`.
+        let now = Instant::now();
+        let until = now + wait;
         state.blocked_until = Some(state.blocked_until.map_or(until, |b| b.max(until)));
         for index in 0..state.starts.len() {
             let (ticket, start) = state.starts[index];
