@@ -11,7 +11,8 @@ use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport};
 /// Only what [`HttpRequest`] carries is recorded (no headers: the inner
 /// transport adds `Authorization` itself, so it never reaches a cassette);
 /// of the response, the status, the body and the headers listed in
-/// [`crate::replay::RECORDED_HEADERS`] plus `x-ratelimit-*`. Exchanges that
+/// [`crate::replay::RECORDED_HEADERS`], the request-ID headers
+/// ([`crate::REQUEST_ID_HEADERS`]) and `x-ratelimit-*`. Exchanges that
 /// fail below HTTP (connect errors, timeouts) are passed on, not recorded.
 /// Secrets in response bodies (a created key's `keySecret`) are recorded as
 /// they are: scrub cassettes before writing them anywhere.

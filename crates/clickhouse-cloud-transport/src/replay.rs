@@ -111,7 +111,8 @@ impl QueryValue {
 pub struct RecordedResponse {
     /// HTTP status.
     pub status: u16,
-    /// Selected response headers (see [`RECORDED_HEADERS`]), lower-case names.
+    /// Selected response headers (see [`Cassette::from_exchange`]),
+    /// lower-case names.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// JSON body, `null` for an empty one, or a string for a non-JSON body.
@@ -251,8 +252,9 @@ impl Cassette {
     }
 
     /// Captures one exchange. Request headers are not part of
-    /// [`HttpRequest`], and only [`RECORDED_HEADERS`] and `x-ratelimit-*`
-    /// response headers are kept.
+    /// [`HttpRequest`], and only [`RECORDED_HEADERS`], the request-ID
+    /// headers ([`crate::REQUEST_ID_HEADERS`]) and `x-ratelimit-*` response
+    /// headers are kept.
     pub fn from_exchange(request: &HttpRequest, response: &HttpResponse) -> Self {
         let mut query: BTreeMap<String, QueryValue> = BTreeMap::new();
         for (name, value) in &request.query {
