@@ -804,6 +804,42 @@ mod tests {
     }
 
     #[test]
+    fn recordings_keep_request_ids_and_rate_limits_and_drop_the_rest() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("content-type", "text/html"),
+            ("x-amz-cf-id", "cf-1=="),
+            ("x-ratelimit-remaining", "0"),
+            ("set-cookie", "session=1"),
+            ("date", "Thu, 01 Jan 2026 00:00:00 GMT"),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        let response = HttpResponse {
+            status: StatusCode::BAD_GATEWAY,
+            headers,
+            body: Bytes::from_static(b"<html>502</html>"),
+        };
+        let cassette = Cassette::from_exchange(&request(&json!({})), &response);
+        let kept: Vec<&str> = cassette
+            .response
+            .headers
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            kept,
+            ["content-type", "x-amz-cf-id", "x-ratelimit-remaining"]
+        );
+        assert_eq!(cassette.request_id().as_deref(), Some("cf-1=="));
+        let shown = format!("{cassette:?}");
+        assert!(
+            !shown.contains("502</html>") && shown.contains("body_len: Some(16)"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn bodies_round_trip_through_cassettes() {
         for bytes in [
             &b""[..],
