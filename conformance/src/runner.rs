@@ -8,12 +8,20 @@
 //! compared with the recorded response: a typed result for a 2xx, the typed
 //! API error (status, code, message, `requestId`) otherwise, or an
 //! "unexpected body" error for an HTML page.
+//!
+//! A problem is a failure (the client, or a recording that breaks the spec
+//! in a way no newer server explains) or drift (the recording holds what a
+//! server ahead of the pinned spec sends: a value an `enum` lacks, a field a
+//! closed schema lacks). Drift that a cassette declares in
+//! `schemaDeviations` is expected and passes.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clickhouse_cloud_client::{Client, Error};
-use clickhouse_cloud_transport::replay::{Cassette, JsonDifference, ReplayMismatch, join_path};
+use clickhouse_cloud_transport::replay::{
+    Cassette, JsonDifference, ReplayMismatch, body_bytes, join_path,
+};
 use clickhouse_cloud_transport::{NoRetry, ReplayTransport, StatusCode};
 use clickhouse_cloud_types::operation::{Operation, OperationVisitor, match_path};
 use clickhouse_cloud_types::{ErrorBody, Request, ops};
@@ -22,7 +30,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio::runtime::Runtime;
 
-use crate::spec::Spec;
+use crate::spec::{Spec, ViolationKind};
 
 /// Extra cassette field: JSON paths in the response body where it is known
 /// not to match the spec (a newer server's enum values, for instance).
@@ -85,6 +93,9 @@ pub enum ErrorOutcome {
         content_type: Option<String>,
         /// The start of the body.
         excerpt: String,
+        /// The request ID of the page's headers (a CDN's).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
     },
 }
 
@@ -95,20 +106,41 @@ pub struct Report {
     pub file: String,
     /// What the client made of it, when replay got that far.
     pub outcome: Option<Outcome>,
-    /// Problems; none means the cassette passed.
+    /// What is wrong: with the client, or with the recording.
     pub failures: Vec<Failure>,
+    /// Where the recording is ahead of the pinned spec (not declared in
+    /// `schemaDeviations`): the client coped, the pin is behind.
+    pub drift: Vec<Failure>,
     /// Remarks for verbose output (skipped checks, declared deviations).
     pub notes: Vec<String>,
 }
 
 impl Report {
-    /// No failures.
+    /// No failures and no drift.
     pub fn passed(&self) -> bool {
-        self.failures.is_empty()
+        self.failures.is_empty() && self.drift.is_empty()
+    }
+
+    /// At least one failure.
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    /// No failure, but drift.
+    pub fn drifted(&self) -> bool {
+        self.failures.is_empty() && !self.drift.is_empty()
     }
 
     fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.failures.push(Failure {
+            file: self.file.clone(),
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn drifted_at(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.drift.push(Failure {
             file: self.file.clone(),
             path: path.into(),
             message: message.into(),
@@ -124,14 +156,19 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Cassettes without failures.
+    /// Cassettes without failures or drift.
     pub fn passed(&self) -> usize {
         self.reports.iter().filter(|r| r.passed()).count()
     }
 
     /// Cassettes with at least one failure.
     pub fn failed(&self) -> usize {
-        self.reports.len() - self.passed()
+        self.reports.iter().filter(|r| r.failed()).count()
+    }
+
+    /// Cassettes without failures but with drift.
+    pub fn drifted(&self) -> usize {
+        self.reports.iter().filter(|r| r.drifted()).count()
     }
 
     /// Every failure, in file order.
@@ -139,9 +176,19 @@ impl Summary {
         self.reports.iter().flat_map(|r| r.failures.iter())
     }
 
-    /// The closing line: `N passed, M failed`.
+    /// Every drift, in file order.
+    pub fn drift(&self) -> impl Iterator<Item = &Failure> {
+        self.reports.iter().flat_map(|r| r.drift.iter())
+    }
+
+    /// The closing line: `N passed, M failed, D drifted`.
     pub fn closing_line(&self) -> String {
-        format!("{} passed, {} failed", self.passed(), self.failed())
+        format!(
+            "{} passed, {} failed, {} drifted",
+            self.passed(),
+            self.failed(),
+            self.drifted()
+        )
     }
 }
 
@@ -305,10 +352,17 @@ fn check_spec(spec: &Spec, cassette: &Cassette, report: &mut Report) {
             seen.push(violation.path);
             continue;
         }
-        report.fail(
-            join_path("response.body", &violation.path),
-            format!("{} (spec schema)", violation.message),
-        );
+        let path = if violation.path == "." {
+            ""
+        } else {
+            &violation.path
+        };
+        let at = join_path("response.body", path);
+        let message = format!("{} (spec schema)", violation.message);
+        match violation.kind {
+            ViolationKind::Drift => report.drifted_at(at, message),
+            ViolationKind::Mismatch => report.fail(at, message),
+        }
     }
     for path in &declared {
         if !seen.contains(path) {
@@ -539,13 +593,7 @@ fn replay_mismatch(error: &clickhouse_cloud_transport::Error) -> Option<&ReplayM
 }
 
 fn recorded_request_id(cassette: &Cassette) -> Option<String> {
-    cassette
-        .response
-        .body
-        .get("requestId")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| cassette.response.headers.get("x-request-id").cloned())
+    cassette.request_id()
 }
 
 /// Compares the client's error for a non-2xx cassette with what the
@@ -557,11 +605,7 @@ fn expected_error(cassette: &Cassette, error: &Error) -> Result<ErrorOutcome, Pr
     let json_error = matches!(body, Value::Null | Value::Object(_));
     match error {
         Error::Api { error, .. } if json_error => {
-            let text = body.get("error").and_then(Value::as_str).map(str::to_owned);
-            let parsed = ErrorBody {
-                error: text,
-                ..ErrorBody::default()
-            };
+            let parsed = ErrorBody::parse(&body_bytes(body)).unwrap_or_default();
             let code = parsed.code().map(str::to_owned);
             let message = match (parsed.message(), &code) {
                 (Some(message), _) => message.to_owned(),
@@ -623,19 +667,33 @@ fn expected_error(cassette: &Cassette, error: &Error) -> Result<ErrorOutcome, Pr
                     status: seen,
                     content_type,
                     excerpt,
+                    request_id,
                 },
             ..
         } if !json_error => {
             if seen.as_u16() != status {
-                return Err(vec![(
+                problems.push((
                     "response.status".into(),
                     format!("recorded {status}, the client reports {seen}"),
-                )]);
+                ));
+            }
+            let recorded_id = recorded_request_id(cassette);
+            if *request_id != recorded_id {
+                problems.push((
+                    "response.headers".into(),
+                    format!(
+                        "request ID: recorded {recorded_id:?}, the client reports {request_id:?}"
+                    ),
+                ));
+            }
+            if !problems.is_empty() {
+                return Err(problems);
             }
             Ok(ErrorOutcome::UnexpectedBody {
                 status,
                 content_type: content_type.clone(),
                 excerpt: excerpt.clone(),
+                request_id: request_id.clone(),
             })
         }
         other => {

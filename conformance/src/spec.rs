@@ -7,17 +7,12 @@
 //! formats checked.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
 use crate::path::json_path_of_pointer;
-
-/// The spec file, relative to the workspace root.
-pub const SPEC_FILE: &str = "specs/clickhouse-cloud-openapi.json";
-/// The read-only copy beside the workspace, relative to the workspace root.
-pub const SHARED_SPEC_FILE: &str = "../shared/specs/clickhouse-cloud-openapi.json";
 
 /// Why the spec cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,12 +27,39 @@ impl std::fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 /// One place where a body does not match its schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Violation {
     /// JSON path in the body, e.g. `result[0].createdAt`.
     pub path: String,
     /// What the validator said.
     pub message: String,
+    /// Whether a newer server explains it.
+    pub kind: ViolationKind,
+}
+
+/// What a violation says about the recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ViolationKind {
+    /// What a server ahead of the pinned spec sends: a value its `enum` or
+    /// `const` does not list, or a property a schema closed to others does
+    /// not declare. The recording has drifted from the pin.
+    Drift,
+    /// Anything else (a wrong type or format, a missing required field): the
+    /// recording does not match the spec.
+    Mismatch,
+}
+
+impl ViolationKind {
+    fn of(kind: &jsonschema::error::ValidationErrorKind) -> Self {
+        use jsonschema::error::ValidationErrorKind as K;
+        match kind {
+            K::Enum { .. }
+            | K::Constant { .. }
+            | K::AdditionalProperties { .. }
+            | K::UnevaluatedProperties { .. } => ViolationKind::Drift,
+            _ => ViolationKind::Mismatch,
+        }
+    }
 }
 
 /// The loaded spec, with a cache of compiled response validators.
@@ -49,33 +71,15 @@ pub struct Spec {
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
-/// The candidate locations of the spec for a workspace rooted at `root`, in
-/// the order they are tried.
-pub fn candidates(root: &Path) -> [PathBuf; 2] {
-    [root.join(SPEC_FILE), root.join(SHARED_SPEC_FILE)]
-}
-
-/// Finds the spec: `specs/…` in the workspace, else `../shared/specs/…`
-/// beside it. The error names both places.
-pub fn locate(root: &Path) -> Result<PathBuf, SpecError> {
-    let tried = candidates(root);
-    tried
-        .iter()
-        .find(|path| path.is_file())
-        .cloned()
-        .ok_or_else(|| {
-            SpecError(format!(
-                "no OpenAPI spec found: looked for {} and {}; run `cargo xtask fetch-spec`",
-                tried[0].display(),
-                tried[1].display()
-            ))
-        })
-}
-
 impl Spec {
-    /// Loads the spec of the workspace rooted at `root` (see [`locate`]).
-    pub fn load_for_workspace(root: &Path) -> Result<Self, SpecError> {
-        Self::load(&locate(root)?)
+    /// Loads the pinned spec of the workspace rooted at `root`, putting it
+    /// in place first as `cargo xtask fetch-spec` does (from
+    /// `$CLICKHOUSE_CLOUD_SPEC`, the shared copy or the pinned URL, checked
+    /// against `specs/spec.pin`): xtask alone says where it lives.
+    pub fn load_pinned(root: &Path) -> Result<Self, SpecError> {
+        let fetched = xtask::spec::fetch::fetch_spec(root, &Default::default())
+            .map_err(|e| SpecError(format!("the pinned spec: {e}")))?;
+        Self::load(&fetched.path)
     }
 
     /// Loads a spec file.
@@ -176,9 +180,10 @@ impl Spec {
             .map(|error| Violation {
                 path: json_path_of_pointer(body, error.instance_path.as_str()),
                 message: error.to_string(),
+                kind: ViolationKind::of(&error.kind),
             })
             .collect();
-        violations.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        violations.sort();
         violations.dedup();
         Ok(violations)
     }
@@ -288,18 +293,43 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_spec_names_both_places() {
-        let root = Path::new("/nonexistent/workspace");
-        let error = locate(root).unwrap_err();
-        assert!(
-            error
-                .0
-                .contains("/nonexistent/workspace/specs/clickhouse-cloud-openapi.json")
-        );
-        assert!(
-            error
-                .0
-                .contains("/nonexistent/workspace/../shared/specs/clickhouse-cloud-openapi.json")
+    fn without_a_pin_there_is_no_spec() {
+        let root = tempfile::tempdir().unwrap();
+        let error = Spec::load_pinned(root.path()).unwrap_err();
+        assert!(error.0.starts_with("the pinned spec: "), "{error}");
+        assert!(error.0.contains("spec.pin"), "{error}");
+    }
+
+    #[test]
+    fn values_and_fields_the_pin_lacks_are_drift_the_rest_mismatch() {
+        let spec = Spec::from_document(json!({
+            "paths": {"/v1/things": {"get": {
+                "operationId": "thingGet",
+                "responses": {"200": {"content": {"application/json": {"schema": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "state": {"type": "string", "enum": ["on", "off"]},
+                        "count": {"type": "integer"}
+                    }
+                }}}}}
+            }}}
+        }))
+        .unwrap();
+        let body = json!({"state": "dimmed", "count": "3", "colour": "red"});
+        let found: Vec<(String, ViolationKind)> = spec
+            .validate("thingGet", 200, &body)
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.path, v.kind))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (".".to_owned(), ViolationKind::Drift),
+                ("count".to_owned(), ViolationKind::Mismatch),
+                ("state".to_owned(), ViolationKind::Drift),
+            ]
         );
     }
 

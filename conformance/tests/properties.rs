@@ -6,13 +6,14 @@ use base64::Engine as _;
 use clickhouse_cloud_auth::{
     AuthorizationHeader, Credentials, HashData, KeyId, KeyMaterial, KeySecret, sha256_base64,
 };
-use clickhouse_cloud_client::{Client, CreatedKey, NewApiKey, Role};
+use clickhouse_cloud_client::{Client, CreatedKey, Error as ClientError, NewApiKey, Role};
 use clickhouse_cloud_conformance::arbitrary::Shapes;
 use clickhouse_cloud_conformance::spec::Spec;
 use clickhouse_cloud_conformance::workspace_root;
 use clickhouse_cloud_transport::replay::{Cassette, RecordedRequest, RecordedResponse};
 use clickhouse_cloud_transport::{
-    HttpResponse, NoRetry, ReplayTransport, ReqwestTransport, StatusCode, check_status,
+    Error as TransportError, HttpResponse, NoRetry, ReplayTransport, ReqwestTransport, StatusCode,
+    check_status,
 };
 use clickhouse_cloud_types::ops::{OpenapiKeyGetList, OrganizationPath};
 use clickhouse_cloud_types::{
@@ -50,13 +51,24 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .expect("a runtime")
 });
 
+/// `decode(encode(x)) == x`.
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+    value: &T,
+) -> Result<(), TestCaseError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let back: T = serde_json::from_slice(&bytes)
+        .map_err(|e| TestCaseError::fail(format!("{e} in {}", String::from_utf8_lossy(&bytes))))?;
+    prop_assert_eq!(&back, value);
+    Ok(())
+}
+
 /// What the spec describes, for a component schema.
 fn spec_value(schema: &'static str) -> BoxedStrategy<Value> {
     Shapes::new(SPEC.document()).component(schema)
 }
 
 static SPEC: LazyLock<Spec> =
-    LazyLock::new(|| Spec::load_for_workspace(&workspace_root()).expect("the pinned spec"));
+    LazyLock::new(|| Spec::load_pinned(&workspace_root()).expect("the pinned spec"));
 
 /// A string enum value no version of the SDK knows.
 fn unknown_word() -> impl Strategy<Value = String> {
@@ -242,51 +254,114 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-/// Decodes `bytes` as every response type; only panics matter.
-fn decode_everything(bytes: &[u8]) {
-    fn try_decode<T: DeserializeOwned>(bytes: &[u8]) {
-        let _ = serde_json::from_slice::<T>(bytes);
+/// A body that decodes as `T` survives its own encoding; one that does
+/// not gives serde's error, never a panic.
+fn decodes_or_refuses<T>(bytes: &[u8]) -> Result<(), TestCaseError>
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    if let Ok(value) = serde_json::from_slice::<T>(bytes) {
+        round_trip(&value)?;
     }
-    try_decode::<Envelope<Vec<ApiKey>>>(bytes);
-    try_decode::<Envelope<ApiKey>>(bytes);
-    try_decode::<Envelope<ApiKeyPostResponse>>(bytes);
-    try_decode::<Envelope<Vec<Activity>>>(bytes);
-    try_decode::<Envelope<Activity>>(bytes);
-    try_decode::<Envelope<Vec<Organization>>>(bytes);
-    try_decode::<Envelope<Organization>>(bytes);
-    try_decode::<Envelope<()>>(bytes);
-    try_decode::<ErrorBody>(bytes);
-    for status in [200, 400, 401, 429, 500, 502] {
-        let _ = check_status(HttpResponse {
-            status: StatusCode::from_u16(status).unwrap(),
+    Ok(())
+}
+
+/// Every response decoder and the status check, on any bytes: each gives a
+/// value that round-trips, or an error of the kind the bytes call for.
+fn decode_everything(bytes: &[u8]) -> Result<(), TestCaseError> {
+    decodes_or_refuses::<Envelope<Vec<ApiKey>>>(bytes)?;
+    decodes_or_refuses::<Envelope<ApiKey>>(bytes)?;
+    decodes_or_refuses::<Envelope<ApiKeyPostResponse>>(bytes)?;
+    decodes_or_refuses::<Envelope<Vec<Activity>>>(bytes)?;
+    decodes_or_refuses::<Envelope<Activity>>(bytes)?;
+    decodes_or_refuses::<Envelope<Vec<Organization>>>(bytes)?;
+    decodes_or_refuses::<Envelope<Organization>>(bytes)?;
+    decodes_or_refuses::<Envelope<()>>(bytes)?;
+    decodes_or_refuses::<ErrorBody>(bytes)?;
+    // The lenient reading agrees with serde on every object serde accepts
+    // (serde also takes a struct as an array, `[]`; an error body never is).
+    let lenient = ErrorBody::parse(bytes);
+    let object = matches!(serde_json::from_slice(bytes), Ok(Value::Object(_)));
+    if let (true, Ok(strict)) = (object, serde_json::from_slice::<ErrorBody>(bytes)) {
+        prop_assert_eq!(lenient.as_ref(), Some(&strict));
+    }
+    for status in [200, 204, 400, 401, 429, 500, 502] {
+        let status = StatusCode::from_u16(status).unwrap();
+        let response = HttpResponse {
+            status,
             headers: Default::default(),
             body: bytes.to_vec().into(),
-        });
+        };
+        match (check_status(response), &lenient) {
+            (Ok(passed), _) => {
+                prop_assert!(status.is_success());
+                prop_assert_eq!(&passed.body[..], bytes);
+            }
+            (Err(error), _) if status.is_success() => {
+                return Err(TestCaseError::fail(format!("{status} refused: {error}")));
+            }
+            (Err(TransportError::Api(api)), Some(body)) => {
+                prop_assert_eq!(api.status, status);
+                prop_assert_eq!(api.code.as_deref(), body.code());
+                prop_assert_eq!(&api.request_id, &body.request_id);
+            }
+            (Err(error @ TransportError::UnexpectedBody { .. }), None) => {
+                prop_assert_eq!(error.status(), Some(status));
+                let TransportError::UnexpectedBody { excerpt, .. } = &error else {
+                    unreachable!()
+                };
+                prop_assert!(excerpt.chars().count() <= 201, "{}", excerpt);
+            }
+            (Err(error), lenient) => {
+                return Err(TestCaseError::fail(format!(
+                    "{status}: {error:?} for an error body read as {lenient:?}"
+                )));
+            }
+        }
     }
+    Ok(())
 }
 
 proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn arbitrary_json_never_panics_a_decoder(value in json_value(), wrap in any::<bool>()) {
+    fn arbitrary_json_decodes_or_is_refused(value in json_value(), wrap in any::<bool>()) {
         let value = if wrap { json!({"status": 200, "result": value}) } else { value };
-        decode_everything(value.to_string().as_bytes());
+        decode_everything(value.to_string().as_bytes())?;
     }
 
     #[test]
-    fn arbitrary_bytes_never_panic_a_decoder(bytes in vec(any::<u8>(), 0..256)) {
-        decode_everything(&bytes);
+    fn arbitrary_bytes_decode_or_are_refused(bytes in vec(any::<u8>(), 0..256)) {
+        decode_everything(&bytes)?;
     }
+}
+
+#[test]
+fn known_bodies_decode_as_expected() {
+    // A key list and a bare 429 body, as the service sends them.
+    let list = br#"{"status":200,"requestId":"r","result":[{"id":"00000000-0000-0000-0000-000000000001","name":"k","state":"enabled","roles":["admin"],"expireAt":null,"createdAt":"2026-01-01T00:00:00Z"}]}"#;
+    decode_everything(list).unwrap();
+    let keys: Envelope<Vec<ApiKey>> = serde_json::from_slice(list).unwrap();
+    assert_eq!(keys.result.unwrap()[0].name.as_deref(), Some("k"));
+    let bare = br#"{"error":"TOO_MANY_REQUESTS"}"#;
+    decode_everything(bare).unwrap();
+    assert_eq!(
+        ErrorBody::parse(bare).unwrap().code(),
+        Some("TOO_MANY_REQUESTS")
+    );
+    decode_everything(b"<html>502</html>").unwrap();
+    decode_everything(b"").unwrap();
 }
 
 proptest! {
     #![proptest_config(config_with(64))]
 
-    /// The whole client path (status check, envelope, typed result) gives a
-    /// value or an error for any body.
+    /// The whole client path (status check, envelope, typed result) on any
+    /// body: a 2xx gives the keys or a decode error under `result`; any
+    /// other status gives the API error with that status.
     #[test]
-    fn the_client_never_panics_on_a_body(
+    fn the_client_answers_any_body_with_a_value_or_the_right_error(
         value in json_value(),
         status in select(&[200u16, 400, 404, 429, 500, 502][..]),
     ) {
@@ -302,13 +377,32 @@ proptest! {
             response: RecordedResponse {
                 status,
                 headers: Default::default(),
-                body: json!({"status": status, "result": value}),
+                body: json!({"status": status, "requestId": "r-1", "result": value}),
             },
             extra: Map::new(),
         };
         let client = replay_client(cassette);
         let request = Request::<OpenapiKeyGetList>::new(OrganizationPath { organization_id }, ());
-        let _ = RUNTIME.block_on(client.send(request));
+        match (status, RUNTIME.block_on(client.send(request))) {
+            (200, Ok(keys)) => {
+                prop_assert_eq!(keys.request_id(), Some("r-1"));
+                let again = serde_json::to_value(keys.into_result()).unwrap();
+                let back: Vec<ApiKey> = serde_json::from_value(again.clone()).unwrap();
+                prop_assert_eq!(serde_json::to_value(back).unwrap(), again);
+            }
+            (200, Err(ClientError::Decode { path, request_id, .. })) => {
+                prop_assert!(path.starts_with("result"), "{}", path);
+                prop_assert_eq!(request_id.as_deref(), Some("r-1"));
+            }
+            (_, Err(ClientError::Api { error, .. })) if status != 200 => {
+                prop_assert_eq!(error.status.as_u16(), status);
+                prop_assert_eq!(error.code, None);
+                prop_assert_eq!(error.request_id.as_deref(), Some("r-1"));
+            }
+            (status, other) => {
+                return Err(TestCaseError::fail(format!("HTTP {status}: {other:?}")));
+            }
+        }
     }
 }
 
@@ -443,6 +537,22 @@ proptest! {
             _ => json!({"keySecret": secret}),
         };
         let error = create_error(result);
+        // Each malformed answer is the error its defect calls for.
+        match (which, &error) {
+            (0, clickhouse_cloud_client::Error::Auth(_)) => {}
+            (1, clickhouse_cloud_client::Error::Decode { path, .. }) => {
+                prop_assert_eq!(path.as_str(), "result.key.createdAt");
+            }
+            (2, clickhouse_cloud_client::Error::Decode { path, .. }) => {
+                prop_assert_eq!(path.as_str(), "result.keySecret");
+            }
+            (3, clickhouse_cloud_client::Error::Decode { path, .. }) => {
+                prop_assert_eq!(path.as_str(), "result.keyId");
+            }
+            (which, other) => {
+                return Err(TestCaseError::fail(format!("case {which}: {other:?}")));
+            }
+        }
         for text in [format!("{error}"), format!("{error:?}"), format!("{error:#?}")] {
             prop_assert!(!text.contains(&secret), "{}", text);
         }

@@ -45,12 +45,12 @@ fn recorded_cassettes_replay_and_hand_written_ones_stay() {
         );
     }
 
-    let spec = Spec::load_for_workspace(&workspace_root()).unwrap();
+    let spec = Spec::load_pinned(&workspace_root()).unwrap();
     let summary = Runner::new(Some(spec))
         .unwrap()
         .run_dir(out.path())
         .unwrap();
     let failures: Vec<String> = summary.failures().map(ToString::to_string).collect();
     assert!(failures.is_empty(), "{failures:#?}");
-    assert_eq!(summary.closing_line(), "20 passed, 0 failed");
+    assert_eq!(summary.closing_line(), "20 passed, 0 failed, 0 drifted");
 }

@@ -15,7 +15,7 @@ use clickhouse_cloud_transport::{NoRetry, ReplayMismatch, ReplayTransport};
 use serde_json::{Value, json};
 
 fn runner() -> Runner {
-    let spec = Spec::load_for_workspace(&workspace_root()).expect("the OpenAPI spec is needed");
+    let spec = Spec::load_pinned(&workspace_root()).expect("the OpenAPI spec is needed");
     Runner::new(Some(spec)).unwrap()
 }
 
@@ -42,7 +42,7 @@ fn the_suite_passes() {
     assert!(summary.passed() >= 27, "{}", summary.closing_line());
     assert_eq!(
         summary.closing_line(),
-        format!("{} passed, 0 failed", summary.reports.len())
+        format!("{} passed, 0 failed, 0 drifted", summary.reports.len())
     );
 }
 
@@ -77,27 +77,65 @@ fn a_wrong_type_in_a_response_is_reported_with_its_json_path() {
     );
 }
 
+/// Every drift of a cassette, as printed: `file: path: message`.
+fn drift(runner: &Runner, value: &Value) -> Vec<String> {
+    runner
+        .check_text("broken.json", &value.to_string())
+        .drift
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 #[test]
 fn the_spec_alone_catches_what_the_types_accept() {
     let runner = runner();
     let mut list = cassette("keys/openapiKeyGetList.json");
     list["response"]["body"]["requestId"] = json!("not-a-uuid");
     list["response"]["body"]["result"][0]["state"] = json!("suspended");
+    // A requestId that is no UUID breaks the spec: a failure.
     let found = failures(&runner, &list);
-    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].starts_with("broken.json: response.body.requestId: "));
-    assert!(found[1].starts_with("broken.json: response.body.result[0].state: "));
+    // A state the pinned enum lacks is what a newer server sends: drift,
+    // which the client decoded.
+    let drifted = drift(&runner, &list);
+    assert_eq!(drifted.len(), 1, "{drifted:#?}");
+    assert!(drifted[0].starts_with("broken.json: response.body.result[0].state: "));
+    assert!(drifted[0].ends_with("(spec schema)"), "{drifted:#?}");
+
+    list["response"]["body"]["requestId"] = get_request_id();
+    let report = runner.check_text("broken.json", &list.to_string());
+    assert!(report.drifted() && !report.failed() && !report.passed());
+    assert!(report.outcome.is_some());
 
     // Declared as a deviation, the same body passes; a declared deviation
     // that does not occur fails.
-    list["response"]["body"]["requestId"] = get_request_id();
     list["schemaDeviations"] = json!(["result[0].state"]);
     assert_eq!(failures(&runner, &list), Vec::<String>::new());
+    assert_eq!(drift(&runner, &list), Vec::<String>::new());
     list["schemaDeviations"] = json!(["result[0].state", "result[0].name"]);
     let found = failures(&runner, &list);
     assert!(
         found[0].contains("schemaDeviations: declared deviation at result[0].name"),
         "{found:#?}"
+    );
+}
+
+#[test]
+fn a_client_that_cannot_decode_a_newer_value_fails_not_drifts() {
+    // A value the spec allows nowhere and the types reject: the client's
+    // failure, reported as such even though the spec flags the spot too.
+    let runner = runner();
+    let mut get = cassette("keys/openapiKeyGet.json");
+    get["response"]["body"]["result"]["roles"] = json!("admin");
+    let report = runner.check_text("broken.json", &get.to_string());
+    assert!(report.failed(), "{report:#?}");
+    assert!(
+        report.failures.iter().any(
+            |f| f.path == "response.body.result.roles" && f.message.starts_with("invalid type")
+        ),
+        "{report:#?}"
     );
 }
 
@@ -278,10 +316,11 @@ fn cassettes_hold_no_secrets_or_credentials() {
     }
 }
 
-fn run_binary(dir: &Path) -> (bool, String) {
+fn run_binary(dir: &Path, extra: &[&str]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_conformance"))
         .arg("--cassettes")
         .arg(dir)
+        .args(extra)
         .output()
         .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -290,10 +329,10 @@ fn run_binary(dir: &Path) -> (bool, String) {
 
 #[test]
 fn the_binary_prints_failures_and_the_closing_line() {
-    let (ok, stdout) = run_binary(&default_cassette_dir());
+    let (ok, stdout) = run_binary(&default_cassette_dir(), &["--fail-on-drift"]);
     assert!(ok, "{stdout}");
     let last = stdout.lines().last().unwrap();
-    assert!(last.ends_with(" passed, 0 failed"), "{stdout}");
+    assert!(last.ends_with(" passed, 0 failed, 0 drifted"), "{stdout}");
 
     let dir = tempfile::tempdir().unwrap();
     let mut broken = cassette("keys/openapiKeyGetList.json");
@@ -305,14 +344,39 @@ fn the_binary_prints_failures_and_the_closing_line() {
         cassette("organizations/organizationGet.json").to_string(),
     )
     .unwrap();
-    let (ok, stdout) = run_binary(dir.path());
+    let (ok, stdout) = run_binary(dir.path(), &[]);
     assert!(!ok, "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
         lines.iter().all(|l| l
             .starts_with("FAIL keys/broken.json: response.body.result[0].createdAt: ")
-            || *l == "1 passed, 1 failed"),
+            || *l == "1 passed, 1 failed, 0 drifted"),
         "{stdout}"
     );
-    assert_eq!(lines.last(), Some(&"1 passed, 1 failed"));
+    assert_eq!(lines.last(), Some(&"1 passed, 1 failed, 0 drifted"));
+}
+
+#[test]
+fn drift_is_reported_apart_and_fails_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut newer = cassette("keys/openapiKeyGetList.json");
+    newer["response"]["body"]["result"][0]["state"] = json!("suspended");
+    std::fs::write(dir.path().join("newer.json"), newer.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("good.json"),
+        cassette("organizations/organizationGet.json").to_string(),
+    )
+    .unwrap();
+    let (ok, stdout) = run_binary(dir.path(), &[]);
+    assert!(ok, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("DRIFT newer.json: response.body.result[0].state: "),
+        "{stdout}"
+    );
+    assert_eq!(lines[1], "1 passed, 0 failed, 1 drifted");
+    let (ok, stdout) = run_binary(dir.path(), &["--fail-on-drift"]);
+    assert!(!ok, "{stdout}");
+    assert_eq!(stdout.lines().last(), Some("1 passed, 0 failed, 1 drifted"));
 }

@@ -18,7 +18,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
 static SPEC: LazyLock<Spec> =
-    LazyLock::new(|| Spec::load_for_workspace(&workspace_root()).expect("the pinned spec"));
+    LazyLock::new(|| Spec::load_pinned(&workspace_root()).expect("the pinned spec"));
 
 /// Values drawn per schema.
 const CASES: u32 = 24;

@@ -31,11 +31,13 @@ commands:
       first, unless --spec). Exit 1 when there are findings.
       --print-uncovered prints a [not_yet_covered] section listing every
       spec operation and schema the SDK does not cover.
-  conformance [--cassettes DIR] [--verbose]
+  conformance [--cassettes DIR] [--fail-on-drift] [--verbose]
       Replay every cassette (default: conformance/cassettes) through the
       client, validating each response against the pinned spec (fetched
-      first). One line per failure, then `N passed, M failed`; exit 1 on
-      any failure.
+      first). One line per failure (FAIL) or drift (DRIFT: a recording
+      ahead of the pin, such as an enum value it lacks), then
+      `N passed, M failed, D drifted`; exit 1 on any failure, and on drift
+      with --fail-on-drift (as `ci` runs it).
   record [--live] [--out DIR]
       Run the scripted scenarios against an in-process emulator (or, with
       --live, the service named by CLICKHOUSE_CLOUD_API_KEY/_SECRET,
@@ -249,6 +251,7 @@ fn conformance(mut args: Args) -> Result<ExitCode, Failure> {
             .value("--cassettes")
             .map_err(Failure::Usage)?
             .map(PathBuf::from),
+        fail_on_drift: args.flag("--fail-on-drift"),
         verbose: args.flag("--verbose"),
     };
     args.finish().map_err(Failure::Usage)?;

@@ -14,6 +14,8 @@ use crate::spec::fetch::{FetchError, FetchOptions, fetch_spec};
 pub struct ConformanceOptions {
     /// Cassette directory; the suite's own when `None`.
     pub cassettes: Option<PathBuf>,
+    /// Fail when a cassette drifted from the pinned spec.
+    pub fail_on_drift: bool,
     /// Print passing cassettes and notes too.
     pub verbose: bool,
 }
@@ -67,6 +69,9 @@ pub fn conformance_args(
         args.push("--cassettes".into());
         args.push(absolute(dir)?.into());
     }
+    if options.fail_on_drift {
+        args.push("--fail-on-drift".into());
+    }
     if options.verbose {
         args.push("--verbose".into());
     }
@@ -102,7 +107,7 @@ fn bin_args(bin: &str) -> Vec<OsString> {
 }
 
 /// Fetches the pinned spec, then replays the cassettes; the runner prints
-/// its own report and `N passed, M failed`.
+/// its own report and `N passed, M failed, D drifted`.
 pub fn conformance(root: &Path, options: &ConformanceOptions) -> Result<ExitStatus, SuiteError> {
     fetch_spec(root, &FetchOptions::default())?;
     crate::workspace::cargo(root, conformance_args(root, options)?, &[]).map_err(SuiteError::Spawn)
@@ -126,6 +131,7 @@ mod tests {
         let root = Path::new("/ws");
         let options = ConformanceOptions {
             cassettes: Some(PathBuf::from("my-cassettes")),
+            fail_on_drift: true,
             verbose: true,
         };
         let args = strings(conformance_args(root, &options).unwrap());
@@ -138,6 +144,7 @@ mod tests {
         let dir = Path::new(&args[dir_at + 1]);
         assert!(dir.is_absolute(), "{dir:?}");
         assert!(dir.ends_with("my-cassettes"));
+        assert!(args.contains(&"--fail-on-drift".to_owned()));
         assert_eq!(args.last().map(String::as_str), Some("--verbose"));
     }
 
@@ -145,6 +152,7 @@ mod tests {
     fn conformance_defaults_to_the_suites_own_cassettes() {
         let args = strings(conformance_args(Path::new("/ws"), &Default::default()).unwrap());
         assert!(!args.contains(&"--cassettes".to_owned()));
+        assert!(!args.contains(&"--fail-on-drift".to_owned()));
         assert!(args.contains(&"conformance".to_owned()));
     }
 

@@ -1,6 +1,7 @@
-//! `conformance [--cassettes DIR] [--spec FILE] [--verbose]`: replays every
-//! cassette through the client and checks it against the spec. Prints one
-//! line per problem, then `N passed, M failed`; exits 1 on any failure.
+//! `conformance [--cassettes DIR] [--spec FILE] [--fail-on-drift] [--verbose]`:
+//! replays every cassette through the client and checks it against the spec.
+//! Prints one line per problem, then `N passed, M failed, D drifted`; exits 1
+//! on any failure (and on drift with `--fail-on-drift`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,17 +10,21 @@ use clickhouse_cloud_conformance::runner::Runner;
 use clickhouse_cloud_conformance::spec::Spec;
 use clickhouse_cloud_conformance::{default_cassette_dir, workspace_root};
 
-const USAGE: &str = "usage: conformance [--cassettes DIR] [--spec FILE] [--verbose]
+const USAGE: &str =
+    "usage: conformance [--cassettes DIR] [--spec FILE] [--fail-on-drift] [--verbose]
 
 Replays every cassette (*.json under DIR, default conformance/cassettes)
 through the client, validates each response body against the OpenAPI spec
-(default specs/clickhouse-cloud-openapi.json, else
-../shared/specs/clickhouse-cloud-openapi.json, from the workspace root),
-prints one line per problem and a closing `N passed, M failed`.";
+(default: where `cargo xtask fetch-spec` puts the pinned one), prints one
+line per problem (FAIL: the client or a recording that breaks the spec;
+DRIFT: a recording ahead of the pinned spec, such as an enum value or a
+field it lacks) and a closing `N passed, M failed, D drifted`. Exits 1 when
+anything failed, or drifted with --fail-on-drift.";
 
 struct Args {
     cassettes: PathBuf,
     spec: Option<PathBuf>,
+    fail_on_drift: bool,
     verbose: bool,
 }
 
@@ -27,6 +32,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut args = Args {
         cassettes: default_cassette_dir(),
         spec: None,
+        fail_on_drift: false,
         verbose: false,
     };
     let mut raw = std::env::args_os().skip(1);
@@ -42,6 +48,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         match arg.as_str() {
             "--cassettes" => args.cassettes = value("--cassettes")?,
             "--spec" => args.spec = Some(value("--spec")?),
+            "--fail-on-drift" => args.fail_on_drift = true,
             "-v" | "--verbose" => args.verbose = true,
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}")),
@@ -64,7 +71,7 @@ fn main() -> ExitCode {
     };
     let spec = match &args.spec {
         Some(path) => Spec::load(path),
-        None => Spec::load_for_workspace(&workspace_root()),
+        None => Spec::load_pinned(&workspace_root()),
     };
     let spec = match spec {
         Ok(spec) => spec,
@@ -106,11 +113,14 @@ fn main() -> ExitCode {
         for failure in &report.failures {
             println!("FAIL {failure}");
         }
+        for drift in &report.drift {
+            println!("DRIFT {drift}");
+        }
     }
     println!("{}", summary.closing_line());
-    if summary.failed() == 0 {
-        ExitCode::SUCCESS
-    } else {
+    if summary.failed() > 0 || (args.fail_on_drift && summary.drifted() > 0) {
         ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clickhouse_cloud_client::Role;
 use clickhouse_cloud_client::types::IpAccessListEntry;
+use clickhouse_cloud_client::{KeySecret, Role};
 use uuid::Uuid;
 
 const AFTER_HELP: &str = "\
@@ -43,8 +43,8 @@ pub(crate) struct GlobalArgs {
     pub(crate) api_key: Option<String>,
     /// Key secret. Visible to other local users in the process list: prefer
     /// CLICKHOUSE_CLOUD_API_SECRET or `chc auth login`
-    #[arg(long, global = true, value_name = "SECRET")]
-    pub(crate) api_secret: Option<String>,
+    #[arg(long, global = true, value_name = "SECRET", value_parser = parse_secret)]
+    pub(crate) api_secret: Option<KeySecret>,
     /// Organization UUID [default: CLICKHOUSE_ORG_ID, the profile's, or the
     /// only one the key sees]
     #[arg(long, global = true, value_name = "UUID")]
@@ -53,6 +53,11 @@ pub(crate) struct GlobalArgs {
     /// `result`)
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,
+}
+
+/// `--api-secret`, held as a secret from the start (redacted in `Debug`).
+fn parse_secret(text: &str) -> Result<KeySecret, String> {
+    KeySecret::new(text.to_owned()).map_err(|error| error.to_string())
 }
 
 /// How results are printed.

@@ -9,8 +9,10 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use clickhouse_cloud_client::KeySecret;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::error::CliError;
 
@@ -41,13 +43,17 @@ fn no_config_dir() -> CliError {
 }
 
 /// What `chc auth login` saves.
-#[derive(Clone, Default, Serialize, Deserialize)]
+///
+/// The secret is a [`KeySecret`] from the moment it is read: zeroized on
+/// drop and redacted in `Debug`; only writing the file exposes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Profile {
     /// The key ID (Basic auth user).
     pub(crate) key_id: String,
     /// The key secret. Never printed.
-    pub(crate) key_secret: String,
+    #[serde(serialize_with = "expose_secret", deserialize_with = "read_secret")]
+    pub(crate) key_secret: KeySecret,
     /// API base URL, when not the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) base_url: Option<String>,
@@ -56,15 +62,17 @@ pub(crate) struct Profile {
     pub(crate) organization_id: Option<Uuid>,
 }
 
-impl std::fmt::Debug for Profile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Profile")
-            .field("key_id", &self.key_id)
-            .field("key_secret", &"[redacted]")
-            .field("base_url", &self.base_url)
-            .field("organization_id", &self.organization_id)
-            .finish()
-    }
+fn expose_secret<S: serde::Serializer>(
+    secret: &KeySecret,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose())
+}
+
+fn read_secret<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<KeySecret, D::Error> {
+    // serde_json decodes the string into this buffer; KeySecret takes it over.
+    let text = String::deserialize(deserializer)?;
+    KeySecret::new(text).map_err(serde::de::Error::custom)
 }
 
 /// A loaded profile and where it came from.
@@ -182,8 +190,9 @@ fn file_error(action: &str, path: &Path, error: &io::Error) -> CliError {
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, CliError> {
+    // The profile's text holds the secret: wiped when dropped.
     let text = match fs::read_to_string(path) {
-        Ok(text) => text,
+        Ok(text) => Zeroizing::new(text),
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(file_error("read", path, &error)),
     };
@@ -199,8 +208,9 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, CliError> {
 fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), CliError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     create_private_dir(dir).map_err(|error| file_error("create", dir, &error))?;
-    let mut text =
-        serde_json::to_string_pretty(value).map_err(|error| CliError::Other(error.to_string()))?;
+    let mut text = Zeroizing::new(
+        serde_json::to_string_pretty(value).map_err(|error| CliError::Other(error.to_string()))?,
+    );
     text.push('\n');
     let mut file = tempfile::Builder::new()
         .prefix(".chc-")

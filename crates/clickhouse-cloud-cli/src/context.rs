@@ -79,12 +79,15 @@ impl Settings {
     /// Flags, then environment, then profile.
     pub(crate) fn resolve(global: &GlobalArgs) -> Result<Self, CliError> {
         let profile = config::load_profile()?;
-        Self::resolve_with(global, profile.as_ref())
+        Self::resolve_with(global, profile.as_ref(), env)
     }
 
-    fn resolve_with(
+    /// [`Settings::resolve`] with the environment read through `env`
+    /// (non-empty values only), so tests need not touch the process's.
+    pub(crate) fn resolve_with(
         global: &GlobalArgs,
         profile: Option<&LoadedProfile>,
+        env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, CliError> {
         let from_profile = |path: &PathBuf| Source::Profile(path.clone());
 
@@ -106,12 +109,15 @@ impl Settings {
         let secret = global
             .api_secret
             .clone()
-            .map(|secret| (secret, Source::Flag("--api-secret")))
-            .or_else(|| env(ENV_KEY_SECRET).map(|secret| (secret, Source::Env(ENV_KEY_SECRET))))
+            .map(|secret| (Ok(secret), Source::Flag("--api-secret")))
+            .or_else(|| {
+                env(ENV_KEY_SECRET)
+                    .map(|secret| (KeySecret::new(secret), Source::Env(ENV_KEY_SECRET)))
+            })
             .or_else(|| {
                 profile.map(|loaded| {
                     (
-                        loaded.profile.key_secret.clone(),
+                        Ok(loaded.profile.key_secret.clone()),
                         from_profile(&loaded.path),
                     )
                 })
@@ -121,7 +127,7 @@ impl Settings {
                 let key_id = KeyId::new(id).map_err(|error| {
                     CliError::Usage(format!("{error} (key ID from {key_id_source})"))
                 })?;
-                let secret = KeySecret::new(secret).map_err(|error| {
+                let secret = secret.map_err(|error| {
                     CliError::Usage(format!("{error} (secret from {secret_source})"))
                 })?;
                 Ok(ResolvedCredentials {
@@ -302,7 +308,7 @@ mod tests {
         LoadedProfile {
             profile: Profile {
                 key_id: key_id.into(),
-                key_secret: "profile-secret".into(),
+                key_secret: KeySecret::new("profile-secret".into()).unwrap(),
                 base_url: Some("http://127.0.0.1:1".into()),
                 organization_id: Some(Uuid::from_u128(1)),
             },
@@ -310,19 +316,24 @@ mod tests {
         }
     }
 
-    // The environment is process-wide; these tests only read variables the
-    // test process does not set (CLICKHOUSE_* are unset under `cargo test`
-    // unless the developer exports them, in which case flags still win).
+    /// An environment with nothing set: the process's own is never read.
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
     #[test]
-    fn flags_win_over_the_profile() {
+    fn flags_win_over_the_profile_and_the_environment() {
         let mut args = global();
         args.api_key = Some("flag-id".into());
-        args.api_secret = Some("flag-secret".into());
+        args.api_secret = Some(KeySecret::new("flag-secret".into()).unwrap());
         args.base_url = Some("http://example.test".into());
         args.org = Some(Uuid::from_u128(2));
-        let settings = Settings::resolve_with(&args, Some(&profile("profile-id"))).unwrap();
+        let everything = |name: &str| Some(format!("env-{name}"));
+        let settings =
+            Settings::resolve_with(&args, Some(&profile("profile-id")), everything).unwrap();
         let creds = settings.credentials.unwrap();
         assert_eq!(creds.credentials.key_id().as_str(), "flag-id");
+        assert_eq!(creds.credentials.key_secret().expose(), "flag-secret");
         assert_eq!(creds.key_id_source, Source::Flag("--api-key"));
         assert_eq!(creds.secret_source, Source::Flag("--api-secret"));
         assert_eq!(settings.base_url.value, "http://example.test");
@@ -330,19 +341,28 @@ mod tests {
     }
 
     #[test]
+    fn the_environment_wins_over_the_profile() {
+        let env = |name: &str| (name == ENV_KEY_SECRET).then(|| "env-secret".to_owned());
+        let settings =
+            Settings::resolve_with(&global(), Some(&profile("profile-id")), env).unwrap();
+        let creds = settings.credentials.unwrap();
+        assert_eq!(creds.credentials.key_id().as_str(), "profile-id");
+        assert_eq!(creds.credentials.key_secret().expose(), "env-secret");
+        assert_eq!(creds.secret_source, Source::Env(ENV_KEY_SECRET));
+    }
+
+    #[test]
     fn the_profile_applies_only_to_its_own_key() {
-        if env(ENV_KEY_SECRET).is_some() || env(ENV_KEY_ID).is_some() {
-            return;
-        }
         let mut args = global();
         args.api_key = Some("other-id".into());
-        let settings = Settings::resolve_with(&args, Some(&profile("profile-id"))).unwrap();
+        let settings = Settings::resolve_with(&args, Some(&profile("profile-id")), no_env).unwrap();
         assert!(matches!(settings.credentials, Err(CliError::Usage(_))));
         // Nor do its base URL and organization.
         assert_eq!(settings.base_url.source, Source::Default);
         assert!(settings.org.is_none());
 
-        let settings = Settings::resolve_with(&global(), Some(&profile("profile-id"))).unwrap();
+        let settings =
+            Settings::resolve_with(&global(), Some(&profile("profile-id")), no_env).unwrap();
         let creds = settings.credentials.unwrap();
         assert_eq!(creds.credentials.key_secret().expose(), "profile-secret");
         assert!(matches!(creds.secret_source, Source::Profile(_)));

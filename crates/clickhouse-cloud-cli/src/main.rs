@@ -58,3 +58,78 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Emulator(args) => commands::emulator::run(args).await,
     }
 }
+
+/// No type of this tool that holds a key secret prints it.
+#[cfg(test)]
+mod no_secret_printed {
+    use std::path::PathBuf;
+
+    use clap::Parser as _;
+    use clickhouse_cloud_client::auth::KeyMaterial;
+
+    use crate::cli::Cli;
+    use crate::config::{LoadedProfile, Profile};
+    use crate::context::{Session, Settings, build_client};
+    use crate::error::CliError;
+
+    #[test]
+    fn nothing_that_holds_a_secret_prints_it() {
+        let material = KeyMaterial::generate();
+        let id = material.key_id().as_str();
+        let secret = material.key_secret().expose();
+        let cli = Cli::try_parse_from([
+            "chc",
+            "--api-key",
+            id,
+            "--api-secret",
+            secret,
+            "--base-url",
+            "http://127.0.0.1:1",
+            "auth",
+            "status",
+        ])
+        .unwrap();
+        let profile = Profile {
+            key_id: id.to_owned(),
+            key_secret: material.key_secret().clone(),
+            base_url: None,
+            organization_id: None,
+        };
+        let loaded = LoadedProfile {
+            profile: profile.clone(),
+            path: PathBuf::from("/cfg/profile.json"),
+        };
+        let settings = Settings::resolve_with(&cli.global, Some(&loaded), |_| None).unwrap();
+        let resolved = settings.credentials.as_ref().unwrap().clone();
+        let session = Session {
+            client: build_client(&resolved.credentials, &settings.base_url.value).unwrap(),
+            credentials: resolved,
+            org: None,
+        };
+        let refused = CliError::Usage(
+            clickhouse_cloud_client::KeySecret::new(String::new())
+                .unwrap_err()
+                .to_string(),
+        );
+        let texts = [
+            format!("{cli:?}"),
+            format!("{cli:#?}"),
+            format!("{:?}", cli.global),
+            format!("{profile:?}"),
+            format!("{profile:#?}"),
+            format!("{loaded:?}"),
+            format!("{settings:?}"),
+            format!("{settings:#?}"),
+            format!("{session:?}"),
+            format!("{:?}", session.credentials),
+            format!("{refused:?}"),
+            refused.to_string(),
+        ];
+        for text in &texts {
+            assert!(!text.contains(secret), "{text}");
+        }
+        // The secret did reach the settings, as a secret.
+        let credentials = settings.credentials.unwrap().credentials;
+        assert_eq!(credentials.key_secret().expose(), secret);
+    }
+}

@@ -1028,6 +1028,68 @@ fn auth_login_saves_a_private_profile_that_later_commands_use() {
     f.run(&mut f.bare(), &["keys", "list"]).code(2);
 }
 
+/// `chc auth login` with the admin key, for the tests that need a profile.
+fn login_admin(f: &Fixture) -> std::path::PathBuf {
+    f.run(
+        f.chc()
+            .args([
+                "auth",
+                "login",
+                "--api-key",
+                f.admin_key_id(),
+                "--secret-stdin",
+            ])
+            .write_stdin(format!("{}\n", f.admin_secret())),
+        &[],
+    )
+    .ok();
+    f.config.path().join("profile.json")
+}
+
+#[cfg(unix)]
+#[test]
+fn a_profile_readable_by_others_is_used_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let f = Fixture::new();
+    let path = login_admin(&f);
+    assert_eq!(mode_of(&path), 0o600);
+    let quiet = f.run(&mut f.bare(), &["auth", "status"]).ok();
+    assert!(!quiet.stderr.contains("warning"), "{quiet:#?}");
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let warned = f.run(&mut f.bare(), &["auth", "status"]).ok();
+    assert!(
+        warned.stderr.contains(&format!(
+            "warning: {} holds a key secret and is readable by others: run `chmod 600` on it",
+            path.display()
+        )),
+        "{warned:#?}"
+    );
+    assert!(!warned.screen().contains(f.admin_secret()), "{warned:#?}");
+}
+
+#[test]
+fn the_profile_applies_only_to_its_own_key() {
+    // `bare` clears the CLICKHOUSE_* variables of the child: whatever the
+    // developer's shell exports, only the profile and the flags count.
+    let f = Fixture::new();
+    login_admin(&f);
+    let other = f
+        .run(
+            f.bare().args(["--api-key", "some-other-key-id"]),
+            &["auth", "status"],
+        )
+        .code(2);
+    assert!(
+        other
+            .stderr
+            .contains("no secret for the key ID from flag --api-key"),
+        "{other:#?}"
+    );
+    // Its own key still gets all of it.
+    f.run(&mut f.bare(), &["keys", "list"]).ok();
+}
+
 #[test]
 fn auth_login_with_a_wrong_secret_saves_nothing() {
     let f = Fixture::new();

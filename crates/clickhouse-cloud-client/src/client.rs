@@ -8,9 +8,8 @@ use clickhouse_cloud_auth::Credentials;
 use clickhouse_cloud_transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ExponentialBackoff,
     HttpRequest, HttpResponse, RateLimit, RateLimiter, ReqwestTransport, Resilient, RetryPolicy,
-    StatusCode, Transport, check_status,
+    StatusCode, Transport, check_status, request_id_header, safe_decode_message,
 };
-use clickhouse_cloud_types::operation::Method;
 use clickhouse_cloud_types::{Envelope, Operation, Request};
 use serde::Deserialize;
 use tracing::Instrument as _;
@@ -144,7 +143,7 @@ impl Client {
             })?;
             let http_request = HttpRequest {
                 operation: O::ID,
-                method: http_method(encoded.method),
+                method: encoded.method,
                 path: encoded.path,
                 query: encoded.query,
                 body: encoded.body.map(Into::into),
@@ -157,12 +156,16 @@ impl Client {
             let span = tracing::Span::current();
             span.record("status", response.status.as_u16());
             let response = check_status(response).map_err(|e| {
-                if let Some(id) = e.api().and_then(|api| api.request_id.as_deref()) {
+                if let Some(id) = e.request_id() {
                     span.record("request_id", id);
                 }
                 Error::from_transport(O::ID, e)
             })?;
-            let decoded = decode::<O>(&response)?;
+            let decoded = decode::<O>(&response).inspect_err(|e| {
+                if let Some(id) = e.request_id() {
+                    span.record("request_id", id);
+                }
+            })?;
             if let Some(id) = &decoded.request_id {
                 span.record("request_id", id.as_str());
             }
@@ -174,30 +177,16 @@ impl Client {
     }
 }
 
-fn http_method(method: Method) -> clickhouse_cloud_transport::Method {
-    use clickhouse_cloud_transport::Method as M;
-    match method {
-        Method::Get => M::GET,
-        Method::Post => M::POST,
-        Method::Put => M::PUT,
-        Method::Patch => M::PATCH,
-        Method::Delete => M::DELETE,
-    }
-}
-
 /// Decodes the envelope of a 2xx response, reporting the JSON path of any
-/// mismatch.
+/// mismatch (and never a value from the body).
 fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, Error> {
-    let header_request_id = response
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let decode_error = |path: String, message: String| Error::Decode {
         operation: O::ID,
         path,
         message,
-        request_id: header_request_id.clone(),
+        // The body's `requestId` when it is an object that has one, even
+        // though the rest of it does not decode; else the headers'.
+        request_id: response.request_id(),
     };
     // The fast path: plain serde_json. Only a body that fails is decoded
     // again, tracking the path, to say where it fails.
@@ -205,11 +194,13 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
         Ok(envelope) => envelope,
         Err(error) => {
             let (path, message) = locate_error::<Envelope<O::Output>>(&response.body)
-                .unwrap_or_else(|| (".".into(), error.to_string()));
+                .unwrap_or_else(|| (".".into(), safe_decode_message(&error)));
             return Err(decode_error(path, message));
         }
     };
-    let request_id = envelope.request_id.or(header_request_id.clone());
+    let request_id = envelope
+        .request_id
+        .or_else(|| request_id_header(&response.headers).map(str::to_owned));
     let result = match envelope.result {
         Some(result) => result,
         // Operations without a result (`()`) accept a missing one.
@@ -228,11 +219,11 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
 fn locate_error<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<(String, String)> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Err(error) => Some((error.path().to_string(), error.into_inner().to_string())),
+        Err(error) => Some((error.path().to_string(), safe_decode_message(error.inner()))),
         Ok(_) => deserializer
             .end()
             .err()
-            .map(|error| (".".into(), error.to_string())),
+            .map(|error| (".".into(), safe_decode_message(&error))),
     }
 }
 
@@ -338,6 +329,12 @@ impl ClientBuilder {
     /// rate limit (then per client, as there is no key to share it by),
     /// retries and total timeout still apply; credentials, base URL and
     /// per-attempt timeouts are the transport's business.
+    ///
+    /// The client adds its own retry layer, so `transport` must not retry:
+    /// [`ClientBuilder::build`] refuses a [`Resilient`] (or any transport
+    /// whose [`Transport::is_resilient`] says so) with
+    /// [`Error::StackedRetries`] rather than retry each retry. Give the
+    /// transport inside it, and set the policy, limit and budget here.
     pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
         self.transport = Some(Arc::new(transport));
         self
@@ -346,6 +343,9 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let (inner, limiter): (Arc<dyn Transport>, _) = match self.transport {
+            Some(transport) if transport.is_resilient() => {
+                return Err(Error::StackedRetries);
+            }
             Some(transport) => {
                 let limiter = self
                     .rate_limit
@@ -394,14 +394,14 @@ mod tests {
 
     /// Answers every request with `200` and the same body.
     #[derive(Debug)]
-    struct Fixed(&'static str);
+    struct Fixed(Bytes);
 
     impl Transport for Fixed {
         fn send(
             &self,
             _request: HttpRequest,
         ) -> BoxFuture<'_, Result<HttpResponse, clickhouse_cloud_transport::Error>> {
-            let body = Bytes::from_static(self.0.as_bytes());
+            let body = self.0.clone();
             Box::pin(async move {
                 Ok(HttpResponse {
                     status: StatusCode::OK,
@@ -412,9 +412,9 @@ mod tests {
         }
     }
 
-    async fn list_keys(body: &'static str) -> Result<Response<Vec<ApiKeyOut>>, Error> {
+    async fn list_keys(body: impl Into<String>) -> Result<Response<Vec<ApiKeyOut>>, Error> {
         let client = Client::builder()
-            .transport(Fixed(body))
+            .transport(Fixed(Bytes::from(body.into())))
             .rate_limit(None)
             .retry_policy(NoRetry)
             .build()?;
@@ -440,11 +440,54 @@ mod tests {
         match &error {
             Error::Decode { path, message, .. } => {
                 assert_eq!(path, "result[1].name");
-                assert!(message.contains("invalid type"), "{message}");
+                assert!(
+                    message.starts_with("invalid type: integer, expected"),
+                    "{message}"
+                );
             }
             other => panic!("{other:?}"),
         }
         assert!(error.to_string().contains("`result[1].name`"), "{error}");
+        // The body's requestId, although the body does not decode.
+        assert_eq!(error.request_id(), Some("r2"));
+    }
+
+    #[tokio::test]
+    async fn a_decode_error_never_quotes_the_body() {
+        let material = clickhouse_cloud_auth::KeyMaterial::generate();
+        let secret = material.key_secret().expose();
+        let body = format!(r#"{{"requestId":"r3","result":[{{"name":"k","roles":"{secret}"}}]}}"#);
+        let error = list_keys(body).await.unwrap_err();
+        let Error::Decode { path, message, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(path, "result[0].roles");
+        assert!(
+            message.starts_with("invalid type: string, expected a sequence"),
+            "{message}"
+        );
+        for text in [
+            error.to_string(),
+            format!("{error:?}"),
+            format!("{error:#?}"),
+        ] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_transport_that_already_retries_is_refused() {
+        let fixed = || Fixed(Bytes::from_static(b"{}"));
+        let resilient = clickhouse_cloud_transport::Resilient::new(fixed());
+        let error = Client::builder().transport(resilient).build().unwrap_err();
+        assert!(matches!(error, Error::StackedRetries), "{error:?}");
+        assert!(error.to_string().contains("already retries"), "{error}");
+        // Also behind an Arc.
+        let shared = Arc::new(clickhouse_cloud_transport::Resilient::new(fixed()));
+        let error = Client::builder().transport(shared).build().unwrap_err();
+        assert!(matches!(error, Error::StackedRetries), "{error:?}");
+        // The transport inside it is fine.
+        assert!(Client::builder().transport(fixed()).build().is_ok());
     }
 
     #[tokio::test]

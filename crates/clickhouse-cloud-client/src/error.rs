@@ -38,9 +38,11 @@ pub enum Error {
         operation: &'static str,
         /// JSON path of the problem, e.g. `result[2].createdAt`.
         path: String,
-        /// What serde said.
+        /// What serde said, without any value it quoted from the body:
+        /// `invalid type: string, expected u16`.
         message: String,
-        /// The `requestId` from headers, if any.
+        /// The body's `requestId` when it has one, else a request-ID
+        /// header's.
         request_id: Option<String>,
     },
     /// The typed request could not be encoded.
@@ -55,6 +57,14 @@ pub enum Error {
     /// The builder was given neither credentials nor a transport.
     #[error("no credentials: call ClientBuilder::credentials, or use Client::from_env")]
     MissingCredentials,
+    /// The builder was given a transport that already retries and
+    /// rate-limits (a `Resilient`): the client's own layer on top would
+    /// retry each retry and wait twice.
+    #[error(
+        "the transport already retries and rate-limits (a Resilient): give ClientBuilder::transport \
+         the transport inside it, and set retry_policy, rate_limit and total_timeout on the builder"
+    )]
+    StackedRetries,
     /// Credentials are missing or malformed (including ones the service
     /// returned).
     #[error(transparent)]
@@ -114,10 +124,13 @@ impl Error {
         }
     }
 
-    /// The `requestId` to quote to support, when known.
+    /// The `requestId` to quote to support, when the answer carried one:
+    /// the body's, else a request-ID header's (a gateway's HTML page has
+    /// only the latter).
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api { error, .. } => error.request_id.as_deref(),
+            Error::Transport { source, .. } => source.request_id(),
             Error::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }

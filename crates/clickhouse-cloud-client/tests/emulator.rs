@@ -434,7 +434,7 @@ async fn invalid_bodies_are_bad_requests() {
         .unwrap();
     let mut request = HttpRequest::new(
         "openapiKeyCreate",
-        Method::POST,
+        Method::Post,
         format!("/v1/organizations/{org}/keys"),
     );
     request.body = Some("{\"name\": ".into());

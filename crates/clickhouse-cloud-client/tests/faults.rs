@@ -130,10 +130,14 @@ async fn gateway_errors_on_create_are_not_retried_and_nothing_is_created() {
                     ..
                 } => {
                     assert_eq!(status.as_u16(), code);
-                    assert!(!excerpt.is_empty());
+                    assert!(excerpt.starts_with("<html>"), "{excerpt}");
                 }
                 other => panic!("{other:?}"),
             }
+            // The page has no requestId; the CDN's header does.
+            let id = error.request_id().expect("the CDN's request ID");
+            assert!(id.len() > 8 && id.ends_with("=="), "{id}");
+            assert!(error.to_string().contains(id), "{error}");
         }
     }
 }

@@ -375,3 +375,86 @@ async fn a_retry_wait_beyond_the_time_budget_answers_with_the_429_at_once() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn retries_are_logged_at_info_with_operation_attempt_status_and_request_id() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    // INFO only: the per-call span (DEBUG) is off, so what the line says it
+    // must carry itself.
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emulator = Emulator::builder()
+        .rate_limit(None)
+        .faults("1:503".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .credentials(emulator.bootstrap_credentials().clone())
+        .base_url(emulator.base_url())
+        .rate_limit(None)
+        .build()
+        .unwrap();
+    client.organizations().list().await.unwrap();
+    drop(_guard);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.contains("retrying"))
+        .unwrap_or_else(|| panic!("no retry line: {text}"));
+    assert!(line.contains(" INFO "), "{line}");
+    assert!(
+        line.contains(r#"operation="organizationGetList""#),
+        "{line}"
+    );
+    assert!(line.contains(" attempt=1 "), "{line}");
+    assert!(line.contains(" status=503 "), "{line}");
+    let request_id = line
+        .split_once(" request_id=")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no request_id: {line}"))
+        .trim_matches('"');
+    assert!(uuid::Uuid::parse_str(request_id).is_ok(), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_for_one_key_and_url_share_one_limiter() {
+    let emulator = Emulator::builder().rate_limit(None).start().await.unwrap();
+    let limit = RateLimit {
+        requests: 2,
+        window: Duration::from_secs(2),
+    };
+    // Built separately, as two parts of a program would.
+    let build = || {
+        Client::builder()
+            .credentials(emulator.bootstrap_credentials().clone())
+            .base_url(emulator.base_url())
+            .rate_limit(Some(limit))
+            .retry_policy(NoRetry)
+            .build()
+            .unwrap()
+    };
+    let (first, second) = (build(), build());
+    let calls: Vec<_> = [&first, &first, &second, &second]
+        .into_iter()
+        .map(|client| {
+            let client = client.clone();
+            tokio::spawn(async move { client.organizations().list().await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Two per window between them: two clients with a limiter each would
+    // have let all four through by now.
+    assert_eq!(emulator.requests_received(), 2);
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(emulator.requests_received(), 4);
+}

@@ -56,9 +56,9 @@ pub enum Fault {
     /// The JSON error envelope with this status (500: `INTERNAL_ERROR: ...`,
     /// 503: `SERVICE_UNAVAILABLE: ...`). An invalid status becomes 500.
     Status(u16),
-    /// This status (typically 502 or 504) with a small `text/html` page, as
-    /// a CDN or load balancer in front of the API sends. An invalid status
-    /// becomes 502.
+    /// This status (typically 502 or 504) with a small `text/html` page and
+    /// the CDN's own request ID in `x-amz-cf-id`, as a CDN or load balancer
+    /// in front of the API sends. An invalid status becomes 502.
     HtmlGateway(u16),
     /// The request is executed at once, then the response is held back this
     /// long: a client timeout shorter than this fires after the server acted.
@@ -323,8 +323,9 @@ impl FaultPlan {
     }
 
     /// Every request gets, with probability `rate` (clamped to 0..=1), one of
-    /// `faults`, both drawn from a PRNG seeded with `seed` and the request's
-    /// number: the same seed and request order give the same faults.
+    /// `faults`, both drawn from `fastrand`'s PRNG seeded with `seed` and
+    /// the request's number: the same seed and request order give the same
+    /// faults.
     /// Replaces earlier random settings; scripted rules keep precedence.
     pub fn random(seed: u64, rate: f64, faults: impl IntoIterator<Item = Fault>) -> Self {
         Self::new().with_random(seed, rate, faults)
@@ -374,29 +375,15 @@ impl FaultPlan {
         if random.faults.is_empty() {
             return None;
         }
-        let mut state = random.seed ^ request.wrapping_mul(0xD1B5_4A32_D192_ED03);
-        let roll = unit(splitmix64(&mut state));
-        let pick = splitmix64(&mut state);
-        if roll >= random.rate {
+        // One stream per request number, so the outcome of a request
+        // depends on the seed and its number only, not on what ran before.
+        let mut rng =
+            fastrand::Rng::with_seed(random.seed ^ request.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        if rng.f64() >= random.rate {
             return None;
         }
-        let index = usize::try_from(pick % random.faults.len() as u64).unwrap_or(0);
-        random.faults.get(index).cloned()
+        random.faults.get(rng.usize(..random.faults.len())).cloned()
     }
-}
-
-/// One step of SplitMix64.
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A uniform value in `[0, 1)`.
-fn unit(bits: u64) -> f64 {
-    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl FromStr for FaultPlan {
@@ -748,9 +735,12 @@ impl Injector {
                      </body>\r\n</html>\r\n"
                 );
                 let mut response = (status, page).into_response();
-                response
-                    .headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+                let headers = response.headers_mut();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+                let cdn_id = format!("{}==", Uuid::new_v4().simple());
+                if let Ok(value) = HeaderValue::from_str(&cdn_id) {
+                    headers.insert("x-amz-cf-id", value);
+                }
                 response
             }
             Fault::ResetBeforeActing => reset(),

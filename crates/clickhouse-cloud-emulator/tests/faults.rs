@@ -242,6 +242,8 @@ async fn gateway_faults_are_html() {
         let response = api.create("gateway").await.unwrap();
         assert_eq!(response.status().as_u16(), status);
         assert_eq!(response.headers()["content-type"], "text/html");
+        let cdn_id = response.headers()["x-amz-cf-id"].to_str().unwrap();
+        assert!(cdn_id.len() == 34 && cdn_id.ends_with("=="), "{cdn_id}");
         let page = response.text().await.unwrap();
         assert!(page.starts_with("<html>"), "{page}");
         assert!(page.contains(&format!("<title>{title}</title>")), "{page}");

@@ -3,6 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use clickhouse_cloud_types::ErrorBody;
+
+use crate::headers::{request_id_header, server_wait};
 use crate::{HttpResponse, StatusCode};
 
 /// Longest excerpt of an unexpected body kept in an error.
@@ -19,11 +22,11 @@ pub struct ApiError {
     /// The rest of `error`, or the status's reason phrase when the body has
     /// no error text.
     pub message: String,
-    /// The service's `requestId` (body or `x-request-id` header): what
-    /// support asks for.
+    /// The service's `requestId`: the body's, else the first of
+    /// [`crate::REQUEST_ID_HEADERS`]. What support asks for.
     pub request_id: Option<String>,
     /// How long the service asked us to wait (`Retry-After`, in seconds or
-    /// as a date; for a `429` without it, `X-RateLimit-Reset`).
+    /// as a date; without it, `X-RateLimit-Reset` once the window is spent).
     pub retry_after: Option<Duration>,
 }
 
@@ -53,17 +56,22 @@ pub enum Error {
     /// A non-2xx answer that is not the API's JSON: typically an HTML page
     /// from a gateway or CDN.
     #[error(
-        "HTTP {} with a non-JSON body ({}): {excerpt}",
+        "HTTP {} with a non-JSON body ({}): {excerpt}{}",
         status.as_u16(),
-        content_type.as_deref().unwrap_or("no content-type")
+        content_type.as_deref().unwrap_or("no content-type"),
+        request_id.as_deref().map(|id| format!(" (request ID {id})")).unwrap_or_default()
     )]
     UnexpectedBody {
         /// HTTP status.
         status: StatusCode,
         /// The `content-type` header, if any.
         content_type: Option<String>,
-        /// The start of the body, whitespace folded.
+        /// The start of the body (its first line and on, up to 200
+        /// characters), whitespace folded.
         excerpt: String,
+        /// The first request ID of [`crate::REQUEST_ID_HEADERS`] the
+        /// response carried (a gateway's page has no `requestId`).
+        request_id: Option<String>,
     },
     /// No connection could be made; the request never reached the service.
     #[error("could not connect to {url}: {source}")]
@@ -180,40 +188,22 @@ impl Error {
         }
     }
 
+    /// The ID of the request that failed, when the answer carried one:
+    /// the body's `requestId`, else a request-ID header (a gateway's page).
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.request_id.as_deref(),
+            Error::UnexpectedBody { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The service's error, when it sent one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(api) => Some(api),
             _ => None,
         }
-    }
-}
-
-/// The fields of an error body we use, each taken on its own: a field of an
-/// unexpected type (`"error": 42`) is dropped without losing the others.
-#[derive(Default)]
-struct ErrorFields {
-    error: Option<String>,
-    request_id: Option<String>,
-}
-
-impl ErrorFields {
-    /// `None` unless `body` is empty or a JSON object.
-    fn parse(body: &[u8]) -> Option<Self> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Some(Self::default());
-        }
-        let serde_json::Value::Object(object) = serde_json::from_slice(body).ok()? else {
-            return None;
-        };
-        let text = |name: &str| match object.get(name) {
-            Some(serde_json::Value::String(text)) => Some(text.clone()),
-            _ => None,
-        };
-        Some(Self {
-            error: text("error"),
-            request_id: text("requestId"),
-        })
     }
 }
 
@@ -236,58 +226,32 @@ pub fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
     if response.status.is_success() {
         return Ok(response);
     }
-    let header_request_id = response
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let retry_after = crate::retry::retry_after(&response.headers).or_else(|| {
-        (response.status == StatusCode::TOO_MANY_REQUESTS)
-            .then(|| crate::retry::rate_limit_reset(&response.headers))
-            .flatten()
-    });
-    let Some(fields) = ErrorFields::parse(&response.body) else {
+    let header_request_id = request_id_header(&response.headers).map(str::to_owned);
+    let Some(body) = ErrorBody::parse(&response.body) else {
         return Err(Error::UnexpectedBody {
             status: response.status,
             content_type: response.content_type().map(str::to_owned),
             excerpt: excerpt(&String::from_utf8_lossy(&response.body)),
+            request_id: header_request_id,
         });
     };
-    let (code, message) = match fields.error.as_deref().map(split_error) {
-        Some((code, message)) => (code.map(str::to_owned), message.to_owned()),
-        None => (None, String::new()),
-    };
-    let message = if message.is_empty() && code.is_none() {
-        response
+    let code = body.code().map(str::to_owned);
+    let message = match (body.message(), &code) {
+        (Some(message), _) => message.to_owned(),
+        (None, Some(_)) => String::new(),
+        (None, None) => response
             .status
             .canonical_reason()
             .unwrap_or_default()
-            .to_owned()
-    } else {
-        message
+            .to_owned(),
     };
     Err(Error::Api(ApiError {
         status: response.status,
         code,
         message,
-        request_id: fields.request_id.or(header_request_id),
-        retry_after,
+        request_id: body.request_id.or(header_request_id),
+        retry_after: server_wait(response.status, &response.headers),
     }))
-}
-
-/// Splits `CODE: message`; a code is `[A-Z][A-Z0-9_]*`.
-fn split_error(error: &str) -> (Option<&str>, &str) {
-    let is_code = |s: &str| {
-        s.starts_with(|c: char| c.is_ascii_uppercase())
-            && s.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-    };
-    let trimmed = error.trim();
-    match trimmed.split_once(':') {
-        Some((code, message)) if is_code(code) => (Some(code), message.trim()),
-        None if is_code(trimmed) => (Some(trimmed), ""),
-        _ => (None, trimmed),
-    }
 }
 
 /// The first [`EXCERPT_CHARS`] characters of `text`, whitespace folded.
@@ -297,6 +261,73 @@ pub(crate) fn excerpt(text: &str) -> String {
         Some((cut, _)) => format!("{}…", &folded[..cut]),
         None => folded,
     }
+}
+
+/// serde's message about a body, without any value it quotes from that
+/// body: the one place a decode message is made safe to show.
+///
+/// serde says `<what it found>, expected <what the type wants>`; the first
+/// part may quote the body (`invalid type: string "…"`, `unknown variant
+/// `…``), the second names the type only. Every quoted value of the first
+/// part is dropped (`invalid type: string, expected u16`); a message without
+/// that shape loses every quoted value, except a `missing field` or
+/// `duplicate field` name, which is the type's. Syntax errors (`expected
+/// `,` or `}` at line 1 column 9`) quote nothing and stay as they are.
+///
+/// ```
+/// use clickhouse_cloud_transport::safe_decode_message;
+/// let error = serde_json::from_str::<u16>(r#""a secret""#).unwrap_err();
+/// assert_eq!(safe_decode_message(&error), "invalid type: string, expected u16 at line 1 column 10");
+/// ```
+pub fn safe_decode_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if error.classify() != serde_json::error::Category::Data {
+        return text;
+    }
+    // serde_json's ` at line L column C` suffix quotes nothing: keep it.
+    let (message, position) = match text.rfind(" at line ") {
+        Some(at) if text[at..].contains(" column ") => text.split_at(at),
+        _ => (text.as_str(), ""),
+    };
+    let names_a_field =
+        message.starts_with("missing field ") || message.starts_with("duplicate field ");
+    let sanitized = match message.split_once(", expected ") {
+        Some((found, expected)) => format!("{}, expected {expected}", without_quoted(found)),
+        None if names_a_field => message.to_owned(),
+        None => without_quoted(message),
+    };
+    format!("{sanitized}{position}")
+}
+
+/// `text` without its `"…"` (escapes honoured) and `` `…` `` spans, spaces
+/// folded.
+fn without_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -431,13 +462,17 @@ mod tests {
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("text/html"),
         );
+        html.headers
+            .insert("x-amz-cf-id", HeaderValue::from_static("cf-7=="));
         match check_status(html) {
             Err(error @ Error::UnexpectedBody { .. }) => {
                 let text = error.to_string();
                 assert!(text.contains("HTTP 502"), "{text}");
                 assert!(text.contains("text/html"), "{text}");
                 assert!(text.contains("<title>502 Bad Gateway</title>"), "{text}");
+                assert!(text.ends_with("(request ID cf-7==)"), "{text}");
                 assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
+                assert_eq!(error.request_id(), Some("cf-7=="));
             }
             other => panic!("{other:?}"),
         }
@@ -461,6 +496,21 @@ mod tests {
         };
         assert_eq!(error.request_id.as_deref(), Some("hdr-1"));
         assert_eq!(error.retry_after, Some(Duration::from_secs(3)));
+
+        // A window spent on another error: the reset is the wait.
+        let mut spent = response(503, r#"{"requestId":"body-1"}"#);
+        spent
+            .headers
+            .insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        spent
+            .headers
+            .insert("x-ratelimit-reset", HeaderValue::from_static("2"));
+        spent
+            .headers
+            .insert("x-request-id", HeaderValue::from_static("hdr-2"));
+        let error = check_status(spent).unwrap_err();
+        assert_eq!(error.request_id(), Some("body-1"));
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(2)));
     }
 
     #[test]
@@ -493,5 +543,73 @@ mod tests {
         let cut = excerpt(&long);
         assert!(cut.chars().count() <= EXCERPT_CHARS + 1);
         assert!(cut.ends_with('…'));
+    }
+
+    /// The message serde_json gives for `body` decoded as `T`.
+    fn message_for<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        safe_decode_message(&serde_json::from_str::<T>(body).unwrap_err())
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        count: u16,
+        kind: Kind,
+        flag: Option<bool>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    enum Kind {
+        #[serde(rename = "a")]
+        A,
+    }
+
+    #[test]
+    fn values_from_the_body_are_dropped_and_the_type_kept() {
+        let material = clickhouse_cloud_auth::KeyMaterial::generate();
+        let secret = material.key_secret().expose();
+        for (body, expected) in [
+            (
+                format!(r#"{{"count":"{secret}"}}"#),
+                "invalid type: string, expected u16",
+            ),
+            (
+                format!(r#"{{"count":1,"kind":"{secret}"}}"#),
+                "unknown variant, expected `a`",
+            ),
+            (
+                format!(r#"{{"count":1,"kind":"a","{secret}":1}}"#),
+                "unknown field, expected one of `count`, `kind`, `flag`",
+            ),
+            (
+                format!(r#"{{"count":1,"kind":"a","flag":"{secret}\"q"}}"#),
+                "invalid type: string, expected a boolean",
+            ),
+            (
+                r#"{"count":70000}"#.to_owned(),
+                "invalid value: integer, expected u16",
+            ),
+            (r#"{"count":1}"#.to_owned(), "missing field `kind`"),
+        ] {
+            let message = message_for::<Strict>(&body);
+            let (text, position) = message.split_at(message.rfind(" at line 1 column ").unwrap());
+            assert_eq!(text, expected, "{body}");
+            assert!(
+                position[" at line 1 column ".len()..]
+                    .parse::<u32>()
+                    .is_ok()
+            );
+            assert!(!message.contains(secret));
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_left_alone() {
+        assert_eq!(
+            message_for::<Strict>(r#"{"count" 1}"#),
+            "expected `:` at line 1 column 10"
+        );
+        assert_eq!(without_quoted(r#"a "b\"c" `d` e"#), "a e");
     }
 }

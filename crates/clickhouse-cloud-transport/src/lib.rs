@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod headers;
 mod limiter;
 mod reqwest_transport;
 mod resilient;
@@ -11,12 +12,19 @@ pub mod record;
 #[cfg(feature = "test-util")]
 pub mod replay;
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
 pub use bytes::Bytes;
-pub use error::{ApiError, Error, check_status};
-pub use http::{HeaderMap, Method, StatusCode};
+/// The HTTP method of a request: the types crate's, the one the whole SDK
+/// uses (the operation table declares it, the client sends it, retries
+/// judge it). `http::Method` appears only where an HTTP library needs one,
+/// inside [`ReqwestTransport`] ([`http_method`] converts).
+pub use clickhouse_cloud_types::Method;
+pub use error::{ApiError, Error, check_status, safe_decode_message};
+pub use headers::{REQUEST_ID_HEADERS, request_id_header};
+pub use http::{HeaderMap, StatusCode};
 pub use limiter::{RateLimit, RateLimiter};
 #[cfg(feature = "test-util")]
 pub use record::RecordingTransport;
@@ -32,8 +40,28 @@ pub use retry::{Attempt, ExponentialBackoff, NoRetry, RetryDecision, RetryPolicy
 /// A boxed, sendable future: what [`Transport::send`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// `method` as the `http` crate's type, for transports built on an HTTP
+/// library.
+///
+/// ```
+/// use clickhouse_cloud_transport::{Method, http_method};
+/// assert_eq!(http_method(Method::Patch), http::Method::PATCH);
+/// ```
+pub fn http_method(method: Method) -> http::Method {
+    match method {
+        Method::Get => http::Method::GET,
+        Method::Post => http::Method::POST,
+        Method::Put => http::Method::PUT,
+        Method::Patch => http::Method::PATCH,
+        Method::Delete => http::Method::DELETE,
+    }
+}
+
 /// One HTTP request to the API, already encoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` shows the operation, method, path, query names and the
+/// body's length: never the body.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// The `operationId`, for logs.
     pub operation: &'static str,
@@ -52,7 +80,7 @@ impl HttpRequest {
     ///
     /// ```
     /// use clickhouse_cloud_transport::{HttpRequest, Method};
-    /// let request = HttpRequest::new("organizationGetList", Method::GET, "/v1/organizations");
+    /// let request = HttpRequest::new("organizationGetList", Method::Get, "/v1/organizations");
     /// assert!(request.body.is_none());
     /// ```
     pub fn new(operation: &'static str, method: Method, path: impl Into<String>) -> Self {
@@ -66,8 +94,24 @@ impl HttpRequest {
     }
 }
 
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let query: Vec<&str> = self.query.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &query)
+            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .finish()
+    }
+}
+
 /// One HTTP response, whatever its status.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the status, content type and the body's length: never
+/// the body (a create-key response holds the new secret) nor the headers.
+#[derive(Clone)]
 pub struct HttpResponse {
     /// Status code.
     pub status: StatusCode,
@@ -83,6 +127,37 @@ impl HttpResponse {
         self.headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
+    }
+
+    /// The ID of this request: the body's `requestId` when the body is a
+    /// JSON object that has one, else the first of
+    /// [`REQUEST_ID_HEADERS`].
+    ///
+    /// ```
+    /// use clickhouse_cloud_transport::{HttpResponse, StatusCode};
+    /// let mut response = HttpResponse {
+    ///     status: StatusCode::BAD_GATEWAY,
+    ///     headers: Default::default(),
+    ///     body: "<html>502 Bad Gateway</html>".into(),
+    /// };
+    /// assert_eq!(response.request_id(), None);
+    /// response.headers.insert("x-amz-cf-id", "cf-1==".parse().unwrap());
+    /// assert_eq!(response.request_id().as_deref(), Some("cf-1=="));
+    /// ```
+    pub fn request_id(&self) -> Option<String> {
+        clickhouse_cloud_types::ErrorBody::parse(&self.body)
+            .and_then(|body| body.request_id)
+            .or_else(|| request_id_header(&self.headers).map(str::to_owned))
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type())
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -114,10 +189,22 @@ impl HttpResponse {
 pub trait Transport: std::fmt::Debug + Send + Sync {
     /// Sends one request.
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, Error>>;
+
+    /// Whether this transport already retries and rate-limits (it is, or
+    /// forwards to, a [`Resilient`]), so that no second such layer goes on
+    /// top of it. `false` unless overridden; a wrapper that forwards to
+    /// another transport should forward this too.
+    fn is_resilient(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, Error>> {
         (**self).send(request)
+    }
+
+    fn is_resilient(&self) -> bool {
+        (**self).is_resilient()
     }
 }

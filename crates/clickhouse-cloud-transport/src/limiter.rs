@@ -36,7 +36,9 @@ impl Default for RateLimit {
 /// `requests` starts in any `window` (plus a small margin for network
 /// jitter); callers wait in arrival order. The service's own headers
 /// (`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset`, or a `429` with
-/// `Retry-After`) push the next start further out.
+/// `Retry-After`) push the next start further out: for later callers, and
+/// for callers already waiting their turn, whose reservations move past
+/// the pause in the same order and spacing.
 ///
 /// ```
 /// use std::time::Duration;
@@ -58,10 +60,24 @@ pub struct RateLimiter {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Reserved start times, non-decreasing, newest last.
-    starts: VecDeque<Instant>,
+    /// Reserved start times with their tickets: starts non-decreasing,
+    /// tickets increasing, newest last.
+    starts: VecDeque<(u64, Instant)>,
+    /// The ticket of the next reservation.
+    next_ticket: u64,
     /// No start before this (from the service's feedback).
     blocked_until: Option<Instant>,
+}
+
+impl State {
+    /// The reserved start of `ticket`, unless it has expired.
+    fn start_of(&self, ticket: u64) -> Option<Instant> {
+        let at = self
+            .starts
+            .binary_search_by_key(&ticket, |&(ticket, _)| ticket)
+            .ok()?;
+        Some(self.starts[at].1)
+    }
 }
 
 /// Extra spacing per window, so that latency jitter between the client's
@@ -118,7 +134,9 @@ impl RateLimiter {
 
     /// Like [`RateLimiter::acquire`], but only if the wait is at most
     /// `budget`: otherwise returns at once with `Err(wait needed)`, and
-    /// reserves nothing.
+    /// reserves nothing. When the service pauses the limiter while this
+    /// caller waits and the new start is beyond `budget`, the wait ends
+    /// then with `Err(wait needed)`; the slot stays taken.
     ///
     /// ```
     /// use std::time::Duration;
@@ -131,17 +149,34 @@ impl RateLimiter {
     /// # }
     /// ```
     pub async fn acquire_within(&self, budget: Duration) -> Result<Duration, Duration> {
-        let (now, start) = self.reserve(budget)?;
-        if start > now {
-            tokio::time::sleep_until(start).await;
+        let (asked_at, ticket, mut start) = self.reserve(budget)?;
+        if start <= asked_at {
+            return Ok(Duration::ZERO);
         }
-        Ok(start.saturating_duration_since(now))
+        loop {
+            tokio::time::sleep_until(start).await;
+            // A pause that came while this caller slept moved its start.
+            let moved = self.lock().start_of(ticket).filter(|&moved| moved > start);
+            let Some(moved) = moved else {
+                return Ok(start.saturating_duration_since(asked_at));
+            };
+            let wait = moved.saturating_duration_since(asked_at);
+            if wait > budget {
+                return Err(wait);
+            }
+            start = moved;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Reserves the earliest start, unless it is more than `budget` away
-    /// (then `Err(wait)`); returns the time of the reservation and the start.
-    fn reserve(&self, budget: Duration) -> Result<(Instant, Instant), Duration> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+    /// (then `Err(wait)`); returns the time of the reservation, its ticket
+    /// and the start.
+    fn reserve(&self, budget: Duration) -> Result<(Instant, u64, Instant), Duration> {
+        let mut state = self.lock();
         // Read the clock under the lock: reservations are then in clock
         // order, and a caller that read the clock just before another
         // reserved is not sent to sleep until that other's start (a
@@ -151,17 +186,17 @@ impl RateLimiter {
         while state
             .starts
             .front()
-            .is_some_and(|&first| first + span <= now)
+            .is_some_and(|&(_, first)| first + span <= now)
         {
             state.starts.pop_front();
         }
         let mut start = now;
         let allowed = self.limit.requests.max(1) as usize;
         if state.starts.len() >= allowed {
-            let nth_back = state.starts[state.starts.len() - allowed];
+            let (_, nth_back) = state.starts[state.starts.len() - allowed];
             start = start.max(nth_back + span);
         }
-        if let Some(&last) = state.starts.back() {
+        if let Some(&(_, last)) = state.starts.back() {
             start = start.max(last);
         }
         if let Some(blocked) = state.blocked_until {
@@ -171,16 +206,38 @@ impl RateLimiter {
         if wait > budget {
             return Err(wait);
         }
-        state.starts.push_back(start);
-        Ok((now, start))
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.starts.push_back((ticket, start));
+        Ok((now, ticket, start))
     }
 
     /// Tells the limiter the service wants no request for `wait` (a `429`
-    /// with `Retry-After`, or `X-RateLimit-Remaining: 0`).
+    /// with `Retry-After`, or `X-RateLimit-Remaining: 0`). Reservations
+    /// not started yet move past the pause, keeping their order and the
+    /// limit's spacing.
     pub fn pause_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let span = self.limit.window + self.margin;
+        let allowed = self.limit.requests.max(1) as usize;
+        let mut state = self.lock();
+        // The clock under the lock, as in `reserve`.
+        let now = Instant::now();
+        let until = now + wait;
         state.blocked_until = Some(state.blocked_until.map_or(until, |b| b.max(until)));
+        for index in 0..state.starts.len() {
+            let (ticket, start) = state.starts[index];
+            if start <= now {
+                continue;
+            }
+            let mut moved = start.max(until);
+            if index >= allowed {
+                moved = moved.max(state.starts[index - allowed].1 + span);
+            }
+            if index > 0 {
+                moved = moved.max(state.starts[index - 1].1);
+            }
+            state.starts[index] = (ticket, moved);
+        }
     }
 }
 
@@ -216,6 +273,77 @@ mod tests {
         limiter.pause_for(Duration::from_secs(2));
         let waited = limiter.acquire().await;
         assert!(waited >= Duration::from_secs(2), "{waited:?}");
+    }
+
+    /// Callers that each take their turn; returns when each started.
+    fn spawn_callers(
+        limiter: &Arc<RateLimiter>,
+        origin: Instant,
+        count: usize,
+        budget: Duration,
+    ) -> Vec<tokio::task::JoinHandle<Result<Duration, Duration>>> {
+        (0..count)
+            .map(|_| {
+                let limiter = Arc::clone(limiter);
+                tokio::spawn(async move {
+                    limiter.acquire_within(budget).await?;
+                    Ok(Instant::now() - origin)
+                })
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_back_callers_already_waiting() {
+        let limiter = Arc::new(RateLimiter::new(RateLimit {
+            requests: 2,
+            window: Duration::from_secs(1),
+        }));
+        let origin = Instant::now();
+        limiter.acquire().await;
+        limiter.acquire().await;
+        // Three callers reserve their turns (one window on) and sleep.
+        let callers = spawn_callers(&limiter, origin, 3, Duration::MAX);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // Then the service says the window is spent for 5 s.
+        limiter.pause_for(Duration::from_secs(5));
+        let mut starts = Vec::new();
+        for caller in callers {
+            starts.push(caller.await.unwrap().unwrap());
+        }
+        starts.sort();
+        for start in &starts {
+            assert!(*start >= Duration::from_millis(5010), "{starts:?}");
+        }
+        // The limit's spacing holds after the pause: the third waits a window more.
+        assert!(
+            starts[2] >= starts[0] + Duration::from_secs(1),
+            "{starts:?}"
+        );
+        assert!(starts[2] < Duration::from_millis(6100), "{starts:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_beyond_a_waiting_callers_budget_ends_its_wait() {
+        let limiter = Arc::new(RateLimiter::new(RateLimit {
+            requests: 1,
+            window: Duration::from_secs(1),
+        }));
+        let origin = Instant::now();
+        limiter.acquire().await;
+        let callers = spawn_callers(&limiter, origin, 1, Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        limiter.pause_for(Duration::from_secs(5));
+        let needed = callers
+            .into_iter()
+            .next()
+            .unwrap()
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(needed >= Duration::from_secs(5), "{needed:?}");
+        // It gave up when it woke for its old turn, not after the pause.
+        assert!(Instant::now() - origin < Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]

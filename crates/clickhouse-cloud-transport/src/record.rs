@@ -11,7 +11,8 @@ use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport};
 /// Only what [`HttpRequest`] carries is recorded (no headers: the inner
 /// transport adds `Authorization` itself, so it never reaches a cassette);
 /// of the response, the status, the body and the headers listed in
-/// [`crate::replay::RECORDED_HEADERS`] plus `x-ratelimit-*`. Exchanges that
+/// [`crate::replay::RECORDED_HEADERS`], the request-ID headers
+/// ([`crate::REQUEST_ID_HEADERS`]) and `x-ratelimit-*`. Exchanges that
 /// fail below HTTP (connect errors, timeouts) are passed on, not recorded.
 /// Secrets in response bodies (a created key's `keySecret`) are recorded as
 /// they are: scrub cassettes before writing them anywhere.
@@ -27,7 +28,7 @@ use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport};
 /// #   "request": {"method": "GET", "path": "/v1/organizations"},
 /// #   "response": {"status": 200, "body": {"result": []}}}"#).unwrap();
 /// let recorder = RecordingTransport::new(ReplayTransport::new([cassette]));
-/// let request = HttpRequest::new("organizationGetList", Method::GET, "/v1/organizations");
+/// let request = HttpRequest::new("organizationGetList", Method::Get, "/v1/organizations");
 /// recorder.send(request).await.unwrap();
 /// let recorded = recorder.take();
 /// assert_eq!(recorded.len(), 1);
@@ -96,5 +97,9 @@ impl<T: Transport> Transport for RecordingTransport<T> {
             self.lock().push(cassette);
             Ok(response)
         })
+    }
+
+    fn is_resilient(&self) -> bool {
+        self.inner.is_resilient()
     }
 }

@@ -14,7 +14,8 @@
 //! A body is JSON, `null` for none, or a string holding the raw text of a
 //! body that is not JSON (an HTML page, PEM, Prometheus text). Request
 //! headers are never part of a cassette, so an `Authorization` header cannot
-//! end up in one.
+//! end up in one. The `Debug` of a cassette and of its halves shows method,
+//! path, status, content type and body lengths, never a body.
 //!
 //! [`ReplayTransport`] serves cassettes in order and refuses any request that
 //! differs from the recorded one, saying exactly what differs.
@@ -31,9 +32,10 @@ use serde_json::{Map, Value};
 
 use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport};
 
-/// Response headers a recording keeps (lower case); the `x-ratelimit-`
-/// family is kept too. Everything else (cookies, dates, tracing) is dropped.
-pub const RECORDED_HEADERS: &[&str] = &["content-type", "retry-after", "x-request-id"];
+/// Response headers a recording keeps (lower case), besides the request-ID
+/// headers ([`crate::REQUEST_ID_HEADERS`]) and the `x-ratelimit-` family.
+/// Everything else (cookies, dates, tracing) is dropped.
+pub const RECORDED_HEADERS: &[&str] = &["content-type", "retry-after"];
 
 /// Prefix of the rate-limit headers a recording keeps.
 const RATE_LIMIT_PREFIX: &str = "x-ratelimit-";
@@ -46,7 +48,7 @@ const VALUE_CHARS: usize = 120;
 ///
 /// Fields this type does not know (notes, provenance, expectations of other
 /// tools) are kept in [`Cassette::extra`] and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cassette {
     /// The spec's `operationId`.
     pub operation: String,
@@ -60,7 +62,7 @@ pub struct Cassette {
 }
 
 /// The request half of a [`Cassette`]. It has no headers, by design.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedRequest {
     /// HTTP method, upper case.
     pub method: String,
@@ -105,16 +107,62 @@ impl QueryValue {
 }
 
 /// The response half of a [`Cassette`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedResponse {
     /// HTTP status.
     pub status: u16,
-    /// Selected response headers (see [`RECORDED_HEADERS`]), lower-case names.
+    /// Selected response headers (see [`Cassette::from_exchange`]),
+    /// lower-case names.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// JSON body, `null` for an empty one, or a string for a non-JSON body.
     #[serde(default)]
     pub body: Value,
+}
+
+impl fmt::Debug for Cassette {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let extra: Vec<&str> = self.extra.keys().map(String::as_str).collect();
+        f.debug_struct("Cassette")
+            .field("operation", &self.operation)
+            .field("request", &self.request)
+            .field("response", &self.response)
+            .field("extra", &extra)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let query: Vec<&str> = self.query.keys().map(String::as_str).collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &query)
+            .field("body_len", &body_len(&self.body))
+            .finish()
+    }
+}
+
+impl fmt::Debug for RecordedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let content_type = self
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value.as_str());
+        f.debug_struct("RecordedResponse")
+            .field("status", &self.status)
+            .field("content_type", &content_type)
+            .field("body_len", &body_len(&self.body))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The length in bytes of the body a cassette value stands for, `None` for
+/// no body.
+fn body_len(body: &Value) -> Option<usize> {
+    (!body.is_null()).then(|| body_bytes(body).len())
 }
 
 /// Why a cassette file could not be read.
@@ -141,7 +189,8 @@ pub enum CassetteError {
     },
 }
 
-/// Text that is not a cassette: where, and why.
+/// Text that is not a cassette: where, and why (never a value quoted from
+/// the text: see [`crate::safe_decode_message`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a cassette at `{at}`: {message}")]
 pub struct FormatError {
@@ -159,11 +208,11 @@ impl Cassette {
         let cassette: Self =
             serde_path_to_error::deserialize(&mut deserializer).map_err(|e| FormatError {
                 at: e.path().to_string(),
-                message: e.into_inner().to_string(),
+                message: crate::safe_decode_message(e.inner()),
             })?;
         deserializer.end().map_err(|e| FormatError {
             at: ".".to_owned(),
-            message: e.to_string(),
+            message: crate::safe_decode_message(&e),
         })?;
         Ok(cassette)
     }
@@ -203,8 +252,9 @@ impl Cassette {
     }
 
     /// Captures one exchange. Request headers are not part of
-    /// [`HttpRequest`], and only [`RECORDED_HEADERS`] and `x-ratelimit-*`
-    /// response headers are kept.
+    /// [`HttpRequest`], and only [`RECORDED_HEADERS`], the request-ID
+    /// headers ([`crate::REQUEST_ID_HEADERS`]) and `x-ratelimit-*` response
+    /// headers are kept.
     pub fn from_exchange(request: &HttpRequest, response: &HttpResponse) -> Self {
         let mut query: BTreeMap<String, QueryValue> = BTreeMap::new();
         for (name, value) in &request.query {
@@ -230,7 +280,9 @@ impl Cassette {
             .iter()
             .filter(|(name, _)| {
                 let name = name.as_str();
-                RECORDED_HEADERS.contains(&name) || name.starts_with(RATE_LIMIT_PREFIX)
+                RECORDED_HEADERS.contains(&name)
+                    || crate::REQUEST_ID_HEADERS.contains(&name)
+                    || name.starts_with(RATE_LIMIT_PREFIX)
             })
             .filter_map(|(name, value)| {
                 Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
@@ -280,6 +332,12 @@ impl Cassette {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
             .map(|(_, value)| value.as_str())
+    }
+
+    /// The recorded response's request ID, read as the client reads it
+    /// ([`HttpResponse::request_id`]).
+    pub fn request_id(&self) -> Option<String> {
+        self.to_response().request_id()
     }
 
     /// Whether the recorded response body is JSON (an object, array, number
@@ -374,7 +432,11 @@ pub fn body_bytes(body: &Value) -> Bytes {
 }
 
 /// The first place where two JSON values differ.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Debug` names the path and the kinds of value on each side;
+/// [`JsonDifference::describe`] shows the values themselves, which is what
+/// a request comparison needs (requests of this API carry no secret).
+#[derive(Clone, PartialEq)]
 pub struct JsonDifference {
     /// JSON path from the compared roots, e.g. `ipAccessList[0].source`;
     /// empty when the roots themselves differ.
@@ -399,9 +461,22 @@ impl JsonDifference {
     }
 }
 
-impl fmt::Display for JsonDifference {
+impl fmt::Debug for JsonDifference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(""))
+        let kind = |value: &Option<Value>| match value {
+            None => "nothing",
+            Some(Value::Null) => "null",
+            Some(Value::Bool(_)) => "a boolean",
+            Some(Value::Number(_)) => "a number",
+            Some(Value::String(_)) => "a string",
+            Some(Value::Array(_)) => "an array",
+            Some(Value::Object(_)) => "an object",
+        };
+        f.debug_struct("JsonDifference")
+            .field("path", &self.path)
+            .field("recorded", &kind(&self.recorded))
+            .field("sent", &kind(&self.sent))
+            .finish()
     }
 }
 
@@ -556,10 +631,10 @@ impl std::error::Error for ReplayMismatch {}
 ///                 "body": { "status": 200, "result": [] } }
 /// }"#).unwrap();
 /// let replay = ReplayTransport::new([cassette]);
-/// let wrong = HttpRequest::new("organizationGetList", Method::GET, "/v1/organization");
+/// let wrong = HttpRequest::new("organizationGetList", Method::Get, "/v1/organization");
 /// let error = replay.send(wrong).await.unwrap_err();
 /// assert!(error.to_string().contains(r#"path: recorded "/v1/organizations", sent "/v1/organization""#));
-/// let right = HttpRequest::new("organizationGetList", Method::GET, "/v1/organizations");
+/// let right = HttpRequest::new("organizationGetList", Method::Get, "/v1/organizations");
 /// assert_eq!(replay.send(right).await.unwrap().status.as_u16(), 200);
 /// assert_eq!(replay.remaining(), 0);
 /// # });
@@ -677,7 +752,7 @@ mod tests {
     fn request(body: &Value) -> HttpRequest {
         HttpRequest {
             body: Some(Bytes::from(body.to_string())),
-            ..HttpRequest::new("openapiKeyCreate", Method::POST, "/v1/organizations/o/keys")
+            ..HttpRequest::new("openapiKeyCreate", Method::Post, "/v1/organizations/o/keys")
         }
     }
 
@@ -710,7 +785,7 @@ mod tests {
             .query
             .insert("from_date".into(), QueryValue::One("x".into()));
         let mut sent = request(&json!({"a": [1.0, 2, 3], "b": {"c": null, "d e": 1}}));
-        sent.method = Method::PATCH;
+        sent.method = Method::Patch;
         sent.operation = "openapiKeyUpdate";
         sent.path.push('/');
         assert_eq!(
@@ -726,6 +801,42 @@ mod tests {
         let sent = request(&json!({"a": [1, 2], "b": {"c": null, "d e": 1}}));
         let differences = recorded.request_differences(&sent);
         assert_eq!(differences[1], r#"body.b["d e"]: recorded nothing, sent 1"#);
+    }
+
+    #[test]
+    fn recordings_keep_request_ids_and_rate_limits_and_drop_the_rest() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("content-type", "text/html"),
+            ("x-amz-cf-id", "cf-1=="),
+            ("x-ratelimit-remaining", "0"),
+            ("set-cookie", "session=1"),
+            ("date", "Thu, 01 Jan 2026 00:00:00 GMT"),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        let response = HttpResponse {
+            status: StatusCode::BAD_GATEWAY,
+            headers,
+            body: Bytes::from_static(b"<html>502</html>"),
+        };
+        let cassette = Cassette::from_exchange(&request(&json!({})), &response);
+        let kept: Vec<&str> = cassette
+            .response
+            .headers
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            kept,
+            ["content-type", "x-amz-cf-id", "x-ratelimit-remaining"]
+        );
+        assert_eq!(cassette.request_id().as_deref(), Some("cf-1=="));
+        let shown = format!("{cassette:?}");
+        assert!(
+            !shown.contains("502</html>") && shown.contains("body_len: Some(16)"),
+            "{shown}"
+        );
     }
 
     #[test]

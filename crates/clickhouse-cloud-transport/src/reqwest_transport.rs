@@ -6,7 +6,7 @@ use std::time::Duration;
 use clickhouse_cloud_auth::Credentials;
 use http::HeaderValue;
 
-use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport};
+use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport, http_method};
 
 /// Where the API lives unless told otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.clickhouse.cloud";
@@ -29,7 +29,7 @@ pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PK
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let transport = ReqwestTransport::builder(Credentials::from_env()?).build()?;
 /// let response = transport
-///     .send(HttpRequest::new("organizationGetList", Method::GET, "/v1/organizations"))
+///     .send(HttpRequest::new("organizationGetList", Method::Get, "/v1/organizations"))
 ///     .await?;
 /// let body = check_status(response)?.body;
 /// println!("{}", String::from_utf8_lossy(&body));
@@ -99,7 +99,7 @@ impl Transport for ReqwestTransport {
             let url = format!("{}{}", self.base_url, request.path);
             let mut builder = self
                 .client
-                .request(request.method, url)
+                .request(http_method(request.method), url)
                 .header(http::header::AUTHORIZATION, self.authorization.clone())
                 .header(http::header::ACCEPT, "application/json");
             if !request.query.is_empty() {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::retry::{rate_limit_remaining, rate_limit_reset};
+use crate::headers::{rate_limit_remaining, server_wait};
 use crate::{
     Attempt, BoxFuture, Error, ExponentialBackoff, HttpRequest, HttpResponse, RateLimiter,
     RetryDecision, RetryPolicy, StatusCode, Transport,
@@ -20,7 +20,9 @@ use crate::{
 ///
 /// Tracing: records `attempts` and `limiter_wait_ms` on the current span
 /// (the client's per-call span declares them) and logs each retry at `INFO`
-/// with its reason and wait; never a header.
+/// with the operation, the attempt's number, its status (or error kind),
+/// the `requestId` when the answer had one, and the wait; never a header
+/// or a body.
 ///
 /// ```
 /// use std::time::Duration;
@@ -133,6 +135,10 @@ impl<T: Transport> Resilient<T> {
                 RetryDecision::Stop => return outcome,
                 RetryDecision::Retry { after } => after,
             };
+            let (status, request_id) = match &outcome {
+                Ok(response) => (Some(response.status.as_u16()), response.request_id()),
+                Err(_) => (None, None),
+            };
             let reason = match &outcome {
                 Ok(response) => format!("HTTP {}", response.status.as_u16()),
                 Err(error) => error.kind().to_owned(),
@@ -142,9 +148,11 @@ impl<T: Transport> Resilient<T> {
                 tracing::info!(
                     operation = request.operation,
                     attempt = number,
+                    status,
+                    request_id = request_id.as_deref(),
+                    reason,
                     wait_ms = after.as_millis() as u64,
                     budget_left_ms = budget_left.as_millis() as u64,
-                    reason,
                     "giving up: the retry's wait exceeds the time budget"
                 );
                 return outcome;
@@ -152,8 +160,10 @@ impl<T: Transport> Resilient<T> {
             tracing::info!(
                 operation = request.operation,
                 attempt = number,
-                wait_ms = after.as_millis() as u64,
+                status,
+                request_id = request_id.as_deref(),
                 reason,
+                wait_ms = after.as_millis() as u64,
                 "retrying"
             );
             previous = Some(outcome);
@@ -162,17 +172,16 @@ impl<T: Transport> Resilient<T> {
     }
 }
 
-/// Lets the service's view of the budget slow the limiter down.
+/// Lets the service's view of the budget slow the limiter down: a `429`
+/// pauses it for the wait the service asked for (a whole window when it
+/// named none), `X-RateLimit-Remaining: 0` until the window resets.
 fn feed_back(limiter: &RateLimiter, response: &HttpResponse) {
-    let reset = rate_limit_reset(&response.headers);
+    let wait = server_wait(response.status, &response.headers);
     if response.status == StatusCode::TOO_MANY_REQUESTS {
-        let wait = crate::retry::retry_after(&response.headers)
-            .or(reset)
-            .unwrap_or(limiter.limit().window);
-        limiter.pause_for(wait);
+        limiter.pause_for(wait.unwrap_or(limiter.limit().window));
     } else if rate_limit_remaining(&response.headers) == Some(0) {
-        if let Some(reset) = reset {
-            limiter.pause_for(reset);
+        if let Some(wait) = wait {
+            limiter.pause_for(wait);
         }
     }
 }
@@ -191,5 +200,85 @@ impl<T: Transport> Transport for Resilient<T> {
                 None => self.send_with_retries(request).await,
             }
         })
+    }
+
+    fn is_resilient(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use http::{HeaderMap, HeaderValue};
+
+    use super::*;
+    use crate::{Method, NoRetry, RateLimit};
+
+    /// Answers `200` after 100 ms; the first answer says the window is
+    /// spent for 5 s. Keeps when each request arrived.
+    #[derive(Debug)]
+    struct SpentAfterOne {
+        origin: Instant,
+        arrivals: Mutex<Vec<Duration>>,
+    }
+
+    impl Transport for SpentAfterOne {
+        fn send(&self, _request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, Error>> {
+            Box::pin(async move {
+                let first = {
+                    let mut arrivals = self.arrivals.lock().unwrap();
+                    arrivals.push(self.origin.elapsed());
+                    arrivals.len() == 1
+                };
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let mut headers = HeaderMap::new();
+                if first {
+                    headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+                    headers.insert("x-ratelimit-reset", HeaderValue::from_static("5"));
+                }
+                Ok(HttpResponse {
+                    status: StatusCode::OK,
+                    headers,
+                    body: "{}".into(),
+                })
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_spent_window_holds_back_requests_already_waiting() {
+        let transport = Arc::new(
+            Resilient::new(SpentAfterOne {
+                origin: Instant::now(),
+                arrivals: Mutex::default(),
+            })
+            .rate_limiter(Arc::new(RateLimiter::new(RateLimit {
+                requests: 2,
+                window: Duration::from_secs(1),
+            })))
+            .retry_policy(NoRetry),
+        );
+        // Two start at once; the third waits for its turn (one window on)
+        // when the first answer says nothing more may start for 5 s.
+        let calls: Vec<_> = (0..3)
+            .map(|_| {
+                let transport = Arc::clone(&transport);
+                tokio::spawn(async move {
+                    let request =
+                        HttpRequest::new("organizationGetList", Method::Get, "/v1/organizations");
+                    transport.send(request).await
+                })
+            })
+            .collect();
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap().status, StatusCode::OK);
+        }
+        let arrivals = transport.inner.arrivals.lock().unwrap().clone();
+        assert_eq!(arrivals.len(), 3);
+        assert!(arrivals[1] < Duration::from_millis(100), "{arrivals:?}");
+        assert!(arrivals[2] >= Duration::from_millis(5100), "{arrivals:?}");
+        assert!(transport.is_resilient());
     }
 }

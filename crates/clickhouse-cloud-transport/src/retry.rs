@@ -1,14 +1,16 @@
 //! When to try a request again, and how long to wait first.
 
-use std::fmt::Debug;
-use std::time::{Duration, SystemTime};
+use std::fmt::{self, Debug};
+use std::time::Duration;
 
-use http::{HeaderMap, Method, StatusCode};
+use http::StatusCode;
 
-use crate::{Error, HttpResponse};
+use crate::{Error, HttpResponse, Method};
 
 /// One finished attempt, as a [`RetryPolicy`] sees it.
-#[derive(Debug)]
+///
+/// Its `Debug` shows the method, the attempt's number, the elapsed time
+/// and the outcome's status or error kind: never a body.
 pub struct Attempt<'a> {
     /// The request's method.
     pub method: &'a Method,
@@ -50,23 +52,31 @@ impl Attempt<'_> {
         }
     }
 
-    /// Whether the method may be sent twice with the effect of once.
+    /// Whether the method may be sent twice with the effect of once
+    /// ([`Method::is_idempotent`]).
     pub fn is_idempotent(&self) -> bool {
-        matches!(
-            *self.method,
-            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
-        )
+        self.method.is_idempotent()
     }
 
     /// How long the service asked us to wait (`Retry-After`, else
-    /// `X-RateLimit-Reset` on a `429`).
+    /// `X-RateLimit-Reset` once the window is spent).
     pub fn server_wait(&self) -> Option<Duration> {
         let response = self.outcome.ok()?;
-        retry_after(&response.headers).or_else(|| {
-            (response.status == StatusCode::TOO_MANY_REQUESTS)
-                .then(|| rate_limit_reset(&response.headers))
-                .flatten()
-        })
+        crate::headers::server_wait(response.status, &response.headers)
+    }
+}
+
+impl Debug for Attempt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("Attempt");
+        out.field("method", self.method)
+            .field("number", &self.number)
+            .field("elapsed", &self.elapsed);
+        match self.outcome {
+            Ok(response) => out.field("outcome", response),
+            Err(error) => out.field("outcome", &error.kind()),
+        };
+        out.finish()
     }
 }
 
@@ -163,47 +173,10 @@ impl RetryPolicy for ExponentialBackoff {
     }
 }
 
-/// `Retry-After` as seconds (possibly fractional) or an HTTP date.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Some(wait) = seconds(value) {
-        return Some(wait);
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
-}
-
-/// `X-RateLimit-Reset`: seconds until the window resets.
-pub(crate) fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
-    seconds(headers.get("x-ratelimit-reset")?.to_str().ok()?.trim())
-}
-
-/// `X-RateLimit-Remaining`.
-pub(crate) fn rate_limit_remaining(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get("x-ratelimit-remaining")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-fn seconds(value: &str) -> Option<Duration> {
-    let secs: f64 = value.parse().ok()?;
-    (0.0..1e9)
-        .contains(&secs)
-        .then(|| Duration::from_secs_f64(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::{HeaderMap, HeaderValue};
 
     fn response(status: u16, headers: &[(&'static str, &'static str)]) -> HttpResponse {
         let mut map = HeaderMap::new();
@@ -255,35 +228,35 @@ mod tests {
             (504, true, false),
         ] {
             let r = response(status, &[]);
-            assert_eq!(retries(decide(Method::GET, 1, Ok(&r))), get, "GET {status}");
+            assert_eq!(retries(decide(Method::Get, 1, Ok(&r))), get, "GET {status}");
             assert_eq!(
-                retries(decide(Method::POST, 1, Ok(&r))),
+                retries(decide(Method::Post, 1, Ok(&r))),
                 post,
                 "POST {status}"
             );
             assert_eq!(
-                retries(decide(Method::PATCH, 1, Ok(&r))),
+                retries(decide(Method::Patch, 1, Ok(&r))),
                 post,
                 "PATCH {status}"
             );
         }
-        assert!(retries(decide(Method::POST, 1, Err(&connect))));
-        assert!(!retries(decide(Method::POST, 1, Err(&timeout))));
-        assert!(retries(decide(Method::DELETE, 1, Err(&timeout))));
-        assert!(retries(decide(Method::PUT, 1, Err(&timeout))));
+        assert!(retries(decide(Method::Post, 1, Err(&connect))));
+        assert!(!retries(decide(Method::Post, 1, Err(&timeout))));
+        assert!(retries(decide(Method::Delete, 1, Err(&timeout))));
+        assert!(retries(decide(Method::Put, 1, Err(&timeout))));
     }
 
     #[test]
     fn attempts_are_capped() {
         let r = response(503, &[]);
-        assert!(retries(decide(Method::GET, 4, Ok(&r))));
-        assert!(!retries(decide(Method::GET, 5, Ok(&r))));
+        assert!(retries(decide(Method::Get, 4, Ok(&r))));
+        assert!(!retries(decide(Method::Get, 5, Ok(&r))));
     }
 
     #[test]
     fn server_wait_is_honoured() {
         let r = response(429, &[("retry-after", "3")]);
-        match decide(Method::POST, 1, Ok(&r)) {
+        match decide(Method::Post, 1, Ok(&r)) {
             RetryDecision::Retry { after } => {
                 assert!(after >= Duration::from_secs(3), "{after:?}");
                 assert!(after <= Duration::from_millis(3100), "{after:?}");
@@ -292,7 +265,7 @@ mod tests {
         }
         let r = response(429, &[("x-ratelimit-reset", "1.5")]);
         let attempt = Attempt {
-            method: &Method::GET,
+            method: &Method::Get,
             number: 1,
             elapsed: Duration::ZERO,
             outcome: Ok(&r),
@@ -303,25 +276,6 @@ mod tests {
     #[test]
     fn total_time_is_capped() {
         let r = response(429, &[("retry-after", "120")]);
-        assert_eq!(decide(Method::GET, 1, Ok(&r)), RetryDecision::Stop);
-    }
-
-    #[test]
-    fn retry_after_parses_seconds_and_dates() {
-        let mut headers = HeaderMap::new();
-        headers.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
-        let later = SystemTime::now() + Duration::from_secs(30);
-        let date = httpdate::fmt_http_date(later);
-        headers.insert("retry-after", HeaderValue::from_str(&date).unwrap());
-        let wait = retry_after(&headers).unwrap();
-        assert!(
-            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
-            "{wait:?}"
-        );
-        headers.insert("retry-after", HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers), None);
-        headers.insert("retry-after", HeaderValue::from_static("-1"));
-        assert_eq!(retry_after(&headers), None);
+        assert_eq!(decide(Method::Get, 1, Ok(&r)), RetryDecision::Stop);
     }
 }

@@ -66,7 +66,7 @@ async fn sends_auth_user_agent_query_and_body() {
         .base_url(format!("{url}/v1/"))
         .build()
         .unwrap();
-    let mut request = HttpRequest::new("testOp", Method::PATCH, "/v1/things/1");
+    let mut request = HttpRequest::new("testOp", Method::Patch, "/v1/things/1");
     request.query = vec![("from_date".into(), "2026-01-01T00:00:00+00:00".into())];
     request.body = Some(r#"{"a":1}"#.into());
     let response = check_status(transport.send(request).await.unwrap()).unwrap();
@@ -95,7 +95,9 @@ async fn sends_auth_user_agent_query_and_body() {
 #[tokio::test]
 async fn html_gateway_page_is_a_typed_error() {
     let (url, _server) = one_shot_server(
-        "HTTP/1.1 504 Gateway Timeout\r\ncontent-type: text/html\r\ncontent-length: 60\r\n\r\n<html><body><h1>504 Gateway Time-out</h1></body></html>\n\n\n\n\n",
+        "HTTP/1.1 504 Gateway Timeout\r\ncontent-type: text/html\r\n\
+         x-amz-cf-id: Fq3xv0bW-cdn-id==\r\ncf-ray: 8a1b2c3d4e5f-AMS\r\n\
+         content-length: 60\r\n\r\n<html><body><h1>504 Gateway Time-out</h1></body></html>\n\n\n\n\n",
         Duration::ZERO,
     )
     .await;
@@ -104,18 +106,26 @@ async fn html_gateway_page_is_a_typed_error() {
         .build()
         .unwrap();
     let response = transport
-        .send(HttpRequest::new("testOp", Method::GET, "/v1/x"))
+        .send(HttpRequest::new("testOp", Method::Get, "/v1/x"))
         .await
         .unwrap();
-    match check_status(response) {
-        Err(Error::UnexpectedBody {
+    assert_eq!(response.request_id().as_deref(), Some("Fq3xv0bW-cdn-id=="));
+    let error = check_status(response).unwrap_err();
+    // The CDN's request ID, the first of the headers it sent.
+    assert_eq!(error.request_id(), Some("Fq3xv0bW-cdn-id=="));
+    match error {
+        Error::UnexpectedBody {
             status,
             content_type,
             excerpt,
-        }) => {
+            ..
+        } => {
             assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
             assert_eq!(content_type.as_deref(), Some("text/html"));
-            assert!(excerpt.contains("504 Gateway Time-out"), "{excerpt}");
+            assert!(
+                excerpt.starts_with("<html><body><h1>504 Gateway Time-out</h1>"),
+                "{excerpt}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -134,7 +144,7 @@ async fn slow_server_times_out() {
         .build()
         .unwrap();
     let error = transport
-        .send(HttpRequest::new("slowOp", Method::GET, "/v1/x"))
+        .send(HttpRequest::new("slowOp", Method::Get, "/v1/x"))
         .await
         .unwrap_err();
     assert!(
@@ -159,7 +169,7 @@ async fn refused_connection_is_a_connect_error() {
         .build()
         .unwrap();
     let error = transport
-        .send(HttpRequest::new("op", Method::GET, "/v1/x"))
+        .send(HttpRequest::new("op", Method::Get, "/v1/x"))
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Connect { .. }), "{error:?}");

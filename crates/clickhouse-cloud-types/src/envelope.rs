@@ -85,6 +85,46 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
+    /// Reads an error body the way a client must: `None` unless `body` is
+    /// blank or a JSON object, and each field kept only when it has its
+    /// type, so a wrong-typed field (`"error": 42`) loses nothing else.
+    ///
+    /// ```
+    /// use clickhouse_cloud_types::ErrorBody;
+    /// let body = ErrorBody::parse(br#"{"error":42,"requestId":"r-1"}"#).unwrap();
+    /// assert_eq!(body.error, None);
+    /// assert_eq!(body.request_id.as_deref(), Some("r-1"));
+    /// assert_eq!(ErrorBody::parse(b""), Some(ErrorBody::default()));
+    /// assert_eq!(ErrorBody::parse(b"<html>"), None);
+    /// ```
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Some(Self::default());
+        }
+        let serde_json::Value::Object(object) = serde_json::from_slice(body).ok()? else {
+            return None;
+        };
+        let text = |name: &str| match object.get(name) {
+            Some(serde_json::Value::String(text)) => Some(text.clone()),
+            _ => None,
+        };
+        Some(Self {
+            status: object
+                .get("status")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|status| u16::try_from(status).ok()),
+            error: text("error"),
+            request_id: text("requestId"),
+            reason: text("code"),
+            service_state: text("serviceState"),
+            can_wake: object.get("canWake").and_then(serde_json::Value::as_bool),
+            issues: object
+                .get("issues")
+                .and_then(serde_json::Value::as_array)
+                .cloned(),
+        })
+    }
+
     /// The upper-case code before the first `:` (`UNAUTHORIZED`,
     /// `BAD_REQUEST`, ...) when the error string starts with one, else the
     /// separate reason code, if any.
@@ -155,14 +195,30 @@ mod tests {
 
     #[test]
     fn an_idle_service_error_says_so() {
-        let body: ErrorBody = serde_json::from_str(
-            r#"{"error":"the service is idle","code":"SERVICE_IDLE","serviceState":"idle","canWake":true,"status":424}"#,
-        )
-        .unwrap();
+        let wire = r#"{"error":"the service is idle","code":"SERVICE_IDLE","serviceState":"idle","canWake":true,"status":424}"#;
+        let body: ErrorBody = serde_json::from_str(wire).unwrap();
         assert_eq!(body.code(), Some("SERVICE_IDLE"));
         assert_eq!(body.message(), Some("the service is idle"));
         assert_eq!(body.service_state.as_deref(), Some("idle"));
         assert_eq!(body.can_wake, Some(true));
+        assert_eq!(ErrorBody::parse(wire.as_bytes()), Some(body));
+    }
+
+    #[test]
+    fn error_bodies_are_read_field_by_field() {
+        let body = ErrorBody::parse(br#"{"status":"x","error":"CONFLICT: taken","requestId":"r"}"#)
+            .unwrap();
+        assert_eq!(body.status, None);
+        assert_eq!(body.code(), Some("CONFLICT"));
+        assert_eq!(body.message(), Some("taken"));
+        assert_eq!(body.request_id.as_deref(), Some("r"));
+        let body = ErrorBody::parse(br#"{"status":429,"error":null,"requestId":["a"]}"#).unwrap();
+        assert_eq!(body.status, Some(429));
+        assert_eq!((body.error, body.request_id), (None, None));
+        assert_eq!(ErrorBody::parse(b" \n "), Some(ErrorBody::default()));
+        for not_an_object in [&b"[1]"[..], b"\"text\"", b"\xff\xfe", b"{\"error\":"] {
+            assert_eq!(ErrorBody::parse(not_an_object), None);
+        }
     }
 
     #[test]

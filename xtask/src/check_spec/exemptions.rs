@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::check::{Finding, FindingKind};
+use super::finding::{Finding, FindingKind};
 
 /// A deliberate difference between the spec and the Rust types.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

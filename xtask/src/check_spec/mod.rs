@@ -2,10 +2,11 @@
 //!
 //! The Rust side is read from the types themselves ([`rust`]), the spec
 //! through the loader ([`crate::spec`]); [`check`] compares them and applies
-//! the exemptions file ([`exemptions`]).
+//! the exemptions file ([`exemptions`]); both speak [`finding`]s.
 
 pub mod check;
 pub mod exemptions;
+pub mod finding;
 pub mod rust;
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use clickhouse_cloud_client::types::{ApiKey, Organization};
 use clickhouse_cloud_client::{Credentials, KeyId, KeySecret};
 use serde_json::json;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::cli::{AuthCommand, GlobalArgs, Output};
 use crate::config::{self, KeyRecords, Profile};
@@ -52,10 +53,11 @@ fn prompt_line(prompt: &str) -> Result<String, CliError> {
 }
 
 fn read_secret(global: &GlobalArgs, secret_stdin: bool) -> Result<KeySecret, CliError> {
-    let secret = if let Some(secret) = &global.api_secret {
-        secret.clone()
-    } else if secret_stdin || !std::io::stdin().is_terminal() {
-        let mut text = String::new();
+    if let Some(secret) = &global.api_secret {
+        return Ok(secret.clone());
+    }
+    let secret = if secret_stdin || !std::io::stdin().is_terminal() {
+        let mut text = Zeroizing::new(String::new());
         std::io::stdin()
             .lock()
             .read_to_string(&mut text)
@@ -118,7 +120,7 @@ async fn login(global: &GlobalArgs, secret_stdin: bool) -> Result<(), CliError> 
 
     let path = config::save_profile(&Profile {
         key_id: credentials.key_id().as_str().to_owned(),
-        key_secret: credentials.key_secret().expose().to_owned(),
+        key_secret: credentials.key_secret().clone(),
         base_url: base_url.clone(),
         organization_id: org,
     })?;
