@@ -22,8 +22,8 @@ use clickhouse_cloud_client::{Client, Error};
 use clickhouse_cloud_transport::replay::{
     Cassette, JsonDifference, ReplayMismatch, body_bytes, join_path,
 };
-use clickhouse_cloud_transport::{NoRetry, ReplayTransport, StatusCode};
-use clickhouse_cloud_types::operation::{Operation, OperationVisitor, match_path};
+use clickhouse_cloud_transport::{NoRetry, ReplayTransport, StatusCode, safe_decode_message};
+use clickhouse_cloud_types::operation::{Operation, OperationVisitor, decode_path};
 use clickhouse_cloud_types::{ErrorBody, Request, ops};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -452,8 +452,9 @@ fn replay<O: Operation>(cassette: &Cassette, runtime: &Runtime) -> Result<Outcom
             ),
         ));
     }
-    let path = match match_path(O::PATH, &recorded.path) {
-        Some(params) => decode::<O::Path>("request.path", Value::Object(params)),
+    let path = match decode_path::<O::Path>(O::PATH, &recorded.path) {
+        Some(Ok(path)) => Ok(path),
+        Some(Err(error)) => Err(("request.path".into(), safe_decode_message(&error))),
         None => Err((
             "request.path".into(),
             format!("{:?} does not match {}", recorded.path, O::PATH),

@@ -18,6 +18,9 @@ pub enum Action {
     FetchSpec,
     /// `cargo xtask check-spec`, in process.
     CheckSpec,
+    /// `cargo xtask codegen --check`, in process: the generated files are
+    /// what the pinned spec and the overrides give.
+    CodegenCheck,
     /// `cargo xtask conformance --fail-on-drift`: every cassette replayed
     /// through the client; the suite's own cassettes declare every known
     /// drift (`schemaDeviations`), so any other fails.
@@ -46,6 +49,7 @@ impl Step {
         match &self.action {
             Action::FetchSpec => "cargo xtask fetch-spec".into(),
             Action::CheckSpec => "cargo xtask check-spec".into(),
+            Action::CodegenCheck => "cargo xtask codegen --check".into(),
             Action::Conformance => "cargo xtask conformance --fail-on-drift".into(),
             Action::Cargo { args, env } => {
                 let mut parts: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -75,6 +79,10 @@ pub fn steps() -> Vec<Step> {
             },
         },
         Step {
+            name: "codegen",
+            action: Action::CodegenCheck,
+        },
+        Step {
             name: "clippy",
             action: Action::Cargo {
                 args: &[
@@ -88,18 +96,16 @@ pub fn steps() -> Vec<Step> {
                 env: &[],
             },
         },
-        // The types crate's optional features are not all enabled by the
-        // workspace build (feature unification only turns on `schema`).
+        // The workspace build turns on the types crate's `schema` feature
+        // (for xtask-inventory); a library author's plain build is this one.
         Step {
-            name: "clippy-types-features",
+            name: "clippy-types-default",
             action: Action::Cargo {
                 args: &[
                     "clippy",
                     "-p",
                     "clickhouse-cloud-types",
                     "--all-targets",
-                    "--features",
-                    "schema,proptest",
                     "--",
                     "-D",
                     "warnings",
@@ -115,15 +121,9 @@ pub fn steps() -> Vec<Step> {
             },
         },
         Step {
-            name: "test-types-features",
+            name: "test-types-default",
             action: Action::Cargo {
-                args: &[
-                    "test",
-                    "-p",
-                    "clickhouse-cloud-types",
-                    "--features",
-                    "schema,proptest",
-                ],
+                args: &["test", "-p", "clickhouse-cloud-types"],
                 env: TEST_ENV,
             },
         },
@@ -197,6 +197,28 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
                     workspace::display(root, &fetched.path),
                     fetched.sha256
                 ));
+            }
+            Action::CodegenCheck => {
+                let options = crate::codegen::Options {
+                    check: true,
+                    spec: None,
+                };
+                let outcome =
+                    crate::codegen::run(root, &options).map_err(|e| fail(e.to_string()))?;
+                let stale: Vec<&String> = outcome.changed.iter().chain(&outcome.removed).collect();
+                if !stale.is_empty() {
+                    return Err(fail(format!(
+                        "{} generated file(s) differ from what the spec gives (run `cargo xtask codegen`): {}",
+                        stale.len(),
+                        stale
+                            .iter()
+                            .take(5)
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                emit(&format!("codegen: {}; up to date\n", outcome.summary));
             }
             Action::CheckSpec => {
                 let options = check_spec::Options {

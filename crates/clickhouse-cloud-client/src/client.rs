@@ -10,6 +10,7 @@ use clickhouse_cloud_transport::{
     HttpRequest, HttpResponse, RateLimit, RateLimiter, ReqwestTransport, Resilient, RetryPolicy,
     StatusCode, Transport, check_status, request_id_header, safe_decode_message,
 };
+use clickhouse_cloud_types::operation::ResponseFormat;
 use clickhouse_cloud_types::{Envelope, Operation, Request};
 use serde::Deserialize;
 use tracing::Instrument as _;
@@ -43,6 +44,8 @@ pub struct Response<T> {
     result: T,
     request_id: Option<String>,
     status: StatusCode,
+    next_cursor: Option<String>,
+    total_count: Option<i64>,
 }
 
 impl<T> Response<T> {
@@ -61,6 +64,18 @@ impl<T> Response<T> {
         self.status
     }
 
+    /// On a page of a list: the cursor of the next page (`None` on the
+    /// last).
+    pub fn next_cursor(&self) -> Option<&str> {
+        self.next_cursor.as_deref()
+    }
+
+    /// On a page of a list: how many items all pages hold, when the service
+    /// says (best effort).
+    pub fn total_count(&self) -> Option<i64> {
+        self.total_count
+    }
+
     /// Replaces the result by `f(result, request_id)`, keeping the rest.
     pub(crate) fn try_map<U>(
         self,
@@ -71,6 +86,8 @@ impl<T> Response<T> {
             result,
             request_id: self.request_id,
             status: self.status,
+            next_cursor: self.next_cursor,
+            total_count: self.total_count,
         })
     }
 }
@@ -188,19 +205,25 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
         // though the rest of it does not decode; else the headers'.
         request_id: response.request_id(),
     };
-    // The fast path: plain serde_json. Only a body that fails is decoded
-    // again, tracking the path, to say where it fails.
-    let envelope: Envelope<O::Output> = match serde_json::from_slice(&response.body) {
-        Ok(envelope) => envelope,
-        Err(error) => {
-            let (path, message) = locate_error::<Envelope<O::Output>>(&response.body)
-                .unwrap_or_else(|| (".".into(), safe_decode_message(&error)));
-            return Err(decode_error(path, message));
+    let header_id = || request_id_header(&response.headers).map(str::to_owned);
+    match O::RESPONSE {
+        ResponseFormat::Json => {}
+        ResponseFormat::Text => {
+            let text = std::str::from_utf8(&response.body)
+                .map_err(|_| decode_error(".".into(), "the text is not UTF-8".into()))?;
+            let result = O::Output::deserialize(serde_json::Value::String(text.to_owned()))
+                .map_err(|e| decode_error(".".into(), safe_decode_message(&e)))?;
+            return Ok(Response::plain(result, header_id(), response.status));
         }
-    };
-    let request_id = envelope
-        .request_id
-        .or_else(|| request_id_header(&response.headers).map(str::to_owned));
+        ResponseFormat::Bare => {
+            let result =
+                decode_body::<O::Output>(&response.body).map_err(|(p, m)| decode_error(p, m))?;
+            return Ok(Response::plain(result, header_id(), response.status));
+        }
+    }
+    let envelope: Envelope<O::Output> =
+        decode_body(&response.body).map_err(|(p, m)| decode_error(p, m))?;
+    let request_id = envelope.request_id.or_else(header_id);
     let result = match envelope.result {
         Some(result) => result,
         // Operations without a result (`()`) accept a missing one.
@@ -211,7 +234,30 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
         result,
         request_id,
         status: response.status,
+        next_cursor: envelope.next_cursor,
+        total_count: envelope.total_count,
     })
+}
+
+/// Decodes a JSON body. The fast path is plain serde_json; only a body that
+/// fails is decoded again, tracking the path, to say where it fails.
+fn decode_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (String, String)> {
+    serde_json::from_slice(body).map_err(|error| {
+        locate_error::<T>(body).unwrap_or_else(|| (".".into(), safe_decode_message(&error)))
+    })
+}
+
+impl<T> Response<T> {
+    /// A result that came without an envelope.
+    fn plain(result: T, request_id: Option<String>, status: StatusCode) -> Self {
+        Self {
+            result,
+            request_id,
+            status,
+            next_cursor: None,
+            total_count: None,
+        }
+    }
 }
 
 /// Decodes `body` again as a `T`, tracking the JSON path: the path and

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{MethodFilter, on};
-use clickhouse_cloud_types::operation::match_path;
+use clickhouse_cloud_types::operation::{decode_path, match_path};
 use clickhouse_cloud_types::ops::{
     ActivityGet, ActivityGetList, OpenapiKeyCreate, OpenapiKeyDelete, OpenapiKeyGet,
     OpenapiKeyGetList, OpenapiKeyUpdate, OrganizationGet, OrganizationGetList, OrganizationUpdate,
@@ -186,12 +186,9 @@ fn handle<O: Handle>(
         )));
     }
 
-    let path_value = if params.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(params)
-    };
-    let path: O::Path = serde_json::from_value(path_value).map_err(ApiError::bad_request)?;
+    let path: O::Path = decode_path(O::PATH, parts.uri.path())
+        .unwrap_or_else(|| serde_json::from_value(Value::Null))
+        .map_err(ApiError::bad_request)?;
     let query = O::query(&parts.uri)?;
     let body: O::Body = match O::METHOD {
         Method::Get | Method::Delete => serde_json::from_value(Value::Null),

@@ -71,7 +71,7 @@ impl KeyRecord {
             assigned_roles: Some(self.roles.assigned()),
             key_suffix: Some(self.key_suffix.clone()),
             created_at: Some(self.created_at),
-            expire_at: self.expire_at.into(),
+            expire_at: self.expire_at,
             used_at: self.used_at,
             ip_access_list: Some(self.ip_access_list.clone()),
         }

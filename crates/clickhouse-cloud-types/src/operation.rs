@@ -391,6 +391,45 @@ pub fn match_path(template: &str, path: &str) -> Option<Map<String, Value>> {
     }
 }
 
+/// Matches `path` against `template` and reads the parameters as `P`
+/// (an operation's `Path` type). A parameter the type wants as a number
+/// (a UDF's version) is read from its digits. `None` when the path does not
+/// match.
+///
+/// ```
+/// use clickhouse_cloud_types::operation::decode_path;
+/// use clickhouse_cloud_types::ops::UdfVersionPath;
+/// let path: UdfVersionPath = decode_path(
+///     "/v1/organizations/{organizationId}/udfs/{functionName}/versions/{version}",
+///     "/v1/organizations/5e1fc0de-0c0f-4000-8000-000000000001/udfs/f/versions/3",
+/// )
+/// .unwrap()
+/// .unwrap();
+/// assert_eq!((path.function_name.as_str(), path.version), ("f", 3));
+/// ```
+pub fn decode_path<P: DeserializeOwned>(
+    template: &str,
+    path: &str,
+) -> Option<Result<P, serde_json::Error>> {
+    let params = match_path(template, path)?;
+    if params.is_empty()
+        && let Ok(none) = serde_json::from_value(Value::Null)
+    {
+        return Some(Ok(none));
+    }
+    let as_strings = serde_json::from_value(Value::Object(params.clone()));
+    Some(as_strings.or_else(|first| {
+        let with_numbers: Map<String, Value> = params
+            .into_iter()
+            .map(|(name, value)| {
+                let number = value.as_str().and_then(|s| s.parse::<i64>().ok());
+                (name, number.map_or(value, Value::from))
+            })
+            .collect();
+        serde_json::from_value(Value::Object(with_numbers)).map_err(|_| first)
+    }))
+}
+
 /// Something that wants to see every operation the SDK declares, with its
 /// types (see [`crate::ops::visit_all`]).
 pub trait OperationVisitor {

@@ -3,9 +3,12 @@
 //!
 //! [`plan`] decides what each schema and operation becomes, following the
 //! rules at its top and `xtask/codegen.toml`; [`render`] writes the Rust
-//! text; `rustfmt` formats it. `--check` compares instead of writing, so CI
-//! fails when the committed output is stale.
+//! text; `rustfmt` formats it. [`examples`] builds an example request and
+//! answer per operation: a conformance cassette each, and the emulator's
+//! answers. `--check` compares instead of writing, so CI fails when the
+//! committed output is stale.
 
+pub mod examples;
 pub mod names;
 pub mod overrides;
 pub mod plan;
@@ -91,8 +94,14 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, CodegenError> {
     let api = load_file(&spec_path)?;
     let overrides = Overrides::load(&root.join(OVERRIDES))?;
     let plan = plan::plan(&api, &overrides)?;
-    let files = render::render(&plan, &sha256_hex(&bytes));
-    let out_dir = root.join(render::OUT_DIR);
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    for (relative, text) in render::render(&plan, &sha256_hex(&bytes)) {
+        files.push((
+            Path::new(render::OUT_DIR).join(&relative),
+            rustfmt(&text, &relative)?,
+        ));
+    }
+    files.extend(example_files(&api, &plan)?);
     let mut outcome = Outcome {
         files: files.len(),
         summary: format!(
@@ -106,31 +115,79 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, CodegenError> {
     };
     let mut expected = Vec::new();
     for (relative, text) in &files {
-        let formatted = rustfmt(text, relative)?;
-        let path = out_dir.join(relative);
+        let path = root.join(relative);
         expected.push(path.clone());
         let current = std::fs::read_to_string(&path).ok();
-        if current.as_deref() != Some(formatted.as_str()) {
+        if current.as_deref() != Some(text.as_str()) {
             outcome.changed.push(crate::workspace::display(root, &path));
             if !options.check {
-                write(&path, &formatted)?;
+                write(&path, text)?;
             }
         }
     }
-    for stale in existing_files(&out_dir) {
-        if !expected.contains(&stale) {
-            outcome
-                .removed
-                .push(crate::workspace::display(root, &stale));
-            if !options.check {
-                std::fs::remove_file(&stale).map_err(|source| CodegenError::Io {
-                    path: stale.display().to_string(),
-                    source,
-                })?;
+    for (dir, extension) in OUTPUT_DIRS {
+        for stale in existing_files(&root.join(dir), extension) {
+            if !expected.contains(&stale) {
+                outcome
+                    .removed
+                    .push(crate::workspace::display(root, &stale));
+                if !options.check {
+                    std::fs::remove_file(&stale).map_err(|source| CodegenError::Io {
+                        path: stale.display().to_string(),
+                        source,
+                    })?;
+                }
             }
         }
     }
     Ok(outcome)
+}
+
+/// The folders whose files `codegen` owns, with the extension it writes.
+const OUTPUT_DIRS: &[(&str, &str)] = &[
+    (render::OUT_DIR, "rs"),
+    (CASSETTES, "json"),
+    (EMULATOR_EXAMPLES_DIR, "json"),
+];
+
+/// Where the example cassettes go.
+pub const CASSETTES: &str = "conformance/cassettes/examples";
+/// Where the emulator's example answers go.
+pub const EMULATOR_EXAMPLES_DIR: &str = "crates/clickhouse-cloud-emulator/src/generated";
+
+/// A cassette per operation and the emulator's table of answers.
+fn example_files(
+    api: &openapiv3::OpenAPI,
+    plan: &plan::Plan,
+) -> Result<Vec<(PathBuf, String)>, CodegenError> {
+    let components: std::collections::BTreeMap<String, crate::spec::shape::Shape> = api
+        .components
+        .as_ref()
+        .map(|c| {
+            c.schemas
+                .iter()
+                .map(|(n, s)| (n.clone(), crate::spec::shape::Shape::of(s)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let examples = examples::Examples::new(&components, &plan.secrets);
+    let mut files = Vec::new();
+    let mut answers = serde_json::Map::new();
+    for op in plan::collect_operations(api)? {
+        let (cassette, answer) = examples::cassette(&examples, &op);
+        let text = format!("{:#}\n", serde_json::Value::Object(cassette));
+        files.push((Path::new(CASSETTES).join(format!("{}.json", op.id)), text));
+        answers.insert(op.id.clone(), answer);
+    }
+    let table = serde_json::json!({
+        "generatedBy": "cargo xtask codegen, from the pinned spec's examples; do not edit",
+        "operations": answers,
+    });
+    files.push((
+        Path::new(EMULATOR_EXAMPLES_DIR).join("examples.json"),
+        format!("{table:#}\n"),
+    ));
+    Ok(files)
 }
 
 fn write(path: &Path, text: &str) -> Result<(), CodegenError> {
@@ -144,7 +201,7 @@ fn write(path: &Path, text: &str) -> Result<(), CodegenError> {
     std::fs::write(path, text).map_err(error)
 }
 
-fn existing_files(dir: &Path) -> Vec<PathBuf> {
+fn existing_files(dir: &Path, extension: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -155,7 +212,7 @@ fn existing_files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == extension) {
                 out.push(path);
             }
         }

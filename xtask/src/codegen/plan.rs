@@ -390,21 +390,36 @@ pub fn plan(api: &OpenAPI, overrides: &Overrides) -> Result<Plan, PlanError> {
 }
 
 /// An operation as read from the spec.
-struct SpecOp {
-    id: String,
-    method: String,
-    path: String,
-    tag: String,
-    beta: bool,
-    deprecated: bool,
-    params: Vec<(String, &'static str, Shape, bool)>,
-    body: Option<Shape>,
-    status: u16,
-    result: Option<Shape>,
-    text: Option<String>,
+#[derive(Debug, Clone)]
+pub struct SpecOp {
+    /// `operationId`.
+    pub id: String,
+    /// Upper-case method.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// First tag.
+    pub tag: String,
+    /// Beta badge.
+    pub beta: bool,
+    /// Deprecated.
+    pub deprecated: bool,
+    /// Path and query parameters: name, `path`/`query`, schema, required.
+    pub params: Vec<(String, &'static str, Shape, bool)>,
+    /// The JSON request body.
+    pub body: Option<Shape>,
+    /// The success status.
+    pub status: u16,
+    /// The `result` (or the whole body, for JSON without the envelope).
+    pub result: Option<Shape>,
+    /// The whole success body of a JSON answer.
+    pub response: Option<Shape>,
+    /// The media type of a text answer, or [`BARE`].
+    pub text: Option<String>,
 }
 
-fn collect_operations(api: &OpenAPI) -> Result<Vec<SpecOp>, PlanError> {
+/// Every operation of the spec, in spec order.
+pub fn collect_operations(api: &OpenAPI) -> Result<Vec<SpecOp>, PlanError> {
     let mut out = Vec::new();
     for (path, item) in &api.paths.paths {
         let ReferenceOr::Item(item) = item else {
@@ -462,7 +477,7 @@ fn collect_operations(api: &OpenAPI) -> Result<Vec<SpecOp>, PlanError> {
                 }
                 None => None,
             };
-            let (status, result, text) = success(op, &at)?;
+            let (status, result, text, response) = success(op, &at)?;
             out.push(SpecOp {
                 id,
                 method: method.to_ascii_uppercase(),
@@ -478,6 +493,7 @@ fn collect_operations(api: &OpenAPI) -> Result<Vec<SpecOp>, PlanError> {
                 body,
                 status,
                 result,
+                response,
                 text,
             });
         }
@@ -485,9 +501,10 @@ fn collect_operations(api: &OpenAPI) -> Result<Vec<SpecOp>, PlanError> {
     Ok(out)
 }
 
-type Success = (u16, Option<Shape>, Option<String>);
+type Success = (u16, Option<Shape>, Option<String>, Option<Shape>);
 
-/// The first 2xx response: status, `result` shape and text media type.
+/// The first 2xx response: status, `result` shape, text media type and the
+/// whole JSON body.
 fn success(op: &openapiv3::Operation, at: &str) -> Result<Success, PlanError> {
     for (status, response) in &op.responses.responses {
         let StatusCode::Code(code) = status else {
@@ -523,15 +540,21 @@ fn success(op: &openapiv3::Operation, at: &str) -> Result<Success, PlanError> {
                         .find(|(n, _)| n == "result")
                         .map(|(_, s)| s.clone()),
                     None,
+                    Some(shape),
                 ),
                 // JSON without the envelope: the body is the output.
-                None => (*code, Some(shape), Some(BARE.to_owned())),
+                None => (
+                    *code,
+                    Some(shape.clone()),
+                    Some(BARE.to_owned()),
+                    Some(shape),
+                ),
             });
         }
         if let Some((media, _)) = response.content.iter().next() {
-            return Ok((*code, None, Some(media.clone())));
+            return Ok((*code, None, Some(media.clone()), None));
         }
-        return Ok((*code, None, None));
+        return Ok((*code, None, None, None));
     }
     Err(PlanError::Unsupported {
         at: at.into(),
@@ -1223,7 +1246,7 @@ impl Builder<'_> {
             None => None,
             Some(shape) => {
                 let cx = Cx {
-                    owner: format!("{}", type_ident(&op.id)),
+                    owner: type_ident(&op.id),
                     schema: op.id.clone(),
                     module: module.clone(),
                     direction: request,
@@ -1239,7 +1262,7 @@ impl Builder<'_> {
             None => None,
             Some(shape) => {
                 let cx = Cx {
-                    owner: format!("{}", type_ident(&op.id)),
+                    owner: type_ident(&op.id),
                     schema: op.id.clone(),
                     module: module.clone(),
                     direction: response,

@@ -193,7 +193,6 @@ impl<'a> Comparer<'a> {
             (Kind::Union(ca, a), Kind::Union(cb, b))
                 if mixed
                     && a.len() == b.len()
-                    && (ca == cb || mixed)
                     && a.iter().chain(b).all(|n| matches!(n.kind, Kind::Scalar(_))) =>
             {
                 let sorted = |list: &[Node]| {
