@@ -110,6 +110,9 @@ pub struct StructDef {
     pub fields: Vec<Field>,
     /// The type of properties not listed, when the spec describes them.
     pub additional: Option<Ty>,
+    /// Wire names of the required fields, in the spec's order (the
+    /// constructor takes them in this order).
+    pub required: Vec<String>,
 }
 
 /// What one union branch looks like on the wire, for picking it.
@@ -902,7 +905,17 @@ impl Builder<'_> {
             }
             None => None,
         };
-        Ok(StructDef { fields, additional })
+        let required = object
+            .required
+            .iter()
+            .filter(|r| fields.iter().any(|f| f.wire == **r))
+            .cloned()
+            .collect();
+        Ok(StructDef {
+            fields,
+            additional,
+            required,
+        })
     }
 
     fn is_secret(&mut self, wire: &str, shape: &Shape, item: &str) -> bool {

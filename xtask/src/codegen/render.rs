@@ -306,16 +306,15 @@ fn schema_attr(t: &TypeDef, extra: &[String]) -> String {
     }
 }
 
-/// A struct needs a constructor when it is sent and has required fields.
+/// A struct needs a constructor when it is sent and has required fields:
+/// their indices, in the spec's order of `required`.
 fn constructor_fields(t: &TypeDef, s: &StructDef) -> Vec<usize> {
     if !t.direction.request {
         return Vec::new();
     }
-    s.fields
+    s.required
         .iter()
-        .enumerate()
-        .filter(|(_, f)| f.required)
-        .map(|(i, _)| i)
+        .filter_map(|wire| s.fields.iter().position(|f| f.wire == *wire))
         .collect()
 }
 

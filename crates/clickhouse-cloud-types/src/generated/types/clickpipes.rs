@@ -524,9 +524,9 @@ pub struct ClickPipeKafkaGlueSchemaRegistry {
 impl ClickPipeKafkaGlueSchemaRegistry {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        r#type: ClickPipeKinesisSchemaRegistryType,
         glue_region: impl Into<String>,
         glue_registry_name: impl Into<String>,
-        r#type: ClickPipeKinesisSchemaRegistryType,
     ) -> Self {
         Self {
             glue_region: Some(glue_region.into()),
@@ -775,9 +775,9 @@ pub struct ClickPipeKinesisSchemaRegistry {
 impl ClickPipeKinesisSchemaRegistry {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        r#type: ClickPipeKinesisSchemaRegistryType,
         glue_region: impl Into<String>,
         glue_registry_name: impl Into<String>,
-        r#type: ClickPipeKinesisSchemaRegistryType,
     ) -> Self {
         Self {
             glue_region: Some(glue_region.into()),
@@ -948,8 +948,8 @@ pub struct ClickPipeMongoDbPipeTableMapping {
 impl ClickPipeMongoDbPipeTableMapping {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        source_collection: impl Into<String>,
         source_database_name: impl Into<String>,
+        source_collection: impl Into<String>,
         target_table: impl Into<String>,
     ) -> Self {
         Self {
@@ -1196,9 +1196,9 @@ pub struct ClickPipeMutateKafkaConfluentSchemaRegistry {
 impl ClickPipeMutateKafkaConfluentSchemaRegistry {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        url: impl Into<String>,
         authentication: ClickPipeKafkaConfluentSchemaRegistryAuthentication,
         credentials: ClickPipeKafkaSchemaRegistryCredentials,
-        url: impl Into<String>,
     ) -> Self {
         Self {
             authentication: Some(authentication),
@@ -1322,10 +1322,10 @@ pub struct ClickPipeMutateMongoDbSource {
 impl ClickPipeMutateMongoDbSource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        uri: impl Into<String>,
         read_preference: ClickPipeReadPreference,
         settings: ClickPipeMongoDbPipeSettings,
         table_mappings: Vec<ClickPipeMongoDbPipeTableMapping>,
-        uri: impl Into<String>,
     ) -> Self {
         Self {
             ca_certificate: None,
@@ -1940,8 +1940,8 @@ pub struct ClickPipePatchMongoDbPipeRemoveTableMapping {
 impl ClickPipePatchMongoDbPipeRemoveTableMapping {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        source_collection: Option<String>,
         source_database_name: Option<String>,
+        source_collection: Option<String>,
         target_table: Option<String>,
     ) -> Self {
         Self {
@@ -2012,7 +2012,7 @@ pub struct ClickPipePatchMongoDbSource {
 
 impl ClickPipePatchMongoDbSource {
     /// A value with the required fields set and every other field unset.
-    pub fn new(read_preference: Option<ClickPipeReadPreference>, uri: Option<String>) -> Self {
+    pub fn new(uri: Option<String>, read_preference: Option<ClickPipeReadPreference>) -> Self {
         Self {
             ca_certificate: Nullable::Absent,
             credentials: None,
@@ -2392,10 +2392,10 @@ pub struct ClickPipePostBigQueryServiceAccountSource {
 impl ClickPipePostBigQueryServiceAccountSource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        credentials: ServiceAccount,
-        settings: ClickPipeBigQueryPipeSettings,
         snapshot_staging_path: impl Into<String>,
+        settings: ClickPipeBigQueryPipeSettings,
         table_mappings: Vec<ClickPipeBigQueryPipeTableMapping>,
+        credentials: ServiceAccount,
     ) -> Self {
         Self {
             authentication: None,
@@ -2436,11 +2436,11 @@ pub struct ClickPipePostBigQueryWorkloadIdentitySource {
 impl ClickPipePostBigQueryWorkloadIdentitySource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        snapshot_staging_path: impl Into<String>,
+        settings: ClickPipeBigQueryPipeSettings,
+        table_mappings: Vec<ClickPipeBigQueryPipeTableMapping>,
         authentication: ClickPipeBigQueryWorkloadIdentitySourceAuthentication,
         project_id: impl Into<String>,
-        settings: ClickPipeBigQueryPipeSettings,
-        snapshot_staging_path: impl Into<String>,
-        table_mappings: Vec<ClickPipeBigQueryPipeTableMapping>,
     ) -> Self {
         Self {
             authentication: Some(authentication),
@@ -2730,12 +2730,12 @@ pub struct ClickPipePostPubSubServiceAccountSource {
 impl ClickPipePostPubSubServiceAccountSource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        authentication: ClickPipeBigQueryServiceAccountSourceAuthentication,
         format: ClickPipePubSubSourceFormat,
         project_id: impl Into<String>,
+        topic: impl Into<String>,
+        authentication: ClickPipeBigQueryServiceAccountSourceAuthentication,
         seek_type: ClickPipeSeekType,
         service_account_key: ServiceAccount,
-        topic: impl Into<String>,
     ) -> Self {
         Self {
             ack_deadline: Nullable::Absent,
@@ -2886,11 +2886,11 @@ pub struct ClickPipePostPubSubWorkloadIdentitySource {
 impl ClickPipePostPubSubWorkloadIdentitySource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        authentication: ClickPipeBigQueryWorkloadIdentitySourceAuthentication,
         format: ClickPipePubSubSourceFormat,
         project_id: impl Into<String>,
-        seek_type: ClickPipeSeekType,
         topic: impl Into<String>,
+        authentication: ClickPipeBigQueryWorkloadIdentitySourceAuthentication,
+        seek_type: ClickPipeSeekType,
     ) -> Self {
         Self {
             ack_deadline: Nullable::Absent,
@@ -2942,9 +2942,9 @@ pub struct ClickPipePostRequest {
 impl ClickPipePostRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        destination: ClickPipeMutateDestination,
         name: impl Into<String>,
         source: ClickPipePostSource,
+        destination: ClickPipeMutateDestination,
     ) -> Self {
         Self {
             destination: Some(destination),

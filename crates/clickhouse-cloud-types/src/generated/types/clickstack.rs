@@ -132,8 +132,8 @@ impl ClickStackAlertBarBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackBarRawSqlChartConfigDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -295,8 +295,8 @@ impl ClickStackAlertBarRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackBarRawSqlChartConfigDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackBarRawSqlChartConfigDisplayType,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -404,7 +404,7 @@ pub struct ClickStackAlertChannelEmail {
 
 impl ClickStackAlertChannelEmail {
     /// A value with the required fields set and every other field unset.
-    pub fn new(email_recipients: Vec<String>, r#type: ClickStackAlertChannelType) -> Self {
+    pub fn new(r#type: ClickStackAlertChannelType, email_recipients: Vec<String>) -> Self {
         Self {
             email_recipients: Some(email_recipients),
             r#type: Some(r#type),
@@ -833,8 +833,8 @@ impl ClickStackAlertLineBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackLineRawSqlChartConfigDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -1014,8 +1014,8 @@ impl ClickStackAlertLineRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackLineRawSqlChartConfigDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackLineRawSqlChartConfigDisplayType,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -1083,8 +1083,8 @@ impl ClickStackAlertNumberBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackNumberRawSqlChartConfigDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             background_chart: None,
@@ -1240,8 +1240,8 @@ impl ClickStackAlertNumberRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackNumberRawSqlChartConfigDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackNumberRawSqlChartConfigDisplayType,
     ) -> Self {
         Self {
             color: None,
@@ -1468,8 +1468,8 @@ impl ClickStackAlertStackedLineBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackStackedLineRawSqlChartConfigDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -1637,8 +1637,8 @@ impl ClickStackAlertStackedLineRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackStackedLineRawSqlChartConfigDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackStackedLineRawSqlChartConfigDisplayType,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -1740,8 +1740,8 @@ impl ClickStackBarBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackBarRawSqlChartConfigDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -1885,8 +1885,8 @@ impl ClickStackBarRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackBarRawSqlChartConfigDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackBarRawSqlChartConfigDisplayType,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -1934,9 +1934,9 @@ pub struct ClickStackBetweenColorCondition {
 impl ClickStackBetweenColorCondition {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        color: ClickStackColor,
         operator: ClickStackBetweenColorConditionOperator,
         value: Vec<f64>,
+        color: ClickStackColor,
     ) -> Self {
         Self {
             color: Some(color),
@@ -2070,8 +2070,8 @@ impl ClickStackCategoricalBarBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackCategoricalBarDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             display_type: Some(display_type),
@@ -2207,8 +2207,8 @@ impl ClickStackCategoricalBarRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackCategoricalBarDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackCategoricalBarDisplayType,
     ) -> Self {
         Self {
             config_type: Some(config_type),
@@ -2253,8 +2253,8 @@ impl ClickStackClickHouseCaslPermission {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         action: ClickStackAction,
-        integration: ClickStackClickHouseCaslPermissionIntegration,
         subject: ClickStackSubject,
+        integration: ClickStackClickHouseCaslPermissionIntegration,
     ) -> Self {
         Self {
             action: Some(action),
@@ -2455,8 +2455,8 @@ pub struct ClickStackCreateAlertRequest {
 impl ClickStackCreateAlertRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        interval: ClickStackInterval,
         threshold: f64,
+        interval: ClickStackInterval,
         threshold_type: ClickStackThresholdType,
     ) -> Self {
         Self {
@@ -2751,7 +2751,7 @@ pub struct ClickStackDashboardContainer {
 
 impl ClickStackDashboardContainer {
     /// A value with the required fields set and every other field unset.
-    pub fn new(collapsed: bool, id: impl Into<String>, title: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<String>, title: impl Into<String>, collapsed: bool) -> Self {
         Self {
             bordered: None,
             collapsed: Some(collapsed),
@@ -2852,9 +2852,9 @@ pub struct ClickStackEqualityColorCondition {
 impl ClickStackEqualityColorCondition {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        color: ClickStackColor,
         operator: ClickStackEqualityColorConditionOperator,
         value: NumberOrString,
+        color: ClickStackColor,
     ) -> Self {
         Self {
             color: Some(color),
@@ -3233,7 +3233,7 @@ pub struct ClickStackFilterSettingsColumn {
 
 impl ClickStackFilterSettingsColumn {
     /// A value with the required fields set and every other field unset.
-    pub fn new(label: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<String>, label: impl Into<String>) -> Self {
         Self {
             allow_all: None,
             label: Some(label.into()),
@@ -3437,8 +3437,8 @@ impl ClickStackHeatmapDistributionChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackHeatmapDisplayType,
-        select: Vec<ClickStackHeatmapSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackHeatmapSelectItem>,
     ) -> Self {
         Self {
             display_type: Some(display_type),
@@ -3533,8 +3533,8 @@ impl ClickStackHeatmapSeriesChartConfig {
     pub fn new(
         display_type: ClickStackHeatmapDisplayType,
         heatmap_mode: ClickStackHeatmapSeriesChartConfigHeatmapMode,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             display_type: Some(display_type),
@@ -3702,8 +3702,8 @@ impl ClickStackLineBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackLineRawSqlChartConfigDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -3877,8 +3877,8 @@ impl ClickStackLineRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackLineRawSqlChartConfigDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackLineRawSqlChartConfigDisplayType,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -4009,11 +4009,11 @@ pub struct ClickStackLogSource {
 impl ClickStackLogSource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        connection: impl Into<String>,
-        default_table_select_expression: impl Into<String>,
-        from: ClickStackSourceFrom,
-        kind: ClickStackLogSourceKind,
         name: impl Into<String>,
+        kind: ClickStackLogSourceKind,
+        connection: impl Into<String>,
+        from: ClickStackSourceFrom,
+        default_table_select_expression: impl Into<String>,
         timestamp_value_expression: impl Into<String>,
     ) -> Self {
         Self {
@@ -4127,7 +4127,7 @@ pub struct ClickStackMarkdownChartSeries {
 
 impl ClickStackMarkdownChartSeries {
     /// A value with the required fields set and every other field unset.
-    pub fn new(content: impl Into<String>, r#type: ClickStackMarkdownChartSeriesType) -> Self {
+    pub fn new(r#type: ClickStackMarkdownChartSeriesType, content: impl Into<String>) -> Self {
         Self {
             content: Some(content.into()),
             r#type: Some(r#type),
@@ -4177,12 +4177,12 @@ pub struct ClickStackMaterializedView {
 impl ClickStackMaterializedView {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        aggregated_columns: Vec<ClickStackAggregatedColumn>,
         database_name: impl Into<String>,
+        table_name: impl Into<String>,
         dimension_columns: impl Into<String>,
         min_granularity: impl Into<String>,
-        table_name: impl Into<String>,
         timestamp_column: impl Into<String>,
+        aggregated_columns: Vec<ClickStackAggregatedColumn>,
     ) -> Self {
         Self {
             aggregated_columns: Some(aggregated_columns),
@@ -4261,13 +4261,13 @@ pub struct ClickStackMetricSource {
 impl ClickStackMetricSource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        name: impl Into<String>,
+        kind: ClickStackMetricSourceKind,
         connection: impl Into<String>,
         from: ClickStackMetricSourceFrom,
-        kind: ClickStackMetricSourceKind,
         metric_tables: ClickStackMetricTables,
-        name: impl Into<String>,
-        resource_attributes_expression: impl Into<String>,
         timestamp_value_expression: impl Into<String>,
+        resource_attributes_expression: impl Into<String>,
     ) -> Self {
         Self {
             connection: Some(connection.into()),
@@ -4376,8 +4376,8 @@ impl ClickStackMongoDbcaslPermission {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         action: ClickStackAction,
-        integration: ClickStackMongoDbcaslPermissionIntegration,
         subject: ClickStackSubject,
+        integration: ClickStackMongoDbcaslPermissionIntegration,
     ) -> Self {
         Self {
             action: Some(action),
@@ -4547,8 +4547,8 @@ impl ClickStackNumberBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackNumberRawSqlChartConfigDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             background_chart: None,
@@ -4693,9 +4693,9 @@ pub struct ClickStackNumberChartSeries {
 impl ClickStackNumberChartSeries {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        agg_fn: ClickStackAggFn,
-        source_id: impl Into<String>,
         r#type: ClickStackNumberChartSeriesType,
+        source_id: impl Into<String>,
+        agg_fn: ClickStackAggFn,
         r#where: impl Into<String>,
         where_language: ClickStackWhereLanguage,
     ) -> Self {
@@ -4922,8 +4922,8 @@ impl ClickStackNumberRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackNumberRawSqlChartConfigDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackNumberRawSqlChartConfigDisplayType,
     ) -> Self {
         Self {
             color: None,
@@ -5048,9 +5048,9 @@ pub struct ClickStackNumericColorCondition {
 impl ClickStackNumericColorCondition {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        color: ClickStackColor,
         operator: ClickStackNumericColorConditionOperator,
         value: f64,
+        color: ClickStackColor,
     ) -> Self {
         Self {
             color: Some(color),
@@ -5191,7 +5191,7 @@ pub struct ClickStackOnClickDashboard {
 
 impl ClickStackOnClickDashboard {
     /// A value with the required fields set and every other field unset.
-    pub fn new(target: ClickStackOnClickTarget, r#type: ClickStackOnClickDashboardType) -> Self {
+    pub fn new(r#type: ClickStackOnClickDashboardType, target: ClickStackOnClickTarget) -> Self {
         Self {
             filters: None,
             target: Some(target),
@@ -5266,8 +5266,8 @@ pub struct ClickStackOnClickFilterTemplate {
 impl ClickStackOnClickFilterTemplate {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        expression: impl Into<String>,
         kind: ClickStackOnClickFilterTemplateKind,
+        expression: impl Into<String>,
         template: impl Into<String>,
     ) -> Self {
         Self {
@@ -5313,7 +5313,7 @@ pub struct ClickStackOnClickSearch {
 
 impl ClickStackOnClickSearch {
     /// A value with the required fields set and every other field unset.
-    pub fn new(target: ClickStackOnClickTarget, r#type: ClickStackOnClickSearchType) -> Self {
+    pub fn new(r#type: ClickStackOnClickSearchType, target: ClickStackOnClickTarget) -> Self {
         Self {
             filters: None,
             target: Some(target),
@@ -5416,7 +5416,7 @@ pub struct ClickStackOnClickTargetIdVariant {
 
 impl ClickStackOnClickTargetIdVariant {
     /// A value with the required fields set and every other field unset.
-    pub fn new(id: impl Into<String>, mode: ClickStackOnClickTargetIdVariantMode) -> Self {
+    pub fn new(mode: ClickStackOnClickTargetIdVariantMode, id: impl Into<String>) -> Self {
         Self {
             id: Some(id.into()),
             mode: Some(mode),
@@ -5541,8 +5541,8 @@ impl ClickStackPieBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackPieDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             display_type: Some(display_type),
@@ -5678,8 +5678,8 @@ impl ClickStackPieRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackPieDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackPieDisplayType,
     ) -> Self {
         Self {
             config_type: Some(config_type),
@@ -5741,10 +5741,10 @@ pub struct ClickStackPrometheusLabelFilter {
 impl ClickStackPrometheusLabelFilter {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        label: impl Into<String>,
+        r#type: ClickStackPrometheusLabelFilterType,
         name: impl Into<String>,
         source_id: impl Into<String>,
-        r#type: ClickStackPrometheusLabelFilterType,
+        label: impl Into<String>,
         id: impl Into<String>,
     ) -> Self {
         Self {
@@ -5810,10 +5810,10 @@ pub struct ClickStackPrometheusLabelFilterInput {
 impl ClickStackPrometheusLabelFilterInput {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        label: impl Into<String>,
+        r#type: ClickStackPrometheusLabelFilterType,
         name: impl Into<String>,
         source_id: impl Into<String>,
-        r#type: ClickStackPrometheusLabelFilterType,
+        label: impl Into<String>,
     ) -> Self {
         Self {
             is_broadcast_enabled: None,
@@ -5879,10 +5879,10 @@ pub struct ClickStackPromqlSource {
 impl ClickStackPromqlSource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        name: impl Into<String>,
+        kind: ClickStackPromqlSourceKind,
         connection: impl Into<String>,
         from: ClickStackSourceFrom,
-        kind: ClickStackPromqlSourceKind,
-        name: impl Into<String>,
         timestamp_value_expression: impl Into<String>,
     ) -> Self {
         Self {
@@ -5965,10 +5965,10 @@ pub struct ClickStackQueryExpressionFilter {
 impl ClickStackQueryExpressionFilter {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        expression: impl Into<String>,
-        name: impl Into<String>,
-        source_id: impl Into<String>,
         r#type: ClickStackQueryExpressionFilterType,
+        name: impl Into<String>,
+        expression: impl Into<String>,
+        source_id: impl Into<String>,
         id: impl Into<String>,
     ) -> Self {
         Self {
@@ -6046,10 +6046,10 @@ pub struct ClickStackQueryExpressionFilterInput {
 impl ClickStackQueryExpressionFilterInput {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        expression: impl Into<String>,
-        name: impl Into<String>,
-        source_id: impl Into<String>,
         r#type: ClickStackQueryExpressionFilterType,
+        name: impl Into<String>,
+        expression: impl Into<String>,
+        source_id: impl Into<String>,
     ) -> Self {
         Self {
             applies_to_source_ids: None,
@@ -6398,8 +6398,8 @@ impl ClickStackSearchChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackSearchChartConfigDisplayType,
-        select: impl Into<String>,
         source_id: impl Into<String>,
+        select: impl Into<String>,
         where_language: ClickStackWhereLanguage,
     ) -> Self {
         Self {
@@ -6448,9 +6448,9 @@ pub struct ClickStackSearchChartSeries {
 impl ClickStackSearchChartSeries {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        fields: Vec<String>,
-        source_id: impl Into<String>,
         r#type: ClickStackOnClickSearchType,
+        source_id: impl Into<String>,
+        fields: Vec<String>,
         r#where: impl Into<String>,
         where_language: ClickStackWhereLanguage,
     ) -> Self {
@@ -6592,10 +6592,10 @@ pub struct ClickStackSessionSource {
 impl ClickStackSessionSource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        name: impl Into<String>,
+        kind: ClickStackSessionSourceKind,
         connection: impl Into<String>,
         from: ClickStackSourceFrom,
-        kind: ClickStackSessionSourceKind,
-        name: impl Into<String>,
         trace_source_id: impl Into<String>,
     ) -> Self {
         Self {
@@ -6987,10 +6987,10 @@ pub struct ClickStackSourceFilter {
 impl ClickStackSourceFilter {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        expression: impl Into<String>,
+        r#type: ClickStackSourceFilterType,
         name: impl Into<String>,
         source_id: impl Into<String>,
-        r#type: ClickStackSourceFilterType,
+        expression: impl Into<String>,
         variable_name: impl Into<String>,
         id: impl Into<String>,
     ) -> Self {
@@ -7057,10 +7057,10 @@ pub struct ClickStackSourceFilterInput {
 impl ClickStackSourceFilterInput {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        expression: impl Into<String>,
+        r#type: ClickStackSourceFilterType,
         name: impl Into<String>,
         source_id: impl Into<String>,
-        r#type: ClickStackSourceFilterType,
+        expression: impl Into<String>,
         variable_name: impl Into<String>,
     ) -> Self {
         Self {
@@ -7101,9 +7101,9 @@ pub struct ClickStackSourceFilterSettings {
 impl ClickStackSourceFilterSettings {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        columns: Vec<ClickStackFilterSettingsColumn>,
         database_name: impl Into<String>,
         table_name: impl Into<String>,
+        columns: Vec<ClickStackFilterSettingsColumn>,
     ) -> Self {
         Self {
             columns: Some(columns),
@@ -7223,8 +7223,8 @@ impl ClickStackStackedLineBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackStackedLineRawSqlChartConfigDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -7374,8 +7374,8 @@ impl ClickStackStackedLineRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackStackedLineRawSqlChartConfigDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackStackedLineRawSqlChartConfigDisplayType,
     ) -> Self {
         Self {
             align_date_range_to_granularity: None,
@@ -7442,9 +7442,9 @@ pub struct ClickStackStaticListFilter {
 impl ClickStackStaticListFilter {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        r#type: ClickStackStaticListFilterType,
         name: impl Into<String>,
         options: Vec<String>,
-        r#type: ClickStackStaticListFilterType,
         id: impl Into<String>,
     ) -> Self {
         Self {
@@ -7502,9 +7502,9 @@ pub struct ClickStackStaticListFilterInput {
 impl ClickStackStaticListFilterInput {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        r#type: ClickStackStaticListFilterType,
         name: impl Into<String>,
         options: Vec<String>,
-        r#type: ClickStackStaticListFilterType,
     ) -> Self {
         Self {
             is_broadcast_enabled: None,
@@ -7608,8 +7608,8 @@ impl ClickStackTableBuilderChartConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(
         display_type: ClickStackTableDisplayType,
-        select: Vec<ClickStackSelectItem>,
         source_id: impl Into<String>,
+        select: Vec<ClickStackSelectItem>,
     ) -> Self {
         Self {
             as_ratio: None,
@@ -7767,12 +7767,12 @@ pub struct ClickStackTableChartSeries {
 impl ClickStackTableChartSeries {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        agg_fn: ClickStackAggFn,
-        group_by: Vec<String>,
-        source_id: impl Into<String>,
         r#type: ClickStackTableChartSeriesType,
+        source_id: impl Into<String>,
+        agg_fn: ClickStackAggFn,
         r#where: impl Into<String>,
         where_language: ClickStackWhereLanguage,
+        group_by: Vec<String>,
     ) -> Self {
         Self {
             agg_fn: Some(agg_fn),
@@ -7854,8 +7854,8 @@ impl ClickStackTableRawSqlChartConfig {
     pub fn new(
         config_type: ClickStackConfigType,
         connection_id: impl Into<String>,
-        display_type: ClickStackTableDisplayType,
         sql_template: impl Into<String>,
+        display_type: ClickStackTableDisplayType,
     ) -> Self {
         Self {
             config_type: Some(config_type),
@@ -8340,7 +8340,7 @@ pub struct ClickStackTileInput {
 
 impl ClickStackTileInput {
     /// A value with the required fields set and every other field unset.
-    pub fn new(h: i64, name: impl Into<String>, w: i64, x: i64, y: i64) -> Self {
+    pub fn new(name: impl Into<String>, x: i64, y: i64, w: i64, h: i64) -> Self {
         Self {
             as_ratio: None,
             config: None,
@@ -8448,12 +8448,12 @@ pub struct ClickStackTimeChartSeries {
 impl ClickStackTimeChartSeries {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        agg_fn: ClickStackAggFn,
-        group_by: Vec<String>,
-        source_id: impl Into<String>,
         r#type: ClickStackTimeChartSeriesType,
+        source_id: impl Into<String>,
+        agg_fn: ClickStackAggFn,
         r#where: impl Into<String>,
         where_language: ClickStackWhereLanguage,
+        group_by: Vec<String>,
     ) -> Self {
         Self {
             agg_fn: Some(agg_fn),
@@ -8625,19 +8625,19 @@ pub struct ClickStackTraceSource {
 impl ClickStackTraceSource {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        name: impl Into<String>,
+        kind: ClickStackTraceSourceKind,
         connection: impl Into<String>,
+        from: ClickStackSourceFrom,
         default_table_select_expression: impl Into<String>,
+        timestamp_value_expression: impl Into<String>,
         duration_expression: impl Into<String>,
         duration_precision: i64,
-        from: ClickStackSourceFrom,
-        kind: ClickStackTraceSourceKind,
-        name: impl Into<String>,
-        parent_span_id_expression: impl Into<String>,
-        span_id_expression: impl Into<String>,
-        span_kind_expression: impl Into<String>,
-        span_name_expression: impl Into<String>,
-        timestamp_value_expression: impl Into<String>,
         trace_id_expression: impl Into<String>,
+        span_id_expression: impl Into<String>,
+        parent_span_id_expression: impl Into<String>,
+        span_name_expression: impl Into<String>,
+        span_kind_expression: impl Into<String>,
     ) -> Self {
         Self {
             connection: Some(connection.into()),
@@ -8782,8 +8782,8 @@ pub struct ClickStackUpdateAlertRequest {
 impl ClickStackUpdateAlertRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        interval: ClickStackInterval,
         threshold: f64,
+        interval: ClickStackInterval,
         threshold_type: ClickStackThresholdType,
     ) -> Self {
         Self {
@@ -9024,8 +9024,8 @@ pub struct ClickStackVariableSavedFilterValue {
 impl ClickStackVariableSavedFilterValue {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        name: impl Into<String>,
         r#type: ClickStackVariableSavedFilterValueType,
+        name: impl Into<String>,
         values: Vec<String>,
     ) -> Self {
         Self {

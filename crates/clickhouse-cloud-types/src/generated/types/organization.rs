@@ -531,7 +531,7 @@ pub struct ByocInfrastructurePostRequest {
 
 impl ByocInfrastructurePostRequest {
     /// A value with the required fields set and every other field unset.
-    pub fn new(account_id: impl Into<String>, region_id: Region) -> Self {
+    pub fn new(region_id: Region, account_id: impl Into<String>) -> Self {
         Self {
             account_id: Some(account_id.into()),
             availability_zone_suffixes: None,
@@ -706,7 +706,7 @@ pub struct ByocInfrastructureValidatePostRequest {
 
 impl ByocInfrastructureValidatePostRequest {
     /// A value with the required fields set and every other field unset.
-    pub fn new(account_id: impl Into<String>, region_id: Region) -> Self {
+    pub fn new(region_id: Region, account_id: impl Into<String>) -> Self {
         Self {
             account_id: Some(account_id.into()),
             availability_zone_suffixes: None,

@@ -790,7 +790,7 @@ pub struct PostgresInstanceConfig {
 
 impl PostgresInstanceConfig {
     /// A value with the required fields set and every other field unset.
-    pub fn new(pg_bouncer_config: PgBouncerConfig, pg_config: PgConfig) -> Self {
+    pub fn new(pg_config: PgConfig, pg_bouncer_config: PgBouncerConfig) -> Self {
         Self {
             pg_bouncer_config: Some(pg_bouncer_config),
             pg_config: Some(pg_config),
@@ -841,7 +841,7 @@ pub struct PostgresIpAccessListEntry {
 
 impl PostgresIpAccessListEntry {
     /// A value with the required fields set and every other field unset.
-    pub fn new(port_range: impl Into<String>, source: impl Into<String>) -> Self {
+    pub fn new(source: impl Into<String>, port_range: impl Into<String>) -> Self {
         Self {
             description: None,
             id: None,

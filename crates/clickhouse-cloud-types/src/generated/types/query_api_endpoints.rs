@@ -124,11 +124,11 @@ pub struct PublicQueryApiEndpointRequest {
 impl PublicQueryApiEndpointRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        api_key_ids: Vec<Uuid>,
-        database: impl Into<String>,
         name: impl Into<String>,
-        roles: Vec<String>,
         sql: impl Into<String>,
+        database: impl Into<String>,
+        api_key_ids: Vec<Uuid>,
+        roles: Vec<String>,
     ) -> Self {
         Self {
             allowed_origins: None,

@@ -176,8 +176,8 @@ pub struct RoleCreateRequest {
 impl RoleCreateRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        actors: Vec<String>,
         name: impl Into<String>,
+        actors: Vec<String>,
         policies: Vec<RbacPolicyCreateRequest>,
     ) -> Self {
         Self {

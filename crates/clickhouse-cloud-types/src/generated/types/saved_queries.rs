@@ -75,9 +75,9 @@ pub struct PublicSavedQueryRequest {
 impl PublicSavedQueryRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        database: impl Into<String>,
         name: impl Into<String>,
         sql: impl Into<String>,
+        database: impl Into<String>,
     ) -> Self {
         Self {
             database: Some(database.into()),

@@ -124,7 +124,7 @@ pub struct InstanceServiceQueryApiEndpointsPostRequest {
 
 impl InstanceServiceQueryApiEndpointsPostRequest {
     /// A value with the required fields set and every other field unset.
-    pub fn new(open_api_keys: Vec<String>, roles: Vec<QueryEndpointRole>) -> Self {
+    pub fn new(roles: Vec<QueryEndpointRole>, open_api_keys: Vec<String>) -> Self {
         Self {
             allowed_origins: None,
             open_api_keys: Some(open_api_keys),
@@ -358,10 +358,10 @@ pub struct ScalingScheduleEntryRequest {
 impl ScalingScheduleEntryRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        end_hour_utc: i64,
         name: impl Into<String>,
-        start_hour_utc: i64,
         weekdays: Vec<i64>,
+        start_hour_utc: i64,
+        end_hour_utc: i64,
     ) -> Self {
         Self {
             autoscaling_mode: None,
@@ -937,10 +937,10 @@ pub struct ServicePostRequest {
 impl ServicePostRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        ip_access_list: Vec<IpAccessListEntry>,
         name: impl Into<String>,
         provider: ServiceProvider,
         region: Region,
+        ip_access_list: Vec<IpAccessListEntry>,
     ) -> Self {
         Self {
             autoscaling_mode: None,
@@ -1394,7 +1394,7 @@ pub struct UpgradeWindowPutRequest {
 
 impl UpgradeWindowPutRequest {
     /// A value with the required fields set and every other field unset.
-    pub fn new(start_hour_utc: i64, weekday: i64) -> Self {
+    pub fn new(weekday: i64, start_hour_utc: i64) -> Self {
         Self {
             start_hour_utc: Some(start_hour_utc),
             weekday: Some(weekday),

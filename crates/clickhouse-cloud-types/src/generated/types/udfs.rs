@@ -347,12 +347,12 @@ pub struct UdfCreateRequestExecutable {
 impl UdfCreateRequestExecutable {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        arguments: Vec<UdfArgument>,
-        function_name: impl Into<String>,
-        return_type: impl Into<String>,
-        runtime: UdfRuntime,
-        r#type: UdfCreateRequestExecutableType,
         upload_id: Uuid,
+        runtime: UdfRuntime,
+        arguments: Vec<UdfArgument>,
+        return_type: impl Into<String>,
+        r#type: UdfCreateRequestExecutableType,
+        function_name: impl Into<String>,
     ) -> Self {
         Self {
             arguments: Some(arguments),
@@ -436,12 +436,12 @@ pub struct UdfCreateRequestExecutablePool {
 impl UdfCreateRequestExecutablePool {
     /// A value with the required fields set and every other field unset.
     pub fn new(
-        arguments: Vec<UdfArgument>,
-        function_name: impl Into<String>,
-        return_type: impl Into<String>,
-        runtime: UdfRuntime,
-        r#type: UdfCreateRequestExecutablePoolType,
         upload_id: Uuid,
+        runtime: UdfRuntime,
+        arguments: Vec<UdfArgument>,
+        return_type: impl Into<String>,
+        r#type: UdfCreateRequestExecutablePoolType,
+        function_name: impl Into<String>,
     ) -> Self {
         Self {
             arguments: Some(arguments),
@@ -711,11 +711,11 @@ pub struct UdfVersionCreateRequestExecutable {
 impl UdfVersionCreateRequestExecutable {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        upload_id: Uuid,
+        runtime: UdfRuntime,
         arguments: Vec<UdfArgument>,
         return_type: impl Into<String>,
-        runtime: UdfRuntime,
         r#type: UdfCreateRequestExecutableType,
-        upload_id: Uuid,
     ) -> Self {
         Self {
             arguments: Some(arguments),
@@ -795,11 +795,11 @@ pub struct UdfVersionCreateRequestExecutablePool {
 impl UdfVersionCreateRequestExecutablePool {
     /// A value with the required fields set and every other field unset.
     pub fn new(
+        upload_id: Uuid,
+        runtime: UdfRuntime,
         arguments: Vec<UdfArgument>,
         return_type: impl Into<String>,
-        runtime: UdfRuntime,
         r#type: UdfCreateRequestExecutablePoolType,
-        upload_id: Uuid,
     ) -> Self {
         Self {
             arguments: Some(arguments),
