@@ -193,3 +193,67 @@ fn no_type_prints_a_secret_field_in_debug() {
         "every type with a secret field was given a secret"
     );
 }
+
+type Describe = Box<dyn Fn(&Value) -> Result<(String, Value), String>>;
+
+/// What every schema's type makes of a JSON value (`Debug`, and the JSON it
+/// writes back), by schema name.
+struct Describers(std::collections::BTreeMap<&'static str, Describe>);
+
+impl TypeVisitor for Describers {
+    fn visit<T: Wire>(&mut self, schema: &'static str) {
+        self.0.insert(
+            schema,
+            Box::new(|value| {
+                let decoded =
+                    serde_json::from_value::<T>(value.clone()).map_err(|e| e.to_string())?;
+                let json = serde_json::to_value(&decoded).map_err(|e| e.to_string())?;
+                Ok((format!("{decoded:?}"), json))
+            }),
+        );
+    }
+}
+
+#[test]
+fn every_union_branch_decodes_as_itself() {
+    let mut describers = Describers(Default::default());
+    visit_schemas(&mut describers);
+    let shapes = Shapes::new(SPEC.document());
+    let schemas = SPEC.document()["components"]["schemas"]
+        .as_object()
+        .expect("component schemas");
+    let mut unions = 0;
+    let mut failures = Vec::new();
+    for (name, schema) in schemas {
+        let branches: Vec<&str> = ["oneOf", "anyOf"]
+            .iter()
+            .filter_map(|k| schema.get(*k).and_then(Value::as_array))
+            .flatten()
+            .filter_map(|b| b.get("$ref").and_then(Value::as_str))
+            .filter_map(|r| r.rsplit('/').next())
+            .collect();
+        if branches.len() < 2 {
+            continue;
+        }
+        unions += 1;
+        let union = &describers.0[name.as_str()];
+        for branch in branches {
+            let own = &describers.0[branch];
+            // The union takes the branch, or one the value cannot tell from
+            // it (the same JSON comes back): no other branch swallows it.
+            failures.extend(for_values(&shapes, branch, |value| {
+                let (branch_debug, branch_json) = own(value)?;
+                let (union_debug, union_json) = union(value)?;
+                if union_debug.contains(&branch_debug) || union_json == branch_json {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{name} took a {branch} for another branch, losing data: {union_debug}"
+                    ))
+                }
+            }));
+        }
+    }
+    assert!(unions > 30, "only {unions} unions seen");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
