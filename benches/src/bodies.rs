@@ -4,8 +4,9 @@
 //! values, and no string needs a JSON escape, so that the zero-copy structs
 //! of [`crate::borrowed`] can borrow every one of them.
 //!
-//! There is no `Service` type in our crates yet, so [`service_list`] builds
-//! its objects as `serde_json::Value`s following the spec's `Service` schema.
+//! [`service_list`] builds its objects as `serde_json::Value`s following the
+//! spec's `Service` schema, so that no type of ours shapes the bytes every
+//! contender reads.
 
 use chrono::{Duration, TimeZone, Utc};
 use clickhouse_cloud_types::{
@@ -135,8 +136,7 @@ pub fn activity_list(count: u64) -> Vec<u8> {
     envelope((0..count).map(activity).collect())
 }
 
-/// One service, following the spec's `Service` schema (we have no type for
-/// it yet, so it is built as JSON).
+/// One service, following the spec's `Service` schema, built as JSON.
 pub fn service(i: u64) -> serde_json::Value {
     let id = uuid(5, i);
     let host = format!(

@@ -6,8 +6,8 @@ use std::time::Duration;
 use clickhouse_cloud_auth::KeyMaterial;
 use clickhouse_cloud_client::Client;
 use clickhouse_cloud_client::transport::{NoRetry, RateLimit};
-use clickhouse_cloud_types::ops::ActivityListQuery;
-use clickhouse_cloud_types::{Activity, ApiKey, Envelope};
+use clickhouse_cloud_types::ops::{ActivityListQuery, InstanceGetList, OrganizationPath};
+use clickhouse_cloud_types::{Activity, ApiKey, Envelope, Request, Service};
 use serde::de::IgnoredAny;
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
@@ -88,8 +88,7 @@ fn in_memory_client(body: &[u8]) -> (Client, Runtime) {
 }
 
 impl DecodeCase {
-    /// The decoders of this body: `ours` (our types; `ours_value` for
-    /// services, which have no type of ours), `ours_path_to_error` (our types
+    /// The decoders of this body: `ours` (our types), `ours_path_to_error` (our types
     /// through `serde_path_to_error`, as the client decodes), `ours_client`
     /// (the client's whole path), `official` (feature `official`),
     /// `zero_copy` and `parse_only`.
@@ -146,10 +145,20 @@ impl DecodeCase {
                 }));
             }
             Body::Services => {
-                // No `Service` type of ours: a `Value` per service is the
-                // best our side can do.
-                list.push(Contender::new("ours_value", move || {
-                    decode::<Envelope<Vec<serde_json::Value>>>(body)
+                list.push(Contender::new("ours", move || {
+                    decode::<Envelope<Vec<Service>>>(body)
+                }));
+                list.push(Contender::new("ours_path_to_error", move || {
+                    decode_tracking_path::<Envelope<Vec<Service>>>(body)
+                }));
+                let (client, runtime) = in_memory_client(body);
+                list.push(Contender::new("ours_client", move || {
+                    let path = OrganizationPath {
+                        organization_id: Uuid::nil(),
+                    };
+                    runtime
+                        .block_on(client.send(Request::<InstanceGetList>::new(path, ())))
+                        .expect("ok")
                 }));
                 #[cfg(feature = "official")]
                 list.push(Contender::new("official", move || {

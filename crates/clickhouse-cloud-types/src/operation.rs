@@ -7,7 +7,6 @@
 
 use std::fmt::Debug;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -292,12 +291,48 @@ impl std::fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Characters kept as they are in a path segment (RFC 3986 unreserved).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// Appends `value` to `out` as one path segment: RFC 3986 unreserved bytes
+/// (`A-Z a-z 0-9 - . _ ~`) as they are, every other byte of its UTF-8 as
+/// `%XX`.
+fn encode_segment(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+    }
+}
+
+/// Decodes the `%XX` escapes of a path segment; `None` when the bytes are
+/// not UTF-8. A `%` not followed by two hex digits stays as it is.
+fn decode_segment(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
 
 fn to_object(
     value: &impl Serialize,
@@ -330,7 +365,7 @@ fn render_path(template: &str, params: &Map<String, Value>) -> Result<String, En
             .get(name)
             .and_then(scalar)
             .ok_or_else(|| EncodeError::MissingPathParam(name.to_owned()))?;
-        out.extend(utf8_percent_encode(&value, SEGMENT));
+        encode_segment(&value, &mut out);
         rest = rest.get(close + 1..).unwrap_or("");
     }
     out.push_str(rest);
@@ -377,10 +412,7 @@ pub fn match_path(template: &str, path: &str) -> Option<Map<String, Value>> {
                     if p.is_empty() {
                         return None;
                     }
-                    let value = percent_encoding::percent_decode_str(p)
-                        .decode_utf8()
-                        .ok()?
-                        .into_owned();
+                    let value = decode_segment(p)?;
                     params.insert(name.to_owned(), Value::String(value));
                 } else if t != p {
                     return None;
@@ -480,6 +512,27 @@ mod tests {
             render_path(template, params.as_object().unwrap()).unwrap(),
             "/v1/organizations/o/keys/a%20b%2F%C3%A9"
         );
+    }
+
+    #[test]
+    fn segments_decode_what_they_encode() {
+        assert_eq!(decode_segment("a%20b%2Fc%C3%A9").as_deref(), Some("a b/cé"));
+        assert_eq!(decode_segment("100%").as_deref(), Some("100%"));
+        assert_eq!(decode_segment("%zz%4").as_deref(), Some("%zz%4"));
+        assert_eq!(decode_segment("%ff"), None);
+        let mut out = String::new();
+        encode_segment("é ~x", &mut out);
+        assert_eq!(out, "%C3%A9%20~x");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_round_trips_through_a_segment(text in "\\PC*|.*") {
+            let mut out = String::new();
+            encode_segment(&text, &mut out);
+            proptest::prop_assert!(out.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            proptest::prop_assert_eq!(decode_segment(&out), Some(text));
+        }
     }
 
     #[test]

@@ -248,3 +248,89 @@ pub fn rustfmt(text: &str, name: &str) -> Result<String, CodegenError> {
     }
     String::from_utf8(output.stdout).map_err(|e| error(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch workspace with the real overrides file.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-codegen-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("xtask")).unwrap();
+        std::fs::copy(
+            crate::workspace::root().join(OVERRIDES),
+            dir.join(OVERRIDES),
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn check_finds_an_edited_a_missing_and_a_stray_file_and_writing_mends_them() {
+        let root = scratch("check");
+        let options = Options {
+            check: false,
+            spec: Some(crate::testing::pinned_spec()),
+        };
+        let written = run(&root, &options).unwrap();
+        assert!(written.files > 100, "{written:?}");
+        assert_eq!(written.changed.len(), written.files);
+        let check = Options {
+            check: true,
+            ..options.clone()
+        };
+        let clean = run(&root, &check).unwrap();
+        assert!(clean.changed.is_empty() && clean.removed.is_empty());
+
+        let out = root.join(render::OUT_DIR);
+        let edited = out.join("types/api_keys.rs");
+        let text = std::fs::read_to_string(&edited).unwrap();
+        assert!(text.starts_with(render::HEADER), "{}", &text[..80]);
+        std::fs::write(
+            &edited,
+            text.replace("pub struct ApiKey {", "pub struct ApiKey { pub x: u8,"),
+        )
+        .unwrap();
+        std::fs::remove_file(root.join(CASSETTES).join("openapiKeyGet.json")).unwrap();
+        std::fs::write(out.join("types/stray.rs"), "// not generated\n").unwrap();
+        let stale = run(&root, &check).unwrap();
+        let names: Vec<&str> = stale
+            .changed
+            .iter()
+            .chain(&stale.removed)
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.iter().any(|n| n.ends_with("types/api_keys.rs")));
+        assert!(
+            names
+                .iter()
+                .any(|n| n.ends_with("examples/openapiKeyGet.json"))
+        );
+        assert!(names.iter().any(|n| n.ends_with("types/stray.rs")));
+
+        run(&root, &options).unwrap();
+        let mended = run(&root, &check).unwrap();
+        assert!(mended.changed.is_empty() && mended.removed.is_empty());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_stale_override_stops_the_generator() {
+        let root = scratch("stale");
+        let overrides = root.join(OVERRIDES);
+        let mut text = std::fs::read_to_string(&overrides).unwrap();
+        text.push_str(
+            "\n[[retry]]\noperation = \"noSuchOperation\"\nidempotent = true\nreason = \"r\"\n",
+        );
+        std::fs::write(&overrides, text).unwrap();
+        let options = Options {
+            check: true,
+            spec: Some(crate::testing::pinned_spec()),
+        };
+        let error = run(&root, &options).unwrap_err().to_string();
+        assert!(error.contains("noSuchOperation"), "{error}");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
