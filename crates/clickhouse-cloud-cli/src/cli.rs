@@ -83,9 +83,59 @@ pub(crate) enum Command {
     /// Save credentials to the profile, or show which are in use.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Call any operation of the API by its operationId; prints the result
+    /// as JSON.
+    #[command(after_help = "\
+The organization's ID is filled in from --org, the environment, the profile or the only \
+organization the key sees when the path takes one and --path organizationId is not given.
+
+Examples:
+  chc api --list
+  chc api instanceGetList --query filter=tag:env=prod
+  chc api instanceGet --path serviceId=8b2c...
+  chc api instanceStateUpdate --path serviceId=8b2c... --body '{\"command\":\"stop\"}'
+  chc api udfCreate --body @udf.json")]
+    Api(ApiArgs),
+    /// Print a shell completion script (bash, zsh or fish) to standard output.
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
     /// Run a local, in-memory emulator of the API until Ctrl-C.
     #[cfg(feature = "emulator")]
     Emulator(clickhouse_cloud_emulator::serve::ServeArgs),
+}
+
+/// `chc api`'s arguments.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ApiArgs {
+    /// The operation's operationId (see --list)
+    #[arg(value_name = "OPERATION_ID", required_unless_present = "list")]
+    pub(crate) operation: Option<String>,
+    /// List every operation: operationId, method, path, area, beta
+    #[arg(long, conflicts_with_all = ["operation", "path", "query", "body"])]
+    pub(crate) list: bool,
+    /// A path parameter (repeatable)
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(crate) path: Vec<String>,
+    /// A query parameter (repeatable; a name given twice is a list)
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(crate) query: Vec<String>,
+    /// The JSON body: @FILE, - for standard input, or the JSON itself
+    #[arg(long, value_name = "@FILE|-|JSON")]
+    pub(crate) body: Option<String>,
+}
+
+/// Shells `chc completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompletionShell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
 }
 
 /// The key a command acts on.

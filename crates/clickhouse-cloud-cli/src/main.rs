@@ -54,6 +54,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Orgs(command) => commands::orgs::run(command, &global).await,
         Command::Activities(command) => commands::activities::run(command, &global).await,
         Command::Auth(command) => commands::auth::run(command, &global).await,
+        Command::Api(args) => commands::api::run(args, &global).await,
+        Command::Completions { shell } => commands::completions::run(shell),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => commands::emulator::run(args).await,
     }

@@ -1181,3 +1181,153 @@ fn chc_emulator_prints_its_address_first_and_serves() {
     assert!(run.stdout.contains("Bootstrap key"), "{run:#?}");
     assert!(!run.screen().contains(&secret));
 }
+
+#[test]
+fn api_calls_any_operation_by_its_id_through_the_client() {
+    let f = Fixture::new();
+    // The organization's ID comes from the only organization the key sees.
+    let org = f
+        .run(&mut f.admin(), &["api", "organizationGet"])
+        .ok()
+        .json();
+    assert_eq!(org["id"], f.org());
+    let created = f
+        .run(
+            &mut f.admin(),
+            &[
+                "api",
+                "openapiKeyCreate",
+                "--body",
+                r#"{"name":"by-api","roles":["developer"]}"#,
+            ],
+        )
+        .ok()
+        .json();
+    let id = created["key"]["id"].as_str().unwrap().to_owned();
+    assert!(created["keySecret"].is_string());
+    let got = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyGet", "--path", &format!("keyId={id}")],
+        )
+        .ok()
+        .json();
+    assert_eq!(got["name"], "by-api");
+    let page = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyGetList", "--query", "limit=1"],
+        )
+        .ok()
+        .json();
+    assert!(page.is_array(), "{page}");
+    let body = f.config.path().join("rename.json");
+    std::fs::write(&body, r#"{"name":"renamed-by-api"}"#).unwrap();
+    let renamed = f
+        .run(
+            &mut f.admin(),
+            &[
+                "api",
+                "openapiKeyUpdate",
+                "--path",
+                &format!("keyId={id}"),
+                "--body",
+                &format!("@{}", body.display()),
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(renamed["name"], "renamed-by-api");
+    let deleted = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyDelete", "--path", &format!("keyId={id}")],
+        )
+        .ok();
+    assert_eq!(deleted.stdout, "");
+    f.run(
+        &mut f.admin(),
+        &["api", "openapiKeyGet", "--path", &format!("keyId={id}")],
+    )
+    .code(4);
+}
+
+#[test]
+fn api_refuses_what_it_cannot_send_naming_what_is_expected() {
+    let f = Fixture::new();
+    let run = f.run(&mut f.admin(), &["api", "openapiKeyGe"]).code(2);
+    assert!(run.stderr.contains("openapiKeyGet"), "{run:#?}");
+    let run = f.run(&mut f.admin(), &["api", "openapiKeyGet"]).code(2);
+    assert!(run.stderr.contains("--path keyId=VALUE"), "{run:#?}");
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyGet", "--path", "nope=1"],
+        )
+        .code(2);
+    assert!(run.stderr.contains("organizationId, keyId"), "{run:#?}");
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyGetList", "--query", "limit=lots"],
+        )
+        .code(2);
+    assert!(run.stderr.contains("--query"), "{run:#?}");
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyGetList", "--body", "{}"],
+        )
+        .code(2);
+    assert!(run.stderr.contains("takes no body"), "{run:#?}");
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyCreate", "--body", "{\"name\": 5}"],
+        )
+        .code(2);
+    assert!(run.stderr.contains("`name`"), "{run:#?}");
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyCreate", "--body", "{oops"],
+        )
+        .code(2);
+    assert!(run.stderr.contains("not JSON"), "{run:#?}");
+    f.run(&mut f.chc(), &["api"]).code(2);
+    // Nothing was created by the refused calls.
+    let keys = f
+        .run(&mut f.admin(), &["keys", "list", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
+}
+
+#[test]
+fn api_list_names_every_operation_and_marks_beta() {
+    let f = Fixture::new();
+    let run = f.run(&mut f.bare(), &["api", "--list"]).ok();
+    let lines: Vec<&str> = run.stdout.lines().skip(1).collect();
+    assert_eq!(lines.len(), 174, "{}", run.stdout);
+    let whoami = lines.iter().find(|l| l.starts_with("whoamiGet ")).unwrap();
+    assert!(whoami.contains("GET") && whoami.contains("/v1/whoami") && whoami.contains("beta"));
+}
+
+#[test]
+fn completions_are_scripts_for_each_shell() {
+    let f = Fixture::new();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef chc"),
+        ("fish", "complete -c chc"),
+    ] {
+        let run = f.run(&mut f.bare(), &["completions", shell]).ok();
+        assert!(
+            run.stdout.contains(marker),
+            "{shell}: {}",
+            &run.stdout[..200.min(run.stdout.len())]
+        );
+        assert!(run.stdout.contains("keys"), "{shell}");
+    }
+    f.run(&mut f.bare(), &["completions", "powershell"]).code(2);
+}

@@ -1,7 +1,9 @@
 //! One module per command group.
 
 pub(crate) mod activities;
+pub(crate) mod api;
 pub(crate) mod auth;
+pub(crate) mod completions;
 #[cfg(feature = "emulator")]
 pub(crate) mod emulator;
 pub(crate) mod keys;
