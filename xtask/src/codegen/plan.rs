@@ -794,7 +794,7 @@ impl Builder<'_> {
             },
             _ => {
                 let secret = self.secret_component(&cx.schema);
-                let ty = self.ty_of(shape, cx, "", secret)?;
+                let ty = self.ty_of(shape, cx, "Value", secret)?;
                 if secret {
                     self.plan.secrets.insert(cx.schema.clone());
                 }

@@ -4390,7 +4390,7 @@ impl ClickStackMongoDbcaslPermission {
     }
 }
 
-/// The `ClickStackMongoDBCASLPermissionConditions` schema: map of [`ClickStackMongoDbcaslPermissionConditionsEmpty`]. Sent in requests and read from responses.
+/// The `ClickStackMongoDBCASLPermissionConditions` schema: map of [`ClickStackMongoDbcaslPermissionConditionsValue`]. Sent in requests and read from responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
@@ -4399,32 +4399,32 @@ impl ClickStackMongoDbcaslPermission {
 )]
 #[serde(transparent)]
 pub struct ClickStackMongoDbcaslPermissionConditions(
-    pub BTreeMap<String, ClickStackMongoDbcaslPermissionConditionsEmpty>,
+    pub BTreeMap<String, ClickStackMongoDbcaslPermissionConditionsValue>,
 );
 
-impl From<BTreeMap<String, ClickStackMongoDbcaslPermissionConditionsEmpty>>
+impl From<BTreeMap<String, ClickStackMongoDbcaslPermissionConditionsValue>>
     for ClickStackMongoDbcaslPermissionConditions
 {
-    fn from(value: BTreeMap<String, ClickStackMongoDbcaslPermissionConditionsEmpty>) -> Self {
+    fn from(value: BTreeMap<String, ClickStackMongoDbcaslPermissionConditionsValue>) -> Self {
         Self(value)
     }
 }
 
-/// Defined inline: `ClickStackMongoDBCASLPermissionConditions.`. Sent in requests and read from responses.
+/// Defined inline: `ClickStackMongoDBCASLPermissionConditions.Value`. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum ClickStackMongoDbcaslPermissionConditionsEmpty {
+pub enum ClickStackMongoDbcaslPermissionConditionsValue {
     /// The string branch.
     String(String),
-    /// The [`ClickStackMongoDbcaslPermissionConditionsEmptyObject`] branch.
-    Object(ClickStackMongoDbcaslPermissionConditionsEmptyObject),
+    /// The [`ClickStackMongoDbcaslPermissionConditionsValueObject`] branch.
+    Object(ClickStackMongoDbcaslPermissionConditionsValueObject),
     /// A value no branch accepts, kept as it came.
     Other(serde_json::Value),
 }
 
-impl ClickStackMongoDbcaslPermissionConditionsEmpty {
+impl ClickStackMongoDbcaslPermissionConditionsValue {
     /// What each branch looks like on the wire, in branch order.
     pub const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
@@ -4442,7 +4442,7 @@ impl ClickStackMongoDbcaslPermissionConditionsEmpty {
     ];
 }
 
-impl Serialize for ClickStackMongoDbcaslPermissionConditionsEmpty {
+impl Serialize for ClickStackMongoDbcaslPermissionConditionsValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::String(value) => value.serialize(serializer),
@@ -4452,7 +4452,7 @@ impl Serialize for ClickStackMongoDbcaslPermissionConditionsEmpty {
     }
 }
 
-impl<'de> Deserialize<'de> for ClickStackMongoDbcaslPermissionConditionsEmpty {
+impl<'de> Deserialize<'de> for ClickStackMongoDbcaslPermissionConditionsValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         Ok(match crate::union::pick(&value, Self::BRANCHES) {
@@ -4464,25 +4464,25 @@ impl<'de> Deserialize<'de> for ClickStackMongoDbcaslPermissionConditionsEmpty {
 }
 
 #[cfg(feature = "schema")]
-impl schemars::JsonSchema for ClickStackMongoDbcaslPermissionConditionsEmpty {
+impl schemars::JsonSchema for ClickStackMongoDbcaslPermissionConditionsValue {
     fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ClickStackMongoDbcaslPermissionConditionsEmpty".into()
+        "ClickStackMongoDbcaslPermissionConditionsValue".into()
     }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         crate::union::schema(vec![
             generator.subschema_for::<String>(),
-            generator.subschema_for::<ClickStackMongoDbcaslPermissionConditionsEmptyObject>(),
+            generator.subschema_for::<ClickStackMongoDbcaslPermissionConditionsValueObject>(),
         ])
     }
 }
 
-/// Defined inline: branch 2 of `ClickStackMongoDBCASLPermissionConditions.`. Sent in requests and read from responses.
+/// Defined inline: branch 2 of `ClickStackMongoDBCASLPermissionConditions.Value`. Sent in requests and read from responses.
 ///
 /// Build it with [`Self::new`], which takes the required fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["$regex"])))]
-pub struct ClickStackMongoDbcaslPermissionConditionsEmptyObject {
+pub struct ClickStackMongoDbcaslPermissionConditionsValueObject {
     /// `$options`: string.
     #[serde(rename = "$options", skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
@@ -4491,7 +4491,7 @@ pub struct ClickStackMongoDbcaslPermissionConditionsEmptyObject {
     pub regex: Option<String>,
 }
 
-impl ClickStackMongoDbcaslPermissionConditionsEmptyObject {
+impl ClickStackMongoDbcaslPermissionConditionsValueObject {
     /// A value with the required fields set and every other field unset.
     pub fn new(regex: impl Into<String>) -> Self {
         Self {
