@@ -234,50 +234,60 @@ fn describe_names(names: &[&str]) -> String {
     }
 }
 
-/// Reads the query values into the operation's query type: strings first;
-/// where the type wants a number or a boolean, the text read as one; a name
-/// given several times is a list.
+/// Reads the query values into the operation's query type. Each value is
+/// first the text; where the type wants something else at that name, the
+/// text read as a number or boolean, then as a list (a name given several
+/// times starts as a list).
 fn decode_flat<T: DeserializeOwned>(values: &BTreeMap<String, Vec<String>>) -> Result<T, String> {
     if values.is_empty()
         && let Ok(none) = serde_json::from_value::<T>(Value::Null)
     {
         return Ok(none);
     }
-    let build = |coerce: bool, lists: bool| -> Value {
-        let one = |text: &str| {
-            if coerce {
-                serde_json::from_str::<Value>(text)
-                    .ok()
-                    .filter(|v| v.is_number() || v.is_boolean())
-                    .unwrap_or_else(|| Value::String(text.to_owned()))
-            } else {
-                Value::String(text.to_owned())
-            }
-        };
-        let map: Map<String, Value> = values
-            .iter()
-            .map(|(name, list)| {
-                let value = match list.as_slice() {
-                    [single] if !lists => one(single),
-                    many => Value::Array(many.iter().map(|v| one(v)).collect()),
-                };
-                (name.clone(), value)
-            })
-            .collect();
-        Value::Object(map)
+    let scalar = |text: &str, coerce: bool| {
+        let parsed = serde_json::from_str::<Value>(text)
+            .ok()
+            .filter(|v| coerce && (v.is_number() || v.is_boolean()));
+        parsed.unwrap_or_else(|| Value::String(text.to_owned()))
     };
-    let mut first_error = None;
-    for (coerce, lists) in [(false, false), (true, false), (false, true), (true, true)] {
-        match serde_json::from_value::<T>(build(coerce, lists)) {
-            Ok(decoded) => return Ok(decoded),
-            Err(error) => {
-                first_error.get_or_insert_with(|| {
-                    clickhouse_cloud_client::transport::safe_decode_message(&error)
-                });
+    // Per name, the forms still to try, most likely first.
+    let mut forms: BTreeMap<&str, Vec<Value>> = values
+        .iter()
+        .map(|(name, list)| {
+            let texts = Value::Array(list.iter().map(|t| scalar(t, false)).collect());
+            let coerced = Value::Array(list.iter().map(|t| scalar(t, true)).collect());
+            let mut forms = Vec::new();
+            if let [single] = list.as_slice() {
+                forms.push(scalar(single, false));
+                forms.push(scalar(single, true));
             }
+            forms.push(texts);
+            forms.push(coerced);
+            forms.dedup();
+            forms.reverse();
+            (name.as_str(), forms)
+        })
+        .collect();
+    loop {
+        let object: Map<String, Value> = forms
+            .iter()
+            .filter_map(|(name, f)| Some(((*name).to_owned(), f.last()?.clone())))
+            .collect();
+        let error = match serde_path_to_error::deserialize::<_, T>(Value::Object(object)) {
+            Ok(decoded) => return Ok(decoded),
+            Err(error) => error,
+        };
+        let path = error.path().to_string();
+        let name = path.split(['.', '[']).next().unwrap_or_default();
+        let message = clickhouse_cloud_client::transport::safe_decode_message(error.inner());
+        match forms.get_mut(name) {
+            Some(list) if list.len() > 1 => {
+                list.pop();
+            }
+            _ if name.is_empty() || name == "?" => return Err(message),
+            _ => return Err(format!("`{name}`: {message}")),
         }
     }
-    Err(first_error.unwrap_or_default())
 }
 
 /// `--body @FILE`, `-` (standard input) or the JSON itself.
