@@ -161,6 +161,9 @@ mod tests {
                 message: String::new(),
                 request_id: None,
                 retry_after: None,
+                reason: None,
+                service_state: None,
+                can_wake: None,
             },
         });
         assert_eq!(server_side.exit_code(), code::RATE_LIMITED);

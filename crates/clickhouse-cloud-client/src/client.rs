@@ -158,13 +158,7 @@ impl Client {
                 operation: O::ID,
                 source,
             })?;
-            let http_request = HttpRequest {
-                operation: O::ID,
-                method: encoded.method,
-                path: encoded.path,
-                query: encoded.query,
-                body: encoded.body.map(Into::into),
-            };
+            let http_request = HttpRequest::from(encoded);
             let response = self
                 .transport
                 .send(http_request)

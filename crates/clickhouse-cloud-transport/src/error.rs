@@ -28,6 +28,39 @@ pub struct ApiError {
     /// How long the service asked us to wait (`Retry-After`, in seconds or
     /// as a date; without it, `X-RateLimit-Reset` once the window is spent).
     pub retry_after: Option<Duration>,
+    /// The reason code the body gives beside the message (its `code`
+    /// field, e.g. `SERVICE_IDLE`), when it gives one.
+    pub reason: Option<String>,
+    /// The state of the service the operation needs (`idle`, `stopped`,
+    /// ...), when the body says: a `424` names it.
+    pub service_state: Option<String>,
+    /// Whether waking the service and trying again can help, when the body
+    /// says.
+    pub can_wake: Option<bool>,
+}
+
+impl ApiError {
+    /// Whether the service refused because the service it needs is idle
+    /// (`424`, or the `SERVICE_IDLE` reason) and waking it may help (the
+    /// body does not say it cannot).
+    ///
+    /// ```
+    /// use clickhouse_cloud_transport::{check_status, Error, HttpResponse, StatusCode};
+    /// let response = HttpResponse {
+    ///     status: StatusCode::FAILED_DEPENDENCY,
+    ///     headers: Default::default(),
+    ///     body: r#"{"error":"FAILED_DEPENDENCY: idle","code":"SERVICE_IDLE","serviceState":"idle","canWake":true}"#.into(),
+    /// };
+    /// let Err(Error::Api(error)) = check_status(response) else { panic!() };
+    /// assert!(error.is_service_idle());
+    /// assert_eq!(error.service_state.as_deref(), Some("idle"));
+    /// ```
+    pub fn is_service_idle(&self) -> bool {
+        let idle = self.status == StatusCode::FAILED_DEPENDENCY
+            || self.reason.as_deref() == Some("SERVICE_IDLE")
+            || self.service_state.as_deref() == Some("idle");
+        idle && self.status.is_client_error() && self.can_wake != Some(false)
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -251,6 +284,9 @@ pub fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
         message,
         request_id: body.request_id.or(header_request_id),
         retry_after: server_wait(response.status, &response.headers),
+        reason: body.reason,
+        service_state: body.service_state,
+        can_wake: body.can_wake,
     }))
 }
 
@@ -371,6 +407,24 @@ mod tests {
             error.to_string(),
             "HTTP 403 FORBIDDEN: not for you (requestId abc)"
         );
+    }
+
+    #[test]
+    fn idle_service_fields_are_kept() {
+        let error = api_error(
+            424,
+            r#"{"status":424,"error":"FAILED_DEPENDENCY: the service is idle","requestId":"r","code":"SERVICE_IDLE","serviceState":"idle","canWake":true}"#,
+        );
+        assert_eq!(error.reason.as_deref(), Some("SERVICE_IDLE"));
+        assert_eq!(error.service_state.as_deref(), Some("idle"));
+        assert_eq!(error.can_wake, Some(true));
+        assert!(error.is_service_idle());
+        let stopped = api_error(
+            424,
+            r#"{"error":"FAILED_DEPENDENCY: stopped","serviceState":"stopped","canWake":false}"#,
+        );
+        assert!(!stopped.is_service_idle());
+        assert!(!api_error(404, "").is_service_idle());
     }
 
     #[test]
