@@ -9,6 +9,20 @@ use axum::http::StatusCode;
 pub(crate) struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) message: String,
+    /// Set on a `424`: why the service cannot serve the call.
+    pub(crate) hold: Option<ServiceHold>,
+}
+
+/// What a `424` (or a `409` about a service's state) says about the
+/// service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ServiceHold {
+    /// `SERVICE_IDLE`, `SERVICE_STOPPED` or `SERVICE_NOT_RUNNING` on a `424`.
+    pub(crate) reason: Option<&'static str>,
+    /// The service's state on the wire (`idle`, `stopped`, ...).
+    pub(crate) state: String,
+    /// Whether the `awake` command helps, on a `424`.
+    pub(crate) can_wake: Option<bool>,
 }
 
 impl ApiError {
@@ -16,6 +30,7 @@ impl ApiError {
         Self {
             status,
             message: message.to_string(),
+            hold: None,
         }
     }
 
@@ -33,6 +48,32 @@ impl ApiError {
 
     pub(crate) fn conflict(message: impl Display) -> Self {
         Self::new(StatusCode::CONFLICT, message)
+    }
+
+    pub(crate) fn internal(message: impl Display) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
+    /// `424`: the operation needs a running service.
+    pub(crate) fn service_held(hold: ServiceHold, message: impl Display) -> Self {
+        Self {
+            status: StatusCode::FAILED_DEPENDENCY,
+            message: message.to_string(),
+            hold: Some(hold),
+        }
+    }
+
+    /// `409` naming the service's state, which does not allow the change.
+    pub(crate) fn service_conflict(state: String, message: impl Display) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            message: message.to_string(),
+            hold: Some(ServiceHold {
+                reason: None,
+                state,
+                can_wake: None,
+            }),
+        }
     }
 
     pub(crate) fn key_not_found() -> Self {
@@ -53,6 +94,9 @@ impl ApiError {
 
     /// The upper-case code that starts the `error` string.
     pub(crate) fn code(&self) -> &'static str {
+        if let Some(reason) = self.hold.as_ref().and_then(|hold| hold.reason) {
+            return reason;
+        }
         match self.status {
             StatusCode::BAD_REQUEST => "BAD_REQUEST",
             StatusCode::UNAUTHORIZED => "UNAUTHORIZED",
@@ -60,6 +104,7 @@ impl ApiError {
             StatusCode::NOT_FOUND => "NOT_FOUND",
             StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
             StatusCode::CONFLICT => "CONFLICT",
+            StatusCode::FAILED_DEPENDENCY => "FAILED_DEPENDENCY",
             StatusCode::TOO_MANY_REQUESTS => "TOO_MANY_REQUESTS",
             StatusCode::BAD_GATEWAY => "BAD_GATEWAY",
             StatusCode::SERVICE_UNAVAILABLE => "SERVICE_UNAVAILABLE",

@@ -1,12 +1,23 @@
 #![doc = include_str!("../README.md")]
 
-mod api;
+mod activities;
+mod auth;
+mod clock;
 mod error;
+mod examples;
 mod faults;
-mod handlers;
+mod invitations;
+mod keys;
+mod members;
+mod organizations;
+mod paging;
+mod pipeline;
 mod roles;
+mod routes;
 pub mod serve;
-mod store;
+mod services;
+mod whoami;
+mod world;
 
 use std::fmt;
 use std::io;
@@ -15,15 +26,22 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use clickhouse_cloud_auth::{Credentials, KeyMaterial};
+use clickhouse_cloud_types::ServiceState;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+pub use examples::EXAMPLE_HEADER;
 pub use faults::{Fault, FaultPlan, FaultSpecError, InjectedFault};
+pub use members::{EmulatedMember, MemberSpec, MemberSpecError};
 pub use roles::{ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, QUERY_ENDPOINTS_ROLE_ID};
+pub use routes::Answerer;
 
 use crate::faults::Injector;
-use crate::store::Store;
+use crate::keys::KeyRecord;
+use crate::members::MemberRecord;
+use crate::routes::{Shared, Table};
+use crate::world::{Org, Settings, World};
 
 /// How long [`RunningEmulator::shutdown`] waits for open connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -36,7 +54,8 @@ pub struct Emulator {
 
 impl Emulator {
     /// A builder with the defaults: `127.0.0.1:0`, a random organization, a
-    /// generated admin key, 100 keys, 10 requests per 10 seconds.
+    /// generated admin key, 100 keys, 10 requests per 10 seconds, services
+    /// at real speed, the owner as the only member.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
@@ -72,6 +91,9 @@ pub struct EmulatorBuilder {
     rate_limit: Option<RateLimit>,
     extra: Vec<(Uuid, String, Credentials)>,
     faults: FaultPlan,
+    speed: f64,
+    owner: MemberSpec,
+    members: Vec<MemberSpec>,
 }
 
 impl Default for EmulatorBuilder {
@@ -85,6 +107,9 @@ impl Default for EmulatorBuilder {
             rate_limit: Some(RateLimit::default()),
             extra: Vec::new(),
             faults: FaultPlan::new(),
+            speed: 1.0,
+            owner: default_owner(),
+            members: Vec::new(),
         }
     }
 }
@@ -144,6 +169,27 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How much faster than real time services move between states: `60.0`
+    /// makes a minute of provisioning last a second. Any value that is not
+    /// a positive number counts as 1.
+    pub fn speed(mut self, speed: f64) -> Self {
+        self.speed = speed;
+        self
+    }
+
+    /// The main organization's owner, its first member (an Admin, whatever
+    /// role `owner` names). Default: "Emulated Owner", `owner@example.com`.
+    pub fn owner(mut self, owner: MemberSpec) -> Self {
+        self.owner = owner;
+        self
+    }
+
+    /// Adds a member to the main organization.
+    pub fn member(mut self, member: MemberSpec) -> Self {
+        self.members.push(member);
+        self
+    }
+
     /// Binds the address and serves in a background task.
     ///
     /// Fails when the address cannot be bound, or (`InvalidInput`) when two
@@ -152,25 +198,43 @@ impl EmulatorBuilder {
         let credentials = self
             .credentials
             .unwrap_or_else(|| KeyMaterial::generate().into_credentials());
-        let mut store = Store::new(self.key_limit, self.rate_limit);
+        let settings = Settings {
+            key_limit: self.key_limit,
+            rate_limit: self.rate_limit,
+        };
+        let mut world = World::new(settings, self.speed);
         let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
-        store
-            .add_organization(self.organization_id, self.organization_name, &credentials)
-            .map_err(invalid)?;
+        let mut members = vec![self.owner.clone().into_admin()];
+        members.extend(self.members.iter().cloned());
+        add_organization(
+            &mut world,
+            self.organization_id,
+            self.organization_name,
+            &credentials,
+            &members,
+        )
+        .map_err(invalid)?;
         for (id, name, extra) in &self.extra {
-            store
-                .add_organization(*id, name.clone(), extra)
+            add_organization(&mut world, *id, name.clone(), extra, &[default_owner()])
                 .map_err(invalid)?;
         }
-        let store = Arc::new(Mutex::new(store));
+        let shared: Shared = Arc::new(Mutex::new(world));
 
         let listener = tokio::net::TcpListener::bind(self.listen).await?;
         let local_addr = listener.local_addr()?;
-        let injector = Arc::new(Injector::new(self.faults, self.rate_limit));
-        let app = api::router(Arc::clone(&store)).layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&injector),
-            faults::inject,
+        let table = Arc::new(Table::new());
+        let injector = Arc::new(Injector::new(
+            Arc::clone(&table),
+            self.faults,
+            self.rate_limit,
         ));
+        let app = axum::Router::new()
+            .fallback(routes::dispatch)
+            .with_state((Arc::clone(&table), Arc::clone(&shared)))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&injector),
+                faults::inject,
+            ));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(
@@ -186,7 +250,8 @@ impl EmulatorBuilder {
             local_addr,
             organization_id: self.organization_id,
             credentials,
-            store,
+            world: shared,
+            table,
             injector,
             stop: Some(stop),
             task: Some(task),
@@ -194,12 +259,60 @@ impl EmulatorBuilder {
     }
 }
 
+/// The owner the main organization gets unless told otherwise.
+fn default_owner() -> MemberSpec {
+    MemberSpec::new("Emulated Owner", "owner@example.com", "admin")
+        .unwrap_or_else(|_| unreachable!("a valid built-in member"))
+}
+
+/// Adds an organization with one enabled admin key for `credentials` and
+/// `members` (the first is the owner).
+fn add_organization(
+    world: &mut World,
+    id: Uuid,
+    name: String,
+    credentials: &Credentials,
+    members: &[MemberSpec],
+) -> Result<(), String> {
+    if world.orgs.contains_key(&id) {
+        return Err(format!("organization {id} is configured twice"));
+    }
+    let now = world.clock.now();
+    let key = KeyRecord::bootstrap(credentials, now);
+    if world.gate.knows(&key.id_hash) {
+        return Err(format!(
+            "key ID {} is used by two organizations",
+            credentials.key_id()
+        ));
+    }
+    let mut org = Org {
+        profile: organizations::Profile::new(id, name, now),
+        keys: keys::Keys::default(),
+        roles: roles::Roles::new(id, now),
+        members: members::Members::default(),
+        invitations: invitations::Invitations::default(),
+        services: services::Services::default(),
+        activities: activities::Log::new(id),
+    };
+    for spec in members {
+        if org.members.has_email(spec.email()) {
+            return Err(format!("two members have the e-mail {}", spec.email()));
+        }
+        org.members.add(MemberRecord::from_spec(spec, now));
+    }
+    world.gate.admit(key.id_hash.clone(), id, key.id);
+    org.keys.insert(key);
+    world.orgs.insert(id, org);
+    Ok(())
+}
+
 /// A serving emulator. Dropping it stops the server.
 pub struct RunningEmulator {
     local_addr: SocketAddr,
     organization_id: Uuid,
     credentials: Credentials,
-    store: Arc<Mutex<Store>>,
+    world: Shared,
+    table: Arc<Table>,
     injector: Arc<Injector>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
@@ -229,20 +342,61 @@ impl RunningEmulator {
     /// Moves emulator time forward (it is real time plus the sum of all
     /// advances), e.g. to expire keys without sleeping.
     pub fn advance_clock(&self, by: Duration) {
-        self.lock().advance_clock(by);
+        self.lock().clock.advance(by);
     }
 
     /// How many keys organization `org` holds (0 for an unknown one).
     pub fn key_count(&self, org: Uuid) -> usize {
-        self.lock().org(org).map_or(0, |org| org.keys.len())
+        self.lock().orgs.get(&org).map_or(0, |org| org.keys.len())
     }
 
     /// How many keys of organization `org` are named `name`: after a create
     /// that may have been retried, 1 means "created exactly once".
     pub fn keys_named(&self, org: Uuid, name: &str) -> usize {
-        self.lock().org(org).map_or(0, |org| {
-            org.keys.values().filter(|key| key.name == name).count()
+        self.lock().orgs.get(&org).map_or(0, |org| {
+            org.keys
+                .ordered()
+                .iter()
+                .filter(|key| key.name == name)
+                .count()
         })
+    }
+
+    /// The main organization's members, the owner first: their user IDs
+    /// are what the member routes take.
+    pub fn members(&self) -> Vec<EmulatedMember> {
+        let world = self.lock();
+        world
+            .orgs
+            .get(&self.organization_id)
+            .map(|org| {
+                org.members
+                    .iter()
+                    .map(|member| member.describe(&org.roles))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Who answers each of the spec's operations, by `operationId`, in the
+    /// spec's order.
+    pub fn answerers(&self) -> Vec<(&'static str, Answerer)> {
+        self.table.answerers()
+    }
+
+    /// An emulator-only knob, not part of the API: puts service `service`
+    /// of the main organization in `state` at once, for tests that need a
+    /// state the API cannot reach on demand (`degraded`, `failed`) or
+    /// cannot wait for (`idle`). Only lasting states are accepted
+    /// (`running`, `idle`, `stopped`, `degraded`, `failed`); `false` for
+    /// another state or an unknown service.
+    pub fn force_service_state(&self, service: Uuid, state: ServiceState) -> bool {
+        let mut world = self.lock();
+        let clock = world.clock.clone();
+        world
+            .orgs
+            .get_mut(&self.organization_id)
+            .is_some_and(|org| org.services.force(service, &state, &clock))
     }
 
     /// Replaces the fault plan. Request numbers, the operation and method
@@ -284,8 +438,8 @@ impl RunningEmulator {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clickhouse_cloud_auth::{Credentials, KeyId, KeyMaterial, KeySecret};
 use uuid::Uuid;
 
-use crate::{Emulator, FaultPlan, RateLimit, RunningEmulator};
+use crate::{Emulator, FaultPlan, MemberSpec, RateLimit, RunningEmulator};
 
 /// How to serve: the command-line options of both front ends.
 #[derive(Debug)]
@@ -27,6 +27,10 @@ pub struct ServeOptions {
     pub rate_limit: Option<RateLimit>,
     /// Faults to inject.
     pub faults: Option<FaultPlan>,
+    /// How much faster than real time services change state.
+    pub speed: f64,
+    /// Members besides the owner.
+    pub members: Vec<MemberSpec>,
 }
 
 /// The command-line options, as a clap argument group: the emulator's own
@@ -73,6 +77,15 @@ pub struct ServeArgs {
     /// Inject faults (see --help for SPEC), e.g. `1:503,openapiKeyCreate#1:reset-after`
     #[arg(long, value_name = "SPEC", value_parser = parse_faults, long_help = FAULTS_HELP)]
     pub faults: Option<FaultPlan>,
+    /// Run service state changes this many times faster than real time
+    /// (60: a minute of provisioning takes a second)
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Add a member to the organization, as NAME=EMAIL or NAME=EMAIL:ROLE
+    /// (ROLE: a system role such as admin, developer, billing; default
+    /// developer); repeatable
+    #[arg(long = "member", value_name = "NAME=EMAIL[:ROLE]", value_parser = parse_member)]
+    pub members: Vec<MemberSpec>,
 }
 
 impl ServeArgs {
@@ -91,6 +104,8 @@ impl ServeArgs {
             key_limit: self.key_limit,
             rate_limit: self.rate_limit.0,
             faults: self.faults,
+            speed: self.speed,
+            members: self.members,
         }
     }
 }
@@ -101,6 +116,26 @@ pub struct RateSetting(pub Option<RateLimit>);
 
 fn parse_rate_setting(text: &str) -> Result<RateSetting, String> {
     parse_rate_limit(text).map(RateSetting)
+}
+
+/// Parses `--speed`: a positive, finite number.
+///
+/// ```
+/// use clickhouse_cloud_emulator::serve::parse_speed;
+/// assert_eq!(parse_speed("60"), Ok(60.0));
+/// assert!(parse_speed("0").is_err() && parse_speed("fast").is_err());
+/// ```
+pub fn parse_speed(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|speed| speed.is_finite() && *speed > 0.0)
+        .ok_or_else(|| format!("expected a positive number (e.g. 1, 60, 0.5), got {text:?}"))
+}
+
+fn parse_member(text: &str) -> Result<MemberSpec, String> {
+    text.parse()
+        .map_err(|error: crate::MemberSpecError| error.to_string())
 }
 
 fn parse_key_id(text: &str) -> Result<KeyId, String> {
@@ -205,7 +240,9 @@ pub fn parse_faults(text: &str) -> Result<FaultPlan, String> {
 
 /// Starts the emulator, prints `listening on http://HOST:PORT`, the
 /// organization, the bootstrap key ID (and its secret when it was generated
-/// here) on stdout, calls `started`, and serves until Ctrl-C or SIGTERM.
+/// here), then one `member: USER_ID NAME <EMAIL> (ROLES)` line per member
+/// (the owner first) on stdout, calls `started`, and serves until Ctrl-C
+/// or SIGTERM.
 pub async fn serve(
     options: ServeOptions,
     started: impl FnOnce(&RunningEmulator),
@@ -219,7 +256,11 @@ pub async fn serve(
         .organization_name(options.organization_name)
         .bootstrap_credentials(credentials)
         .key_limit(options.key_limit)
-        .rate_limit(options.rate_limit);
+        .rate_limit(options.rate_limit)
+        .speed(options.speed);
+    for member in options.members {
+        builder = builder.member(member);
+    }
     if let Some(id) = options.organization_id {
         builder = builder.organization_id(id);
     }
@@ -242,6 +283,16 @@ pub async fn serve(
         let _ = writeln!(out, "key id: {}", credentials.key_id());
         if generated {
             let _ = writeln!(out, "key secret: {}", credentials.key_secret().expose());
+        }
+        for member in emulator.members() {
+            let _ = writeln!(
+                out,
+                "member: {} {} <{}> ({})",
+                member.user_id,
+                member.name,
+                member.email,
+                member.roles.join(", ")
+            );
         }
         let _ = out.flush();
     }
@@ -305,10 +356,21 @@ mod tests {
             "3/1",
             "--key-limit",
             "7",
+            "--speed",
+            "60",
+            "--member",
+            "Ada=ada@example.com:admin",
+            "--member",
+            "Bob=bob@example.com",
         ])
         .unwrap();
         let options = cli.serve.into_options();
         assert_eq!(options.key_limit, 7);
+        assert_eq!(options.speed, 60.0);
+        let roles: Vec<&str> = options.members.iter().map(|m| m.role()).collect();
+        assert_eq!(roles, ["Admin", "Developer"]);
+        assert!(Cli::try_parse_from(["emu", "--speed", "-1"]).is_err());
+        assert!(Cli::try_parse_from(["emu", "--member", "nobody"]).is_err());
         assert_eq!(options.rate_limit.map(|l| l.requests), Some(3));
         let bootstrap = options.bootstrap.unwrap();
         assert_eq!(bootstrap.key_id(), credentials.key_id());
@@ -334,6 +396,8 @@ mod tests {
             key_limit: 10,
             rate_limit: None,
             faults: None,
+            speed: 1.0,
+            members: Vec::new(),
         };
         let error = serve(options, |_| panic!("must not start"))
             .await

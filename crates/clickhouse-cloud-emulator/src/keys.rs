@@ -1,0 +1,437 @@
+//! API keys: create (a generated secret or `hashData`), list in pages, get,
+//! update, delete; stored as hashes only.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use clickhouse_cloud_auth::{Credentials, KeyMaterial, sha256_base64};
+use clickhouse_cloud_types::ops::{
+    ApiKeyPath, OpenapiKeyCreate, OpenapiKeyDelete, OpenapiKeyGet, OpenapiKeyGetList,
+    OpenapiKeyGetListQuery, OpenapiKeyUpdate, OrganizationPath,
+};
+use clickhouse_cloud_types::{
+    Activity, ActivityType, ApiKey, ApiKeyPatchRequest, ApiKeyPostRequest, ApiKeyPostResponse,
+    ApiKeyState, IpAccessListEntry, KeyUpdateType, Nullable, SecretValue, Timestamp,
+};
+use uuid::Uuid;
+
+use crate::auth::{check_ip_list, open_access_list};
+use crate::error::ApiError;
+use crate::paging;
+use crate::pipeline::{Answer, Context, Handle};
+use crate::roles::{ADMIN_ROLE_ID, Access, Roles};
+use crate::world::World;
+
+/// Longest key name accepted.
+const MAX_NAME_CHARS: usize = 50;
+
+/// A stored key: hashes only, never the key ID or secret.
+#[derive(Clone)]
+pub(crate) struct KeyRecord {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) enabled: bool,
+    /// Role IDs, in the roles list's order; may be empty.
+    pub(crate) roles: Vec<Uuid>,
+    pub(crate) key_suffix: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) expire_at: Option<Timestamp>,
+    pub(crate) used_at: Option<Timestamp>,
+    pub(crate) ip_access_list: Vec<IpAccessListEntry>,
+    /// `sha256_base64(key ID)`.
+    pub(crate) id_hash: String,
+    /// `sha256_base64(key secret)`.
+    pub(crate) secret_hash: String,
+}
+
+impl KeyRecord {
+    /// The admin key an organization starts with.
+    pub(crate) fn bootstrap(credentials: &Credentials, now: Timestamp) -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            name: "Bootstrap key".to_owned(),
+            enabled: true,
+            roles: vec![ADMIN_ROLE_ID],
+            key_suffix: credentials.key_id().suffix().to_owned(),
+            created_at: now,
+            expire_at: None,
+            used_at: None,
+            ip_access_list: open_access_list(),
+            id_hash: sha256_base64(credentials.key_id().as_str()),
+            secret_hash: sha256_base64(credentials.key_secret().expose()),
+        }
+    }
+
+    /// The key as the API shows it.
+    pub(crate) fn to_api(&self, roles: &Roles) -> ApiKey {
+        ApiKey {
+            id: Some(self.id),
+            name: Some(self.name.clone()),
+            state: Some(if self.enabled {
+                ApiKeyState::Enabled
+            } else {
+                ApiKeyState::Disabled
+            }),
+            roles: Some(roles.legacy(&self.roles)),
+            assigned_roles: Some(roles.assigned(&self.roles)),
+            key_suffix: Some(self.key_suffix.clone()),
+            created_at: Some(self.created_at),
+            expire_at: self.expire_at,
+            used_at: self.used_at,
+            ip_access_list: Some(self.ip_access_list.clone()),
+        }
+    }
+
+    /// Position in the list: oldest first.
+    fn sort_key(&self) -> String {
+        format!("{:020}:{}", self.created_at.timestamp_millis(), self.id)
+    }
+}
+
+/// One organization's keys.
+#[derive(Default)]
+pub(crate) struct Keys {
+    map: HashMap<Uuid, KeyRecord>,
+}
+
+impl Keys {
+    pub(crate) fn get(&self, id: Uuid) -> Option<&KeyRecord> {
+        self.map.get(&id)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: Uuid) -> Option<&mut KeyRecord> {
+        self.map.get_mut(&id)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub(crate) fn insert(&mut self, key: KeyRecord) {
+        self.map.insert(key.id, key);
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut KeyRecord> {
+        self.map.values_mut()
+    }
+
+    /// Every key, oldest first.
+    pub(crate) fn ordered(&self) -> Vec<&KeyRecord> {
+        let mut keys: Vec<&KeyRecord> = self.map.values().collect();
+        keys.sort_by_key(|key| key.sort_key());
+        keys
+    }
+}
+
+fn key_not_found(id: Uuid) -> ApiError {
+    ApiError::not_found(format_args!("API key {id} not found"))
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::bad_request("name must not be blank"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(format_args!(
+            "name must be at most {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_future(at: Timestamp, now: Timestamp) -> Result<Timestamp, ApiError> {
+    if at <= now {
+        return Err(ApiError::bad_request("expireAt must be in the future"));
+    }
+    Ok(at)
+}
+
+fn check_state(state: &ApiKeyState) -> Result<bool, ApiError> {
+    match state {
+        ApiKeyState::Enabled => Ok(true),
+        ApiKeyState::Disabled => Ok(false),
+        other => Err(ApiError::bad_request(format_args!(
+            "state must be enabled or disabled, not {}",
+            other.as_str()
+        ))),
+    }
+}
+
+/// A `hashData` hash: standard base64 of exactly 32 bytes.
+fn check_hash(field: &str, value: Option<&str>) -> Result<String, ApiError> {
+    let decoded = value.and_then(|value| STANDARD.decode(value.trim()).ok());
+    match decoded {
+        Some(bytes) if bytes.len() == 32 => Ok(STANDARD.encode(bytes)),
+        _ => Err(ApiError::bad_request(format_args!(
+            "{field}: Not a sha256sum"
+        ))),
+    }
+}
+
+fn key_activity(cx: &Context, kind: ActivityType, target: Uuid) -> Activity {
+    Activity {
+        target_key_id: Some(target.to_string()),
+        ..cx.activity(kind)
+    }
+}
+
+impl Handle for OpenapiKeyGetList {
+    const ACCESS: Access = Access::Read;
+
+    fn run(
+        world: &mut World,
+        cx: &Context,
+        _: OrganizationPath,
+        query: OpenapiKeyGetListQuery,
+        _: (),
+    ) -> Result<Answer<Vec<ApiKey>>, ApiError> {
+        let org = world.org(cx.caller.org)?;
+        let (keys, page) = paging::page(
+            org.keys.ordered(),
+            |key| key.sort_key(),
+            query.limit,
+            query.cursor.as_deref(),
+        )?;
+        Ok(Answer {
+            result: keys.into_iter().map(|key| key.to_api(&org.roles)).collect(),
+            page: Some(page),
+        })
+    }
+}
+
+impl Handle for OpenapiKeyGet {
+    const ACCESS: Access = Access::Read;
+
+    fn run(
+        world: &mut World,
+        cx: &Context,
+        path: ApiKeyPath,
+        _: (),
+        _: (),
+    ) -> Result<Answer<ApiKey>, ApiError> {
+        let org = world.org(cx.caller.org)?;
+        org.keys
+            .get(path.key_id)
+            .map(|key| key.to_api(&org.roles).into())
+            .ok_or_else(|| key_not_found(path.key_id))
+    }
+}
+
+impl Handle for OpenapiKeyCreate {
+    const ACCESS: Access = Access::Write;
+
+    fn run(
+        world: &mut World,
+        cx: &Context,
+        _: OrganizationPath,
+        _: (),
+        body: ApiKeyPostRequest,
+    ) -> Result<Answer<ApiKeyPostResponse>, ApiError> {
+        let name = check_name(
+            body.name
+                .as_deref()
+                .ok_or_else(|| ApiError::bad_request("name is required"))?,
+        )?;
+        let key_limit = world.settings.key_limit;
+        let org = world.org(cx.caller.org)?;
+        // No role at all is allowed: the key then can do nothing but say who it is.
+        let roles = org
+            .roles
+            .resolve(body.roles.as_deref(), body.assigned_role_ids.as_deref())?;
+        let expire_at = match body.expire_at {
+            Nullable::Value(at) => Some(check_future(at, cx.now)?),
+            Nullable::Absent | Nullable::Null => None,
+        };
+        let enabled = body.state.as_ref().map_or(Ok(true), check_state)?;
+        let ip_access_list = match body.ip_access_list {
+            Some(list) => check_ip_list("ipAccessList", list)?,
+            None => open_access_list(),
+        };
+        let (material, id_hash, secret_hash, key_suffix) = match &body.hash_data {
+            Some(hashes) => {
+                let id_hash = check_hash("hashData.keyIdHash", hashes.key_id_hash.as_deref())?;
+                let secret_hash = check_hash(
+                    "hashData.keySecretHash",
+                    hashes.key_secret_hash.as_ref().map(SecretValue::expose),
+                )?;
+                let suffix = hashes
+                    .key_id_suffix
+                    .clone()
+                    .filter(|suffix| suffix.chars().count() == 4)
+                    .ok_or_else(|| {
+                        ApiError::bad_request("hashData.keyIdSuffix: must be 4 characters")
+                    })?;
+                (None, id_hash, secret_hash, suffix)
+            }
+            None => {
+                let material = KeyMaterial::generate();
+                let id_hash = sha256_base64(material.key_id().as_str());
+                let secret_hash = sha256_base64(material.key_secret().expose());
+                let suffix = material.key_id().suffix().to_owned();
+                (Some(material), id_hash, secret_hash, suffix)
+            }
+        };
+        if org.keys.len() >= key_limit {
+            return Err(ApiError::bad_request(format_args!(
+                "organization already has the maximum of {key_limit} API keys"
+            )));
+        }
+        if world.gate.knows(&id_hash) {
+            return Err(ApiError::conflict("hashData.keyIdHash is already in use"));
+        }
+
+        let record = KeyRecord {
+            id: Uuid::new_v4(),
+            name,
+            enabled,
+            roles,
+            key_suffix,
+            created_at: cx.now,
+            expire_at,
+            used_at: None,
+            ip_access_list,
+            id_hash,
+            secret_hash,
+        };
+        let id = record.id;
+        world.gate.admit(record.id_hash.clone(), cx.caller.org, id);
+        let org = world.org_mut(cx.caller.org)?;
+        let key = record.to_api(&org.roles);
+        org.keys.insert(record);
+        org.activities
+            .record(cx, key_activity(cx, ActivityType::KeyCreate, id));
+        Ok(ApiKeyPostResponse {
+            key: Some(key),
+            key_id: material.as_ref().map(|m| m.key_id().as_str().to_owned()),
+            key_secret: material
+                .as_ref()
+                .map(|m| SecretValue::new(m.key_secret().expose())),
+        }
+        .into())
+    }
+}
+
+impl Handle for OpenapiKeyUpdate {
+    const ACCESS: Access = Access::Write;
+
+    fn run(
+        world: &mut World,
+        cx: &Context,
+        path: ApiKeyPath,
+        _: (),
+        body: ApiKeyPatchRequest,
+    ) -> Result<Answer<ApiKey>, ApiError> {
+        let org = world.org_mut(cx.caller.org)?;
+        let current = org
+            .keys
+            .get(path.key_id)
+            .cloned()
+            .ok_or_else(|| key_not_found(path.key_id))?;
+        let mut updated = current.clone();
+        if let Some(name) = body.name.as_deref() {
+            updated.name = check_name(name)?;
+        }
+        if body.roles.is_some() || body.assigned_role_ids.is_some() {
+            updated.roles = org
+                .roles
+                .resolve(body.roles.as_deref(), body.assigned_role_ids.as_deref())?;
+        }
+        match body.expire_at {
+            Nullable::Absent => {}
+            Nullable::Null => updated.expire_at = None,
+            Nullable::Value(at) => updated.expire_at = Some(check_future(at, cx.now)?),
+        }
+        if let Some(state) = &body.state {
+            updated.enabled = check_state(state)?;
+        }
+        if let Some(list) = body.ip_access_list {
+            updated.ip_access_list = check_ip_list("ipAccessList", list)?;
+        }
+
+        let mut changes = Vec::new();
+        if updated.name != current.name {
+            changes.push(KeyUpdateType::NameChanged);
+        }
+        if updated.roles != current.roles {
+            if body.roles.is_some() {
+                changes.push(KeyUpdateType::RoleChanged);
+            }
+            if body.assigned_role_ids.is_some() {
+                changes.push(KeyUpdateType::RolesV2Changed);
+            }
+        }
+        if updated.enabled != current.enabled {
+            changes.push(KeyUpdateType::StateChanged);
+        }
+        if updated.expire_at != current.expire_at {
+            changes.push(KeyUpdateType::DateChanged);
+        }
+        if updated.ip_access_list != current.ip_access_list {
+            changes.push(KeyUpdateType::IpAccessListChanged);
+        }
+
+        let key = updated.to_api(&org.roles);
+        org.keys.insert(updated);
+        for change in changes {
+            let activity = Activity {
+                key_update_type: Some(change),
+                ..key_activity(cx, ActivityType::OpenapiKeyUpdate, path.key_id)
+            };
+            org.activities.record(cx, activity);
+        }
+        Ok(key.into())
+    }
+}
+
+impl Handle for OpenapiKeyDelete {
+    const ACCESS: Access = Access::Write;
+
+    fn run(
+        world: &mut World,
+        cx: &Context,
+        path: ApiKeyPath,
+        _: (),
+        _: (),
+    ) -> Result<Answer<()>, ApiError> {
+        let org = world.org_mut(cx.caller.org)?;
+        if org.keys.get(path.key_id).is_none() {
+            return Err(key_not_found(path.key_id));
+        }
+        if path.key_id == cx.caller.key {
+            return Err(ApiError::conflict("a key cannot delete itself"));
+        }
+        let removed = org.keys.map.remove(&path.key_id);
+        org.activities
+            .record(cx, key_activity(cx, ActivityType::KeyDelete, path.key_id));
+        if let Some(removed) = removed {
+            world.gate.forget(&removed.id_hash, removed.id);
+        }
+        Ok(().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_must_be_32_bytes_of_standard_base64() {
+        let good = sha256_base64("x");
+        assert_eq!(check_hash("f", Some(&good)).unwrap(), good);
+        for bad in [None, Some("abc"), Some("!!!!"), Some("AAAA")] {
+            let err = check_hash("hashData.keyIdHash", bad).unwrap_err();
+            assert_eq!(
+                err.error_text(),
+                "BAD_REQUEST: hashData.keyIdHash: Not a sha256sum"
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(check_name("  ").is_err());
+        assert!(check_name(&"x".repeat(51)).is_err());
+        assert_eq!(check_name("ci").unwrap(), "ci");
+    }
+}
