@@ -18,6 +18,9 @@ use crate::{Client, Error, Response, Services};
 pub const SERVICE_CREATE_BUDGET: Duration = Duration::from_secs(30 * 60);
 /// Default budget for a service to start, stop, wake or become idle.
 pub const SERVICE_STATE_BUDGET: Duration = Duration::from_secs(20 * 60);
+/// First pause while waiting for a woken service to run.
+const WAKE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Default budget for a service to be deleted (stop first included).
 pub const SERVICE_DELETE_BUDGET: Duration = Duration::from_secs(45 * 60);
 
@@ -63,7 +66,7 @@ impl Client {
         &self,
         organization_id: Uuid,
         service_id: Uuid,
-    ) -> Result<(), Error> {
+    ) -> Result<Service, Error> {
         let path = ServicePath {
             organization_id,
             service_id,
@@ -84,14 +87,19 @@ impl Client {
                         .send_once(&Request::<InstanceGet>::new(path, ()))
                         .await?
                         .into_result();
-                    let verdict = service
-                        .state
-                        .as_ref()
-                        .map_or(Verdict::Pending, |s| verdict(s, &[ServiceState::Running]));
+                    let seen = service.state.as_ref();
+                    let verdict = match seen.map(|s| verdict(s, &[ServiceState::Running])) {
+                        Some(Verdict::Reached(())) => Verdict::Reached(service.clone()),
+                        Some(Verdict::Failed) => Verdict::Failed,
+                        _ => Verdict::Pending,
+                    };
                     Ok(Check::new(state_name(&service), verdict))
                 })
             },
         )
+        // Waking takes seconds, not minutes: look often.
+        .interval(WAKE_INTERVAL)
+        .max_interval(WAKE_INTERVAL * 5)
         .await
     }
 }
@@ -148,9 +156,9 @@ impl Services {
     /// # Ok(()) }
     /// ```
     pub async fn wake(&self, service_id: Uuid) -> Result<Service, Error> {
-        self.command(service_id, ServiceStatePatchRequestCommand::Awake)
-            .await?;
-        self.wait_until(service_id, ServiceState::Running).await
+        self.client
+            .wake_for_retry(self.organization_id, service_id)
+            .await
     }
 
     /// Creates a service and waits until it runs (budget
@@ -188,9 +196,12 @@ impl Services {
     }
 
     /// Waits until the service is in `state` (`running`, `stopped`,
-    /// `idle`, ...), and gives the service as it is then. Default budget
-    /// [`SERVICE_STATE_BUDGET`]; a restore can take over an hour, so give
-    /// it more. `failed` and the deleting states end the wait at once.
+    /// `idle`, ...), and gives the service as it is then. A wait for
+    /// `running` also ends on `idle`: the service ran and went to sleep
+    /// (it wakes on the next query; [`Services::wake`] wakes it now).
+    /// Default budget [`SERVICE_STATE_BUDGET`]; a restore can take over an
+    /// hour, so give it more. `failed` and the deleting states end the wait
+    /// at once.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -214,8 +225,13 @@ impl Services {
                 let wanted = state.clone();
                 Box::pin(async move {
                     let service = services.instance_get(service_id).await?.into_result();
+                    let targets: &[ServiceState] = if wanted == ServiceState::Running {
+                        &[ServiceState::Running, ServiceState::Idle]
+                    } else {
+                        std::slice::from_ref(&wanted)
+                    };
                     let verdict = match service.state.as_ref() {
-                        Some(seen) => verdict(seen, std::slice::from_ref(&wanted)),
+                        Some(seen) => verdict(seen, targets),
                         None => Verdict::Pending,
                     };
                     let verdict = match verdict {

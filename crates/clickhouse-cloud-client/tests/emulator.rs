@@ -15,7 +15,8 @@ use clickhouse_cloud_client::{
     Client, Credentials, Error, KeyId, KeySecret, KeyUpdate, NewApiKey, Role,
 };
 use clickhouse_cloud_emulator::{
-    ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, Emulator, QUERY_ENDPOINTS_ROLE_ID, EmulatorBuilder, RateLimit, RunningEmulator,
+    ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, Emulator, EmulatorBuilder, QUERY_ENDPOINTS_ROLE_ID,
+    RateLimit, RunningEmulator,
 };
 use uuid::Uuid;
 
@@ -230,7 +231,11 @@ async fn system_roles_are_looked_up_once_and_sent_as_ids() {
     let second = admin
         .clone()
         .api_keys(org)
-        .create(NewApiKey::new("second").role(Role::QueryEndpoints).role(Role::Admin))
+        .create(
+            NewApiKey::new("second")
+                .role(Role::QueryEndpoints)
+                .role(Role::Admin),
+        )
         .await
         .unwrap();
     // A clone shares what the first call learnt: the create alone.

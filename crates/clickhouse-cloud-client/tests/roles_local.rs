@@ -81,6 +81,9 @@ async fn a_system_role_the_organization_lacks_is_named_and_nothing_is_created() 
     // Role IDs need no lookup at all.
     let other_org = Uuid::from_u128(43);
     let id = Uuid::from_u128(7);
-    assert_eq!(client.roles(other_org).resolve(Role::Id(id)).await.unwrap(), id);
+    assert_eq!(
+        client.roles(other_org).resolve(Role::Id(id)).await.unwrap(),
+        id
+    );
     assert_eq!(counts.roles.load(Ordering::SeqCst), 1);
 }

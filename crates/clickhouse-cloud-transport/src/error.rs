@@ -40,9 +40,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Whether the service refused because the service it needs is idle
-    /// (`424`, or the `SERVICE_IDLE` reason) and waking it may help (the
-    /// body does not say it cannot).
+    /// Whether the service refused (`424`) because the service it needs is
+    /// idle and waking it helps: the body says `canWake: true`, or, without
+    /// `canWake`, names the reason `SERVICE_IDLE` or the state `idle`.
     ///
     /// ```
     /// use clickhouse_cloud_transport::{check_status, Error, HttpResponse, StatusCode};
@@ -56,10 +56,13 @@ impl ApiError {
     /// assert_eq!(error.service_state.as_deref(), Some("idle"));
     /// ```
     pub fn is_service_idle(&self) -> bool {
-        let idle = self.status == StatusCode::FAILED_DEPENDENCY
-            || self.reason.as_deref() == Some("SERVICE_IDLE")
+        let says_idle = self.reason.as_deref() == Some("SERVICE_IDLE")
             || self.service_state.as_deref() == Some("idle");
-        idle && self.status.is_client_error() && self.can_wake != Some(false)
+        self.status == StatusCode::FAILED_DEPENDENCY
+            && match self.can_wake {
+                Some(can_wake) => can_wake,
+                None => says_idle,
+            }
     }
 }
 
@@ -425,6 +428,10 @@ mod tests {
         );
         assert!(!stopped.is_service_idle());
         assert!(!api_error(404, "").is_service_idle());
+        let bare = api_error(424, r#"{"error":"FAILED_DEPENDENCY: not running"}"#);
+        assert!(!bare.is_service_idle());
+        let idle = api_error(424, r#"{"code":"SERVICE_IDLE"}"#);
+        assert!(idle.is_service_idle());
     }
 
     #[test]
