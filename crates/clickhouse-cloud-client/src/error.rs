@@ -15,8 +15,9 @@ pub enum Error {
     Api {
         /// The `operationId`.
         operation: &'static str,
-        /// Status, code, message and `requestId`.
-        error: ApiError,
+        /// Status, code, message and `requestId` (boxed: it is the
+        /// largest variant's bulk, and errors travel in every `Result`).
+        error: Box<ApiError>,
     },
     /// The request did not complete: connect failure, timeout, broken
     /// connection, a non-JSON error page, or bad transport configuration.
@@ -148,7 +149,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { error, .. } => {
-                clickhouse_cloud_transport::Error::Api(error.clone()).is_retryable()
+                clickhouse_cloud_transport::Error::Api((**error).clone()).is_retryable()
             }
             Error::Transport { source, .. } => source.is_retryable(),
             _ => false,
@@ -196,7 +197,10 @@ impl Error {
         source: clickhouse_cloud_transport::Error,
     ) -> Self {
         match source {
-            clickhouse_cloud_transport::Error::Api(error) => Error::Api { operation, error },
+            clickhouse_cloud_transport::Error::Api(error) => Error::Api {
+                operation,
+                error: Box::new(error),
+            },
             source => Error::Transport { operation, source },
         }
     }

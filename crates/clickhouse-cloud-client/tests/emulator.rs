@@ -47,7 +47,7 @@ fn admin(emulator: &RunningEmulator) -> Client {
 
 fn api_error(result: Result<impl std::fmt::Debug, Error>) -> clickhouse_cloud_client::ApiError {
     match result {
-        Err(Error::Api { error, .. }) => error,
+        Err(Error::Api { error, .. }) => *error,
         other => panic!("expected an API error, got {other:?}"),
     }
 }

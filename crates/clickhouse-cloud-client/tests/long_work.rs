@@ -53,12 +53,12 @@ async fn create(services: &Services, name: &str) -> Uuid {
     created.service.as_ref().and_then(|s| s.id).unwrap()
 }
 
+/// The states a wait reported, in order.
+type States = Arc<Mutex<Vec<Option<String>>>>;
+
 /// Records the states a wait reports.
-fn recorder() -> (
-    Arc<Mutex<Vec<Option<String>>>>,
-    impl Fn(&clickhouse_cloud_client::Progress),
-) {
-    let states = Arc::new(Mutex::new(Vec::new()));
+fn recorder() -> (States, impl Fn(&clickhouse_cloud_client::Progress)) {
+    let states = States::default();
     let log = Arc::clone(&states);
     (states, move |p: &clickhouse_cloud_client::Progress| {
         log.lock().unwrap().push(p.state.clone())
@@ -111,7 +111,10 @@ async fn create_and_wait_in_one_call() {
     // With the default pace (a first look after 5 s) the sped-up service
     // may already have gone idle: it ran, which is what was waited for.
     assert!(
-        matches!(running.state, Some(ServiceState::Running | ServiceState::Idle)),
+        matches!(
+            running.state,
+            Some(ServiceState::Running | ServiceState::Idle)
+        ),
         "{:?}",
         running.state
     );
@@ -260,7 +263,7 @@ async fn an_idle_service_is_woken_on_request_and_the_call_sent_again() {
     let api = error.api().expect("an API error");
     assert_eq!(api.status.as_u16(), 424);
     assert!(api.is_service_idle(), "{api:?}");
-    assert_eq!(api.service_state.as_deref(), Some("idle"));
+    assert_eq!(api.service_state(), Some("idle"));
 
     // Opted in: woken, waited for, sent again.
     let waking = client.waking_idle_services();

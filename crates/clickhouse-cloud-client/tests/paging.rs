@@ -56,7 +56,11 @@ async fn every_key_once_at_page_sizes_1_7_and_250() {
         assert_eq!(ids.len(), KEYS, "page size {page_size}");
         let distinct: HashSet<_> = ids.iter().collect();
         assert_eq!(distinct.len(), KEYS, "page size {page_size}");
-        assert_eq!(stream.pages_fetched() as usize, pages, "page size {page_size}");
+        assert_eq!(
+            stream.pages_fetched() as usize,
+            pages,
+            "page size {page_size}"
+        );
         assert_eq!(
             (emulator.requests_received() - before) as usize,
             pages,
@@ -110,11 +114,7 @@ async fn pages_are_fetched_only_when_needed_and_through_the_limiter() {
 
 #[tokio::test]
 async fn organizations_page_too() {
-    let emulator = Emulator::builder()
-        .rate_limit(None)
-        .start()
-        .await
-        .unwrap();
+    let emulator = Emulator::builder().rate_limit(None).start().await.unwrap();
     let client = client(&emulator, None);
     let orgs = client
         .items::<clickhouse_cloud_client::types::ops::OrganizationGetList>(

@@ -22,7 +22,7 @@ pub use bytes::Bytes;
 /// judge it). `http::Method` appears only where an HTTP library needs one,
 /// inside [`ReqwestTransport`] ([`http_method`] converts).
 pub use clickhouse_cloud_types::Method;
-pub use error::{ApiError, Error, check_status, safe_decode_message};
+pub use error::{ApiError, Error, ServiceHold, check_status, safe_decode_message};
 pub use headers::{REQUEST_ID_HEADERS, request_id_header};
 pub use http::{HeaderMap, StatusCode};
 pub use limiter::{RateLimit, RateLimiter};
