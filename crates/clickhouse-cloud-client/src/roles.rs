@@ -146,3 +146,57 @@ impl Roles {
             .collect()
     }
 }
+
+impl crate::Members {
+    /// Invites `email` into the organization with `roles`, sent as the
+    /// organization's role IDs (`assignedRoleIds`).
+    ///
+    /// ```no_run
+    /// use clickhouse_cloud_client::Role;
+    /// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+    /// let invitation = client.members(org).invite("dev@example.com", &[Role::Developer]).await?;
+    /// println!("{:?} expires {:?}", invitation.id, invitation.expire_at);
+    /// # Ok(()) }
+    /// ```
+    pub async fn invite(
+        &self,
+        email: impl Into<String>,
+        roles: &[Role],
+    ) -> Result<crate::Response<clickhouse_cloud_types::Invitation>, Error> {
+        let ids = self.role_ids(roles).await?;
+        let body = clickhouse_cloud_types::InvitationPostRequest {
+            assigned_role_ids: Some(ids),
+            ..clickhouse_cloud_types::InvitationPostRequest::new(email)
+        };
+        self.invitation_create(body).await
+    }
+
+    /// Replaces a member's roles, sent as the organization's role IDs.
+    ///
+    /// ```no_run
+    /// use clickhouse_cloud_client::Role;
+    /// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid, user: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+    /// client.members(org).set_roles(user, &[Role::Admin]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_roles(
+        &self,
+        user_id: Uuid,
+        roles: &[Role],
+    ) -> Result<crate::Response<clickhouse_cloud_types::Member>, Error> {
+        let body = clickhouse_cloud_types::MemberPatchRequest {
+            assigned_role_ids: Some(self.role_ids(roles).await?),
+            ..Default::default()
+        };
+        self.member_update(user_id, body).await
+    }
+
+    async fn role_ids(&self, roles: &[Role]) -> Result<Vec<String>, Error> {
+        let roles_area = Roles {
+            client: self.client.clone(),
+            organization_id: self.organization_id,
+        };
+        let ids = roles_area.resolve_all(roles).await?;
+        Ok(ids.iter().map(Uuid::to_string).collect())
+    }
+}
