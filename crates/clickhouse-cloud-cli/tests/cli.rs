@@ -305,9 +305,11 @@ fn keys_list_shows_every_key_of_an_organization_with_more_than_a_page() {
     let keys = f.client().api_keys(org);
     f.runtime.block_on(async {
         for n in 1..260 {
-            keys.create(clickhouse_cloud_client::NewApiKey::new(format!("bulk-{n:03}")))
-                .await
-                .unwrap();
+            keys.create(clickhouse_cloud_client::NewApiKey::new(format!(
+                "bulk-{n:03}"
+            )))
+            .await
+            .unwrap();
         }
     });
     let run = f.run(&mut f.admin(), &["keys", "list", "-o", "json"]).ok();

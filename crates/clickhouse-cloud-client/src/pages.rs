@@ -130,17 +130,35 @@ impl<O: Paged<Body = ()>> Items<O> {
     }
 
     /// Every item, with the last page's `requestId` and status, and the
-    /// total count the first page gave.
+    /// total count the first page gave. Pages are fetched one after the
+    /// other, straight into one list (no stream machinery on the way).
     pub(crate) async fn collect_response(mut self) -> Result<Response<Vec<O::Item>>, Error> {
-        let mut items = Vec::new();
+        let mut items: Vec<O::Item> = Vec::new();
         let mut first_total = None;
-        while let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
-            items.push(item?);
-            if first_total.is_none() {
-                first_total = self.total_count();
+        loop {
+            match std::mem::replace(&mut self.state, State::Done) {
+                State::Ready => {
+                    let response = self.client.send(self.next_request()).await?;
+                    let page = self.record_page(response);
+                    if items.is_empty() {
+                        items = page;
+                    } else {
+                        items.extend(page);
+                    }
+                    if first_total.is_none() {
+                        first_total = self.total_count();
+                    }
+                }
+                State::Fetching(page) => {
+                    let page = self.record_page(page.await?);
+                    items.extend(page);
+                }
+                State::Failing(error) => return Err(error),
+                State::Done => break,
             }
         }
-        let meta = self.last.unwrap_or(PageMeta {
+        items.splice(0..0, self.buffer.drain(..));
+        let meta = self.last.take().unwrap_or(PageMeta {
             request_id: None,
             status: StatusCode::OK,
             total_count: None,
@@ -154,18 +172,23 @@ impl<O: Paged<Body = ()>> Items<O> {
         ))
     }
 
-    fn start_fetch(&mut self) {
+    /// The request for the next page.
+    fn next_request(&self) -> Request<O> {
         let mut page = self.next.clone();
         page.limit = Some(self.page_size);
         let mut query = self.query.clone();
         O::set_page(&mut query, &page);
-        let request = Request::<O>::with_parts(self.path.clone(), query, ());
+        Request::<O>::with_parts(self.path.clone(), query, ())
+    }
+
+    fn start_fetch(&mut self) {
+        let request = self.next_request();
         let client = self.client.clone();
         self.state = State::Fetching(Box::pin(async move { client.send(request).await }));
     }
 
-    /// Takes one page in: buffers its items and decides what comes next.
-    fn take_page(&mut self, response: Response<O::Output>) {
+    /// Takes one page in: gives its items and decides what comes next.
+    fn record_page(&mut self, response: Response<O::Output>) -> Vec<O::Item> {
         self.pages += 1;
         let next_cursor = response.next_cursor().map(str::to_owned);
         self.last = Some(PageMeta {
@@ -175,7 +198,6 @@ impl<O: Paged<Body = ()>> Items<O> {
         });
         let items = O::items(response.into_result());
         let count = items.len();
-        self.buffer.extend(items);
         self.state = match O::STYLE {
             PageStyle::Cursor => match next_cursor.filter(|c| !c.is_empty()) {
                 None => State::Done,
@@ -200,6 +222,7 @@ impl<O: Paged<Body = ()>> Items<O> {
                 }
             }
         };
+        items
     }
 }
 
@@ -222,7 +245,10 @@ impl<O: Paged<Body = ()>> Stream for Items<O> {
                         this.state = State::Fetching(page);
                         return Poll::Pending;
                     }
-                    Poll::Ready(Ok(response)) => this.take_page(response),
+                    Poll::Ready(Ok(response)) => {
+                        let items = this.record_page(response);
+                        this.buffer.extend(items);
+                    }
                     Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
                 },
             }
