@@ -328,3 +328,23 @@ fn render_method(out: &mut String, plan: &Plan, op: &OpDef) {
         params = params.join(", "),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handle_for_no_module_is_refused() {
+        let handles = BTreeMap::from([("nope".to_owned(), "Nope".to_owned())]);
+        let error = render(&Plan::default(), &handles).unwrap_err();
+        assert!(error.to_string().contains("`nope`"), "{error}");
+    }
+
+    #[test]
+    fn an_empty_plan_gives_only_the_module_file() {
+        let files = render(&Plan::default(), &BTreeMap::new()).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].0, "mod.rs");
+        assert!(files[0].1.starts_with(HEADER));
+    }
+}
