@@ -183,6 +183,10 @@ pub(crate) struct CreateArgs {
     pub(crate) name: String,
     #[command(flatten)]
     pub(crate) roles: RoleArgs,
+    /// Create the key without any role (it can authenticate and ask who it
+    /// is, nothing more, until roles are given)
+    #[arg(long)]
+    pub(crate) no_role: bool,
     /// When the key stops working: RFC 3339 time, a duration from now (12h,
     /// 30d, 2w), or `never` [default: never]
     #[arg(long, value_name = "WHEN", value_parser = parse_expiry)]

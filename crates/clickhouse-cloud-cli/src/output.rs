@@ -86,7 +86,8 @@ pub(crate) fn suffix(key: &ApiKey) -> String {
         .map_or_else(|| "-".to_owned(), |suffix| format!("...{suffix}"))
 }
 
-/// Role names: the assigned roles' names, else the legacy roles.
+/// Role names: the assigned roles' names, else the legacy roles; `none`
+/// for a key without roles.
 pub(crate) fn roles(key: &ApiKey) -> String {
     let assigned: Vec<String> = key
         .assigned_roles
@@ -108,10 +109,11 @@ pub(crate) fn roles(key: &ApiKey) -> String {
     } else {
         assigned
     };
-    if names.is_empty() {
-        "-".into()
-    } else {
-        names.join(", ")
+    let known = key.assigned_roles.is_some() || key.roles.is_some();
+    match (names.is_empty(), known) {
+        (false, _) => names.join(", "),
+        (true, true) => "none".into(),
+        (true, false) => "-".into(),
     }
 }
 

@@ -476,6 +476,42 @@ fn keys_create_needs_a_role() {
 }
 
 #[test]
+fn keys_create_with_no_role_makes_a_key_listed_with_none() {
+    let f = Fixture::new();
+    f.run(
+        &mut f.admin(),
+        &["keys", "create", "--name", "bare", "--no-role"],
+    )
+    .ok();
+    let list = f.run(&mut f.admin(), &["keys", "list"]).ok();
+    let line = list
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("bare "))
+        .unwrap_or_else(|| panic!("{list:#?}"));
+    let columns: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(columns[2], "none", "{line}");
+    let json = f
+        .run(&mut f.admin(), &["keys", "get", "bare", "--output", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["assignedRoles"], serde_json::json!([]));
+    f.run(
+        &mut f.admin(),
+        &[
+            "keys",
+            "create",
+            "--name",
+            "x",
+            "--no-role",
+            "--role",
+            "admin",
+        ],
+    )
+    .code(2);
+}
+
+#[test]
 fn past_expiry_is_a_usage_error_before_any_request() {
     let f = Fixture::new();
     // Nothing listens on port 1: a request would fail with exit 1.

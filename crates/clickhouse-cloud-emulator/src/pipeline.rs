@@ -217,12 +217,30 @@ pub(crate) fn serve<O: Handle>(
         let query = O::query(&parts.uri)?;
         let body: O::Body = decode_body(body)?;
         let answer = O::run(world, &cx, path, query, body)?;
-        let result = serde_json::to_value(answer.result).map_err(ApiError::internal)?;
+        let mut result = serde_json::to_value(answer.result).map_err(ApiError::internal)?;
+        whole_numbers(&mut result);
         Ok::<_, ApiError>((result, answer.page))
     })();
     match outcome {
         Ok((result, page)) => envelope(request_id, result, page.as_ref(), rate),
         Err(error) => error_response(request_id, &error, rate),
+    }
+}
+
+/// Writes whole floating-point numbers as integers (`8443`, not `8443.0`),
+/// as the service does: its JSON does not tell the two apart.
+fn whole_numbers(value: &mut Value) {
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                if float.fract() == 0.0 && float.abs() < 9.0e15 {
+                    *value = Value::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 
@@ -330,6 +348,13 @@ mod tests {
         assert_eq!(seconds(3.25), "3.25");
         assert_eq!(seconds(0.0005), "0.001");
         assert_eq!(seconds(0.0), "0");
+    }
+
+    #[test]
+    fn whole_floats_lose_their_point() {
+        let mut value = serde_json::json!({"port": 8443.0, "gb": [16.0, 1.5], "n": 3});
+        whole_numbers(&mut value);
+        assert_eq!(value.to_string(), r#"{"gb":[16,1.5],"n":3,"port":8443}"#);
     }
 
     #[test]

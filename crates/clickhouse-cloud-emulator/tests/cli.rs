@@ -199,3 +199,55 @@ fn help_documents_the_fault_spec() {
         assert!(help.contains(needle), "{needle}");
     }
 }
+
+#[test]
+fn members_are_printed_with_their_user_ids() {
+    let child = Command::new(BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--speed",
+            "60",
+            "--member",
+            "Ada Lovelace=ada@example.com:admin",
+            "--member",
+            "Bob=bob@example.com",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut child = Killed(child);
+    let lines: Vec<String> = BufReader::new(child.0.stdout.take().unwrap())
+        .lines()
+        .take(7)
+        .map(|line| line.expect("readable"))
+        .collect();
+    let members: Vec<&str> = lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("member: "))
+        .collect();
+    assert_eq!(members.len(), 3, "{lines:?}");
+    for (line, rest) in members.iter().zip([
+        " Emulated Owner <owner@example.com> (Admin)",
+        " Ada Lovelace <ada@example.com> (Admin)",
+        " Bob <bob@example.com> (Developer)",
+    ]) {
+        let (id, tail) = line.split_at(36);
+        uuid::Uuid::parse_str(id).expect("a user ID");
+        assert_eq!(tail, rest);
+    }
+}
+
+#[test]
+fn a_bad_member_or_speed_is_a_usage_error() {
+    for args in [["--member", "nobody"], ["--speed", "0"]] {
+        let status = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("binary runs");
+        assert_eq!(status.code(), Some(2), "{args:?}");
+    }
+}

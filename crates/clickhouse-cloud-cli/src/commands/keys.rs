@@ -24,11 +24,16 @@ const CREATORS_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(), CliError> {
     // Refusals that need no request come first.
     match &command {
-        KeysCommand::Create(args) if args.roles.is_empty() => {
+        KeysCommand::Create(args) if args.roles.is_empty() && !args.no_role => {
             return Err(CliError::Usage(
-                "a key needs at least one role: give --role (admin, developer, query_endpoints) \
-                 or --role-id UUID"
+                "give the key a role: --role (admin, developer, query_endpoints) or --role-id \
+                 UUID, or --no-role for a key that can only say who it is"
                     .into(),
+            ));
+        }
+        KeysCommand::Create(args) if !args.roles.is_empty() && args.no_role => {
+            return Err(CliError::Usage(
+                "--no-role cannot go with --role or --role-id".into(),
             ));
         }
         KeysCommand::Update(args) if is_empty_update(args) => {

@@ -1,0 +1,543 @@
+//! The service state machine and service fields, over real loopback HTTP,
+//! on a clock sped up with `speed`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use clickhouse_cloud_emulator::{EXAMPLE_HEADER, Emulator};
+use clickhouse_cloud_types::ServiceState;
+use common::Api;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// At 600x: provisioning 0.2 s, start and stop 0.1 s, wake 0.05 s,
+/// termination 0.05 s, a 5-minute idle timeout 0.5 s.
+const FAST: f64 = 600.0;
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn new_service(name: &str) -> Value {
+    json!({
+        "name": name,
+        "provider": "aws",
+        "region": "eu-west-1",
+        "ipAccessList": [{"source": "203.0.113.0/24", "description": "office"}],
+        "idleScaling": false,
+        "tags": [{"key": "env", "value": "ci"}, {"key": "owner", "value": "tests"}],
+    })
+}
+
+async fn create(api: &Api, body: Value) -> (String, Value) {
+    let result = api.ok(Method::POST, &api.at("/services"), Some(body)).await;
+    let id = result["service"]["id"].as_str().unwrap().to_owned();
+    (id, result)
+}
+
+async fn command(api: &Api, id: &str, command: &str) -> common::Reply {
+    api.call(
+        Method::PATCH,
+        &api.at(&format!("/services/{id}/state")),
+        Some(json!({"command": command})),
+    )
+    .await
+}
+
+/// `udfAttach` needs the service running.
+async fn attach(api: &Api, id: &str) -> common::Reply {
+    api.call(
+        Method::PUT,
+        &api.at(&format!("/udfs/f/attachments/{id}")),
+        Some(json!({})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_created_service_answers_at_once_with_what_clients_read_back() {
+    let api = Api::start(Emulator::builder().speed(FAST)).await;
+    let before = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
+    let mut body = new_service("warehouse");
+    body["endpoints"] = json!([{"protocol": "mysql", "enabled": true}]);
+    let (id, created) = create(&api, body).await;
+    let service = &created["service"];
+    assert_eq!(service["state"], "provisioning");
+    assert_eq!(service["name"], "warehouse");
+    assert_eq!(
+        (service["provider"].as_str(), service["region"].as_str()),
+        (Some("aws"), Some("eu-west-1"))
+    );
+    assert_eq!(
+        service["ipAccessList"],
+        json!([{"source": "203.0.113.0/24", "description": "office"}])
+    );
+    assert_eq!(
+        service["tags"],
+        json!([{"key": "env", "value": "ci"}, {"key": "owner", "value": "tests"}])
+    );
+    let protocols: Vec<&str> = service["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|endpoint| endpoint["protocol"].as_str().unwrap())
+        .collect();
+    assert_eq!(protocols, ["https", "nativesecure", "mysql"]);
+    assert!(
+        service["endpoints"][0]["host"]
+            .as_str()
+            .unwrap()
+            .ends_with(".eu-west-1.aws.clickhouse.cloud")
+    );
+    assert_eq!(service["endpoints"][0]["port"], 8443);
+    assert_eq!(service["autoscalingMode"], "vertical");
+    assert_eq!(service["numReplicas"], 3);
+    assert_eq!(service["currentScaling"]["effectiveMaxReplicas"], 3);
+    assert_eq!(service["idleScaling"], false);
+    assert_eq!(
+        (
+            service["isPrimary"].as_bool(),
+            service["dataWarehouseId"].as_str()
+        ),
+        (Some(true), Some(id.as_str()))
+    );
+    let created_at: chrono::DateTime<chrono::Utc> =
+        service["createdAt"].as_str().unwrap().parse().unwrap();
+    assert!(created_at >= before);
+    let password = created["password"].as_str().unwrap();
+    assert!(password.len() >= 16);
+
+    // The password is shown once: a read has none.
+    let read = api
+        .call(Method::GET, &api.at(&format!("/services/{id}")), None)
+        .await;
+    assert!(read.result().get("password").is_none());
+    assert!(read.headers.get(EXAMPLE_HEADER).is_none());
+    let again = create(&api, new_service("second")).await.1;
+    assert_ne!(again["password"].as_str().unwrap(), password);
+    assert_eq!(
+        api.activity_types().await,
+        ["service_create", "service_create"]
+    );
+}
+
+#[tokio::test]
+async fn create_refuses_what_the_spec_refuses() {
+    let api = Api::start(Emulator::builder()).await;
+    let cases = [
+        (
+            json!({"name": "x", "provider": "aws", "region": "eu-west-1"}),
+            "ipAccessList is required",
+        ),
+        (
+            json!({"name": "x", "provider": "gcp", "region": "eu-west-1", "ipAccessList": []}),
+            "not a gcp region",
+        ),
+        (
+            json!({"name": "x", "provider": "aws", "region": "mars-1", "ipAccessList": []}),
+            "region mars-1",
+        ),
+        (
+            json!({"name": " ", "provider": "aws", "region": "eu-west-1", "ipAccessList": []}),
+            "blank",
+        ),
+        (
+            json!({"name": "x", "provider": "aws", "region": "eu-west-1", "ipAccessList": [{"source": "nope"}]}),
+            "not an IP",
+        ),
+        (
+            json!({"name": "x", "provider": "aws", "region": "eu-west-1", "ipAccessList": [], "idleTimeoutMinutes": 1}),
+            "at least 5",
+        ),
+        (
+            json!({"name": "x", "provider": "aws", "region": "eu-west-1", "ipAccessList": [], "numReplicas": 3, "minReplicas": 1}),
+            "exclude",
+        ),
+        (
+            json!({"name": "x", "provider": "aws", "region": "eu-west-1", "ipAccessList": [], "minReplicaMemoryGb": 10}),
+            "multiple of 4",
+        ),
+        (
+            json!({"name": "x", "provider": "aws", "region": "eu-west-1", "ipAccessList": [], "isReadonly": true}),
+            "dataWarehouseId",
+        ),
+    ];
+    for (body, needle) in cases {
+        let reply = api
+            .call(Method::POST, &api.at("/services"), Some(body.clone()))
+            .await;
+        assert_eq!(reply.status, 400, "{body}");
+        assert!(reply.error().contains(needle), "{body}: {}", reply.error());
+    }
+    let (_, developer, _) = api
+        .create_key(json!({"name": "dev", "roles": ["developer"]}))
+        .await;
+    let refused = api
+        .send(
+            Method::POST,
+            &api.at("/services"),
+            Some(&developer),
+            Some(new_service("x")),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test]
+async fn speed_scales_every_delay() {
+    // At 60x provisioning takes 2 s; at 600x, 0.2 s.
+    let slow = Api::start(Emulator::builder().speed(60.0)).await;
+    let fast = Api::start(Emulator::builder().speed(FAST)).await;
+    let started = Instant::now();
+    let (slow_id, _) = create(&slow, new_service("slow")).await;
+    let (fast_id, _) = create(&fast, new_service("fast")).await;
+    fast.wait_for_state(&fast_id, "running", PATIENCE).await;
+    let fast_took = started.elapsed();
+    let slow_now = slow
+        .ok(Method::GET, &slow.at(&format!("/services/{slow_id}")), None)
+        .await;
+    assert_eq!(slow_now["state"], "provisioning", "after {fast_took:?}");
+    slow.wait_for_state(&slow_id, "running", PATIENCE).await;
+    let slow_took = started.elapsed();
+    assert!(fast_took >= Duration::from_millis(200), "{fast_took:?}");
+    assert!(slow_took >= Duration::from_secs(2), "{slow_took:?}");
+    assert!(slow_took < Duration::from_secs(4), "{slow_took:?}");
+    // Moving the clock moves the state machine too.
+    let (later, _) = create(&slow, new_service("later")).await;
+    slow.emulator.advance_clock(Duration::from_secs(3));
+    let state = slow
+        .ok(Method::GET, &slow.at(&format!("/services/{later}")), None)
+        .await;
+    assert_eq!(state["state"], "running");
+}
+
+#[tokio::test]
+async fn every_transition_and_every_refusal() {
+    let api = Api::start(Emulator::builder().speed(FAST)).await;
+    let (id, _) = create(&api, new_service("life")).await;
+    let path = api.at(&format!("/services/{id}"));
+
+    // provisioning: start, stop and awake are refused; udfAttach answers 424.
+    for cmd in ["start", "stop", "awake"] {
+        let reply = command(&api, &id, cmd).await;
+        assert_eq!(reply.status, 409, "{cmd}: {}", reply.body);
+        assert_eq!(reply.body["serviceState"], "provisioning");
+    }
+    let held = attach(&api, &id).await;
+    assert_eq!(held.status, 424);
+    assert_eq!(
+        (
+            held.body["code"].as_str(),
+            held.body["serviceState"].as_str(),
+            held.body["canWake"].as_bool()
+        ),
+        (
+            Some("SERVICE_NOT_RUNNING"),
+            Some("provisioning"),
+            Some(false)
+        )
+    );
+    api.wait_for_state(&id, "running", PATIENCE).await;
+
+    // running: delete refused with the state; udfAttach works; start is a no-op.
+    let refused = api.call(Method::DELETE, &path, None).await;
+    assert_eq!(refused.status, 409);
+    assert_eq!(refused.body["serviceState"], "running");
+    assert!(
+        refused.error().starts_with("CONFLICT: "),
+        "{}",
+        refused.error()
+    );
+    let attached = attach(&api, &id).await;
+    assert_eq!(attached.status, 200, "{}", attached.body);
+    assert_eq!(attached.header(EXAMPLE_HEADER), "true");
+    assert_eq!(
+        command(&api, &id, "start").await.result()["state"],
+        "running"
+    );
+
+    // stop: stopping, then stopped; awake does not start it; 424 says stopped.
+    assert_eq!(
+        command(&api, &id, "stop").await.result()["state"],
+        "stopping"
+    );
+    api.wait_for_state(&id, "stopped", PATIENCE).await;
+    let awake = command(&api, &id, "awake").await;
+    assert_eq!(awake.status, 409);
+    assert!(
+        awake
+            .error()
+            .contains("awake does not start a stopped service"),
+        "{}",
+        awake.error()
+    );
+    let held = attach(&api, &id).await;
+    assert_eq!(
+        (held.body["code"].as_str(), held.body["canWake"].as_bool()),
+        (Some("SERVICE_STOPPED"), Some(false))
+    );
+    assert_eq!(
+        command(&api, &id, "stop").await.result()["state"],
+        "stopped"
+    );
+
+    // start: starting, then running.
+    assert_eq!(
+        command(&api, &id, "start").await.result()["state"],
+        "starting"
+    );
+    let refused = api.call(Method::DELETE, &path, None).await;
+    assert_eq!(
+        refused.status, 200,
+        "starting accepts a delete: {}",
+        refused.body
+    );
+    let terminating = api.ok(Method::GET, &path, None).await;
+    assert_eq!(terminating["state"], "terminating");
+    // A repeated delete while terminating is accepted; changes are not.
+    assert_eq!(api.call(Method::DELETE, &path, None).await.status, 200);
+    let rename = api
+        .call(Method::PATCH, &path, Some(json!({"name": "late"})))
+        .await;
+    assert_eq!(rename.status, 409);
+    let deadline = Instant::now() + PATIENCE;
+    while api.call(Method::GET, &path, None).await.status != 404 {
+        assert!(Instant::now() < deadline, "still there");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let listed = api.ok(Method::GET, &api.at("/services"), None).await;
+    assert_eq!(listed, json!([]));
+    assert_eq!(api.call(Method::DELETE, &path, None).await.status, 404);
+    assert_eq!(
+        api.activity_types().await,
+        [
+            "service_create",
+            "service_stop",
+            "service_start",
+            "service_delete"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn idle_services_answer_424_until_woken() {
+    let api = Api::start(Emulator::builder().speed(FAST)).await;
+    let mut body = new_service("sleepy");
+    body["idleScaling"] = json!(true);
+    body["idleTimeoutMinutes"] = json!(5);
+    let (id, _) = create(&api, body).await;
+    api.wait_for_state(&id, "running", PATIENCE).await;
+    // Idle 5 minutes of emulated time (0.5 s) after the last use.
+    let idle = api.wait_for_state(&id, "idle", PATIENCE).await;
+    assert_eq!(idle["idleScaling"], true);
+    let held = attach(&api, &id).await;
+    assert_eq!(held.status, 424);
+    assert_eq!(
+        (
+            held.body["code"].as_str(),
+            held.body["serviceState"].as_str(),
+            held.body["canWake"].as_bool()
+        ),
+        (Some("SERVICE_IDLE"), Some("idle"), Some(true))
+    );
+    assert!(
+        held.error().starts_with("SERVICE_IDLE: "),
+        "{}",
+        held.error()
+    );
+
+    // A developer key may wake it, not stop it.
+    let (_, developer, _) = api
+        .create_key(json!({"name": "dev", "roles": ["developer"]}))
+        .await;
+    let state = api.at(&format!("/services/{id}/state"));
+    let stop = api
+        .send(
+            Method::PATCH,
+            &state,
+            Some(&developer),
+            Some(json!({"command": "stop"})),
+        )
+        .await;
+    assert_eq!(stop.status, 403);
+    let wake = api
+        .send(
+            Method::PATCH,
+            &state,
+            Some(&developer),
+            Some(json!({"command": "awake"})),
+        )
+        .await;
+    assert_eq!(wake.status, 200, "{}", wake.body);
+    assert_eq!(wake.result()["state"], "awaking");
+    api.wait_for_state(&id, "running", PATIENCE).await;
+    assert_eq!(attach(&api, &id).await.status, 200);
+
+    // Idle accepts a delete; running does not.
+    api.wait_for_state(&id, "idle", PATIENCE).await;
+    assert_eq!(
+        api.call(Method::DELETE, &api.at(&format!("/services/{id}")), None)
+            .await
+            .status,
+        200
+    );
+    let types = api.activity_types().await;
+    assert!(types.contains(&"service_awaken".to_owned()), "{types:?}");
+}
+
+#[tokio::test]
+async fn degraded_and_failed_services_can_be_deleted() {
+    let api = Api::start(Emulator::builder().speed(FAST)).await;
+    for state in [ServiceState::Failed, ServiceState::Degraded] {
+        let (id, _) = create(&api, new_service("broken")).await;
+        let uuid = id.parse().unwrap();
+        assert!(api.emulator.force_service_state(uuid, state.clone()));
+        let service = api
+            .ok(Method::GET, &api.at(&format!("/services/{id}")), None)
+            .await;
+        assert_eq!(service["state"], state.as_str());
+        assert_eq!(
+            api.call(Method::DELETE, &api.at(&format!("/services/{id}")), None)
+                .await
+                .status,
+            200
+        );
+    }
+    assert!(
+        !api.emulator
+            .force_service_state(uuid::Uuid::new_v4(), ServiceState::Failed)
+    );
+    let (id, _) = create(&api, new_service("x")).await;
+    assert!(
+        !api.emulator
+            .force_service_state(id.parse().unwrap(), ServiceState::Starting)
+    );
+}
+
+#[tokio::test]
+async fn lists_filter_by_tag() {
+    let api = Api::start(Emulator::builder()).await;
+    create(&api, new_service("tagged")).await;
+    let mut prod = new_service("prod");
+    prod["tags"] = json!([{"key": "env", "value": "prod"}, {"key": "isActive"}]);
+    create(&api, prod).await;
+    create(
+        &api,
+        json!({"name": "bare", "provider": "gcp", "region": "us-east1", "ipAccessList": []}),
+    )
+    .await;
+    let names = |list: Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|service| service["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let cases = [
+        ("", vec!["tagged", "prod", "bare"]),
+        ("?filter=tag:env=ci", vec!["tagged"]),
+        ("?filter[]=tag:env=prod", vec!["prod"]),
+        ("?filter%5B%5D=tag:env=prod", vec!["prod"]),
+        ("?filter=tag:env", vec!["tagged", "prod"]),
+        ("?filter=tag:isActive", vec!["prod"]),
+        ("?filter=tag:env&filter[]=tag:owner=tests", vec!["tagged"]),
+        ("?filter=tag:env=nowhere", vec![]),
+    ];
+    for (query, expected) in cases {
+        let list = api
+            .ok(Method::GET, &api.at(&format!("/services{query}")), None)
+            .await;
+        assert_eq!(names(list), expected, "{query}");
+    }
+    let bad = api
+        .call(Method::GET, &api.at("/services?filter=name:x"), None)
+        .await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn updates_scaling_and_passwords_change_the_service_and_are_recorded() {
+    let api = Api::start(Emulator::builder()).await;
+    let (id, _) = create(&api, new_service("before")).await;
+    let path = api.at(&format!("/services/{id}"));
+    let patch = json!({
+        "name": "after",
+        "ipAccessList": {"add": [{"source": "198.51.100.7"}], "remove": [{"source": "203.0.113.0/24"}]},
+        "tags": {"add": [{"key": "team", "value": "data"}], "remove": [{"key": "owner"}]},
+        "endpoints": [{"protocol": "mysql", "enabled": true}],
+        "releaseChannel": "fast",
+        "enableCoreDumps": true,
+    });
+    let updated = api.ok(Method::PATCH, &path, Some(patch)).await;
+    assert_eq!(updated["name"], "after");
+    assert_eq!(updated["ipAccessList"], json!([{"source": "198.51.100.7"}]));
+    assert_eq!(
+        updated["tags"],
+        json!([{"key": "env", "value": "ci"}, {"key": "team", "value": "data"}])
+    );
+    assert_eq!(updated["endpoints"].as_array().unwrap().len(), 3);
+    assert_eq!(updated["releaseChannel"], "fast");
+    let filtered = api
+        .ok(Method::GET, &api.at("/services?filter=tag:team=data"), None)
+        .await;
+    assert_eq!(filtered.as_array().unwrap().len(), 1);
+
+    let scaled = api
+        .ok(
+            Method::PATCH,
+            &format!("{path}/replicaScaling"),
+            Some(json!({"numReplicas": 5, "idleScaling": true, "idleTimeoutMinutes": 10})),
+        )
+        .await;
+    assert_eq!(
+        (
+            scaled["numReplicas"].as_i64(),
+            scaled["idleTimeoutMinutes"].as_f64()
+        ),
+        (Some(5), Some(10.0))
+    );
+    assert_eq!(scaled["currentScaling"]["effectiveIdleTimeoutMinutes"], 10);
+    let bad = api
+        .call(
+            Method::PATCH,
+            &format!("{path}/scaling"),
+            Some(json!({"idleTimeoutMinutes": 2})),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+
+    let password = api
+        .ok(Method::PATCH, &format!("{path}/password"), Some(json!({})))
+        .await;
+    assert!(password["password"].as_str().unwrap().len() >= 16);
+    let hashed = api
+        .ok(
+            Method::PATCH,
+            &format!("{path}/password"),
+            Some(json!({"newDoubleSha1Hash": "a".repeat(40)})),
+        )
+        .await;
+    assert!(hashed.get("password").is_none());
+
+    let types = api.activity_types().await;
+    assert_eq!(
+        types,
+        [
+            "service_create",
+            "service_update_name",
+            "service_update_ip_access_list",
+            "service_update_release_channel",
+            "service_update_mysql_interface",
+            "service_update_core_dump",
+            "service_update_autoscaling_replicas",
+            "service_update_autoscaling_idling",
+            "service_update_password",
+            "service_update_password",
+        ]
+    );
+    let list = api.ok(Method::GET, &api.at("/activities"), None).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|activity| activity["serviceId"] == id.as_str())
+    );
+}
