@@ -7,7 +7,7 @@
 //!
 //! `cargo bench -p clickhouse-cloud-benches --features official --bench ratios [-- --quick]`
 
-use clickhouse_cloud_benches::cases::{CONCURRENCY, RequestCase, decode_cases};
+use clickhouse_cloud_benches::cases::{CONCURRENCY, PAGES, RequestCase, decode_cases};
 use clickhouse_cloud_benches::paired::{Plan, Work, report};
 use clickhouse_cloud_benches::print_result;
 
@@ -26,4 +26,11 @@ fn main() {
         let mut contenders = case.contenders(concurrent);
         print_result(&report(group, Work::Elements(n), plan, &mut contenders));
     }
+    let mut contenders = case.paged_contenders();
+    print_result(&report(
+        "request/paged_5x50",
+        Work::Elements(PAGES),
+        plan,
+        &mut contenders,
+    ));
 }

@@ -10,7 +10,7 @@
     reason = "criterion_group! generates an undocumented function"
 )]
 
-use clickhouse_cloud_benches::cases::{CONCURRENCY, RequestCase};
+use clickhouse_cloud_benches::cases::{CONCURRENCY, PAGES, RequestCase};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn request(c: &mut Criterion) {
@@ -26,6 +26,12 @@ fn request(c: &mut Criterion) {
         }
         group.finish();
     }
+    let mut group = c.benchmark_group("request/paged_5x50");
+    group.throughput(Throughput::Elements(PAGES));
+    for mut contender in case.paged_contenders() {
+        group.bench_function(contender.name, |b| b.iter(&mut contender.run));
+    }
+    group.finish();
 }
 
 criterion_group!(benches, request);

@@ -49,6 +49,21 @@ pub fn envelope<T: Serialize>(items: Vec<T>) -> Vec<u8> {
     serde_json::to_vec(&envelope).unwrap_or_default()
 }
 
+/// Page `page` (from 0) of `pages` of a key list, `per_page` keys each;
+/// every page but the last names the next one's cursor (`p1`, `p2`, ...).
+pub fn key_page(page: u64, pages: u64, per_page: u64) -> Vec<u8> {
+    let first = page * per_page;
+    let envelope = Envelope {
+        status: Some(200),
+        request_id: Some(uuid(0, page).to_string()),
+        result: Some((first..first + per_page).map(api_key).collect::<Vec<_>>()),
+        limit: Some(per_page as i64),
+        total_count: Some((pages * per_page) as i64),
+        next_cursor: (page + 1 < pages).then(|| format!("p{}", page + 1)),
+    };
+    serde_json::to_vec(&envelope).unwrap_or_default()
+}
+
 /// One API key as the service lists it, every field set.
 pub fn api_key(i: u64) -> ApiKey {
     let created = base_time() + Duration::minutes(i as i64 * 7);

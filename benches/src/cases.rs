@@ -182,6 +182,10 @@ impl DecodeCase {
 pub const REQUEST_KEYS: u64 = 10;
 /// Requests in flight in the concurrent case.
 pub const CONCURRENCY: usize = 32;
+/// Pages of the paged listing case.
+pub const PAGES: u64 = 5;
+/// Keys per page of the paged listing case.
+pub const PAGE_SIZE: u64 = 50;
 
 /// Bare reqwest: the same request our client sends, decoded into the same
 /// types, with nothing else.
@@ -195,9 +199,34 @@ pub struct Bare {
 impl Bare {
     /// `GET` the list and decode it.
     pub async fn list(&self) -> Vec<ApiKey> {
+        self.page(&[]).await.result.unwrap_or_default()
+    }
+
+    /// Every page of the list, `PAGE_SIZE` keys a page, following
+    /// `nextCursor`.
+    pub async fn list_pages(&self) -> Vec<ApiKey> {
+        let limit = PAGE_SIZE.to_string();
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", limit.as_str())];
+            if let Some(cursor) = &cursor {
+                query.push(("cursor", cursor.as_str()));
+            }
+            let page = self.page(&query).await;
+            keys.extend(page.result.unwrap_or_default());
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return keys,
+            }
+        }
+    }
+
+    async fn page(&self, query: &[(&str, &str)]) -> Envelope<Vec<ApiKey>> {
         let response = self
             .client
             .get(&self.url)
+            .query(query)
             .header(reqwest::header::AUTHORIZATION, &self.authorization)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
@@ -205,8 +234,7 @@ impl Bare {
             .expect("sent");
         assert!(response.status().is_success());
         let body = response.bytes().await.expect("body");
-        let envelope: Envelope<Vec<ApiKey>> = serde_json::from_slice(&body).expect("decodes");
-        envelope.result.unwrap_or_default()
+        serde_json::from_slice(&body).expect("decodes")
     }
 }
 
@@ -216,8 +244,11 @@ impl Bare {
 pub struct RequestCase {
     runtime: Runtime,
     server: Option<FixedServer>,
+    paged_server: Option<FixedServer>,
     ours: Client,
     bare: Bare,
+    ours_paged: Client,
+    bare_paged: Bare,
 }
 
 impl RequestCase {
@@ -232,17 +263,25 @@ impl RequestCase {
         let server = runtime
             .block_on(FixedServer::start(bodies::key_list(REQUEST_KEYS)))
             .expect("server starts");
+        let pages = (0..PAGES)
+            .map(|page| bodies::key_page(page, PAGES, PAGE_SIZE).into())
+            .collect();
+        let paged_server = runtime
+            .block_on(FixedServer::start_paged(pages))
+            .expect("server starts");
         let credentials = KeyMaterial::generate().into_credentials();
-        let ours = Client::builder()
-            .credentials(credentials.clone())
-            .base_url(server.base_url())
-            .rate_limit(Some(RateLimit {
-                requests: 1_000_000,
-                window: Duration::from_secs(1),
-            }))
-            .build()
-            .expect("client builds");
-        let bare = Bare {
+        let client_for = |server: &FixedServer| {
+            Client::builder()
+                .credentials(credentials.clone())
+                .base_url(server.base_url())
+                .rate_limit(Some(RateLimit {
+                    requests: 1_000_000,
+                    window: Duration::from_secs(1),
+                }))
+                .build()
+                .expect("client builds")
+        };
+        let bare_for = |server: &FixedServer| Bare {
             client: reqwest::Client::new(),
             url: format!(
                 "{}/v1/organizations/{}/keys",
@@ -252,11 +291,40 @@ impl RequestCase {
             authorization: credentials.authorization().expose().to_owned(),
         };
         Self {
+            ours: client_for(&server),
+            bare: bare_for(&server),
+            ours_paged: client_for(&paged_server),
+            bare_paged: bare_for(&paged_server),
             runtime,
             server: Some(server),
-            ours,
-            bare,
+            paged_server: Some(paged_server),
         }
+    }
+
+    /// A listing of `PAGES` pages of `PAGE_SIZE` keys (a page a request),
+    /// through our client's stream and through bare reqwest following
+    /// `nextCursor` by hand.
+    pub fn paged_contenders(&self) -> Vec<Contender<'_>> {
+        let runtime = &self.runtime;
+        let ours = &self.ours_paged;
+        let bare = &self.bare_paged;
+        vec![
+            Contender::new("ours", move || {
+                runtime.block_on(async {
+                    let keys = ours
+                        .api_keys(Uuid::nil())
+                        .stream()
+                        .page_size(PAGE_SIZE as u32)
+                        .all()
+                        .await
+                        .expect("ok");
+                    vec![keys.len()]
+                })
+            }),
+            Contender::new("bare_reqwest", move || {
+                runtime.block_on(async { vec![bare.list_pages().await.len()] })
+            }),
+        ]
     }
 
     /// `ours` and `bare_reqwest`, one request per iteration, or
@@ -302,5 +370,6 @@ impl Drop for RequestCase {
         // Stop the server inside its runtime.
         let _guard = self.runtime.enter();
         self.server.take();
+        self.paged_server.take();
     }
 }

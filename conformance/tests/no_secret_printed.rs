@@ -78,13 +78,7 @@ fn create_request(organization_id: uuid::Uuid, name: &str) -> HttpRequest {
     let encoded = Request::<OpenapiKeyCreate>::new(OrganizationPath { organization_id }, body)
         .encode()
         .unwrap();
-    HttpRequest {
-        operation: encoded.operation,
-        method: encoded.method,
-        path: encoded.path,
-        query: encoded.query,
-        body: encoded.body.map(Into::into),
-    }
+    HttpRequest::from(encoded)
 }
 
 /// The `keySecret` of a create response.
@@ -155,7 +149,9 @@ async fn no_debug_or_display_prints_a_secret() {
     carrying.query = vec![("secret".into(), issued.clone())];
     printed.debug("HttpRequest", &carrying);
     let attempt = Attempt {
+        operation: request.operation,
         method: &request.method,
+        idempotent: request.idempotent,
         number: 1,
         elapsed: std::time::Duration::ZERO,
         outcome: Ok(&response),

@@ -6,7 +6,8 @@ use base64::Engine as _;
 use clickhouse_cloud_auth::{
     AuthorizationHeader, Credentials, HashData, KeyId, KeyMaterial, KeySecret, sha256_base64,
 };
-use clickhouse_cloud_client::{Client, CreatedKey, Error as ClientError, NewApiKey, Role};
+use clickhouse_cloud_client::types::LegacyRole;
+use clickhouse_cloud_client::{Client, CreatedKey, Error as ClientError, NewApiKey};
 use clickhouse_cloud_conformance::arbitrary::Shapes;
 use clickhouse_cloud_conformance::spec::Spec;
 use clickhouse_cloud_conformance::workspace_root;
@@ -516,7 +517,7 @@ fn create_error(result: Value) -> clickhouse_cloud_client::Error {
     let created = RUNTIME.block_on(
         client
             .api_keys(organization_id)
-            .create(NewApiKey::new("k").role(Role::Admin)),
+            .create(NewApiKey::new("k").legacy_role(LegacyRole::Admin)),
     );
     match created {
         Ok(_) => panic!("a malformed create response was accepted"),

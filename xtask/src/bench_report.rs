@@ -875,9 +875,10 @@ const DECODERS: &[(&str, &str)] = &[
     ("parse_only", "`IgnoredAny`"),
 ];
 
-const REQUEST_GROUPS: [(&str, &str); 2] = [
+const REQUEST_GROUPS: [(&str, &str); 3] = [
     ("request/sequential", "sequential"),
     ("request/concurrent_32", "32 concurrent"),
+    ("request/paged_5x50", "paged listing, 5 pages of 50"),
 ];
 
 fn fmt_time(ns: f64) -> String {
@@ -1068,6 +1069,9 @@ fn render_requests(out: &mut String, results: &Results) {
          (axum), decoded into our types. Ours: `client.api_keys(org).list()` \
          with the rate limiter on but not binding and a tracing subscriber \
          (INFO, to a sink). Bare: `reqwest::Client` + `serde_json::from_slice`. \
+         The paged listing: 250 keys in 5 pages of 50 from a local server of \
+         fixed pages, ours through `api_keys(org).stream().page_size(50).all()`, \
+         bare reqwest following `nextCursor` by hand; its times are per page. \
          (`cargo bench -p clickhouse-cloud-benches --bench request`) \
          Times per request: medians of the interleaved rounds of the `ratios` \
          bench (criterion's medians, measured one after the other, in brackets); \

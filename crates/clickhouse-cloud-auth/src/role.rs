@@ -7,10 +7,14 @@ use uuid::Uuid;
 
 use crate::AuthError;
 
-/// A permission granted to an API key.
+/// A permission granted to an API key, a member or an invitation.
 ///
-/// The three legacy roles travel in `roles`; everything else is a role UUID
-/// (system or custom) in `assignedRoleIds`.
+/// The service takes role UUIDs (`assignedRoleIds`): a system role
+/// (`Admin`, `Developer`, `Billing`, ...) is looked up by its name in the
+/// organization's roles list ([`Role::system_name`]); a custom role is
+/// given by its UUID ([`Role::Id`]). The three legacy names (`admin`,
+/// `developer`, `query_endpoints`) of the deprecated `roles` field are
+/// [`Role::legacy_name`].
 ///
 /// ```
 /// use clickhouse_cloud_auth::Role;
@@ -27,6 +31,10 @@ pub enum Role {
     Developer,
     /// Access to query endpoints only.
     QueryEndpoints,
+    /// Usage, invoices and payment methods.
+    Billing,
+    /// Sign-in and one's own profile only.
+    Member,
     /// A system or custom role by its UUID.
     Id(Uuid),
 }
@@ -39,8 +47,43 @@ impl Role {
             Role::Admin => Some("admin"),
             Role::Developer => Some("developer"),
             Role::QueryEndpoints => Some("query_endpoints"),
+            Role::Billing | Role::Member | Role::Id(_) => None,
+        }
+    }
+
+    /// The name of the system role in the organization's roles list
+    /// (`Admin`, `Developer`, `Query Endpoints`, `Billing`, `Member`), or
+    /// `None` for a role UUID. Matched ignoring case, spaces and
+    /// underscores.
+    ///
+    /// ```
+    /// use clickhouse_cloud_auth::Role;
+    /// assert_eq!(Role::QueryEndpoints.system_name(), Some("Query Endpoints"));
+    /// assert!(Role::QueryEndpoints.is_named("query_endpoints"));
+    /// assert!(!Role::Admin.is_named("Billing"));
+    /// ```
+    pub fn system_name(&self) -> Option<&'static str> {
+        match self {
+            Role::Admin => Some("Admin"),
+            Role::Developer => Some("Developer"),
+            Role::QueryEndpoints => Some("Query Endpoints"),
+            Role::Billing => Some("Billing"),
+            Role::Member => Some("Member"),
             Role::Id(_) => None,
         }
+    }
+
+    /// Whether `name` (a role's name in the organization's list) names
+    /// this system role.
+    pub fn is_named(&self, name: &str) -> bool {
+        let fold = |text: &str| -> String {
+            text.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        self.system_name()
+            .is_some_and(|own| fold(own) == fold(name))
     }
 
     /// The UUID of a role given by ID.
@@ -57,6 +100,8 @@ impl fmt::Display for Role {
         match (self.legacy_name(), self) {
             (Some(name), _) => f.write_str(name),
             (None, Role::Id(id)) => write!(f, "{id}"),
+            (None, Role::Billing) => f.write_str("billing"),
+            (None, Role::Member) => f.write_str("member"),
             (None, _) => Ok(()),
         }
     }
@@ -70,6 +115,8 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "developer" => Ok(Role::Developer),
             "query_endpoints" => Ok(Role::QueryEndpoints),
+            "billing" => Ok(Role::Billing),
+            "member" => Ok(Role::Member),
             other => Uuid::parse_str(other)
                 .map(Role::Id)
                 .map_err(|_| AuthError::UnknownRole(other.to_owned())),
@@ -101,7 +148,13 @@ mod tests {
 
     #[test]
     fn legacy_names_round_trip() {
-        for role in [Role::Admin, Role::Developer, Role::QueryEndpoints] {
+        for role in [
+            Role::Admin,
+            Role::Developer,
+            Role::QueryEndpoints,
+            Role::Billing,
+            Role::Member,
+        ] {
             assert_eq!(role.to_string().parse::<Role>().unwrap(), role);
         }
     }

@@ -164,8 +164,8 @@ The key ID and secret are printed once and cannot be retrieved again.")]
     /// Change a key's name, roles, expiry or IP access list; what is not
     /// given stays as it is.
     #[command(after_help = "\
---role replaces the key's legacy roles and --role-id its role UUIDs; a kind not given is \
-left as it is. --ip replaces the whole IP access list (0.0.0.0/0 and ::/0 allow any \
+--role and --role-id together replace the key's roles; a system role given by name is sent \
+as the organization's role ID (looked up in its roles list). --ip replaces the whole IP access list (0.0.0.0/0 and ::/0 allow any \
 address); there is no way to send an empty list, which would lock the key out.")]
     Update(UpdateArgs),
     /// Enable a key.
@@ -179,7 +179,7 @@ is given. It always refuses to delete the key chc is signed in with.")]
     Delete(DeleteArgs),
 }
 
-/// A role by legacy name.
+/// A system role by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum RoleName {
     /// Full access, including key management.
@@ -204,7 +204,7 @@ impl From<RoleName> for Role {
 /// Roles from `--role` and `--role-id`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RoleArgs {
-    /// A legacy role (repeatable)
+    /// A system role by name, sent as the organization's role ID (repeatable)
     #[arg(long = "role", value_enum, value_name = "ROLE")]
     pub(crate) roles: Vec<RoleName>,
     /// A system or custom role by UUID (repeatable)

@@ -155,13 +155,14 @@ mod tests {
         );
         let server_side = CliError::Api(ClientError::Api {
             operation: "organizationGet",
-            error: ApiError {
+            error: Box::new(ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 code: Some("TOO_MANY_REQUESTS".into()),
                 message: String::new(),
                 request_id: None,
                 retry_after: None,
-            },
+                service_hold: None,
+            }),
         });
         assert_eq!(server_side.exit_code(), code::RATE_LIMITED);
         let timeout = CliError::Api(ClientError::Transport {

@@ -297,6 +297,37 @@ fn keys_list_json_is_the_api_result_without_secrets() {
 }
 
 #[test]
+fn keys_list_shows_every_key_of_an_organization_with_more_than_a_page() {
+    // 260 keys: more than the service's default page of 250, three pages of
+    // the client's 100.
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).key_limit(300));
+    let org: uuid::Uuid = f.org().parse().unwrap();
+    let keys = f.client().api_keys(org);
+    f.runtime.block_on(async {
+        for n in 1..260 {
+            keys.create(clickhouse_cloud_client::NewApiKey::new(format!(
+                "bulk-{n:03}"
+            )))
+            .await
+            .unwrap();
+        }
+    });
+    let run = f.run(&mut f.admin(), &["keys", "list", "-o", "json"]).ok();
+    let listed = run.json();
+    let names: std::collections::BTreeSet<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["name"].as_str())
+        .collect();
+    assert_eq!(listed.as_array().unwrap().len(), 260);
+    assert_eq!(names.len(), 260);
+    assert!(names.contains("bulk-259"));
+    let table = f.run(&mut f.admin(), &["keys", "list"]).ok();
+    assert!(table.stdout.contains("bulk-001") && table.stdout.contains("bulk-259"));
+}
+
+#[test]
 fn created_by_is_a_dash_when_the_activity_log_is_unavailable() {
     // The activity read is refused (403): the listing still works.
     let f = Fixture::with_builder(

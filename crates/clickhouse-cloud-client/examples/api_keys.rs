@@ -21,6 +21,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let setup = connect().await?;
     let keys = setup.admin.api_keys(setup.org);
 
+    step("Look up the organization's roles: keys take role IDs");
+    let roles = setup.admin.roles(setup.org).table().await?;
+    for role in roles.roles() {
+        println!(
+            "{:<24} {:<8} {}",
+            role.name.as_deref().unwrap_or("-"),
+            role.r#type.as_ref().map_or("-", |t| t.as_str()),
+            role.id.as_deref().unwrap_or("-")
+        );
+    }
+    let developer = roles
+        .id_of(Role::Developer)
+        .ok_or("the organization has no Developer role")?;
+    println!("Role::Developer is sent as assignedRoleIds [{developer}]");
+
     step("Create a key with a name, a role and an expiry");
     let expires = clickhouse_cloud_client::types::Timestamp::now() + chrono::Duration::days(30);
     let created = keys
@@ -34,6 +49,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .key
         .id
         .ok_or("the service returned a key without an id")?;
+    let assigned: Vec<_> = created
+        .key
+        .assigned_roles
+        .iter()
+        .flatten()
+        .filter_map(|r| r.role_id)
+        .collect();
+    if !assigned.contains(&developer) {
+        return Err(format!("the key was given {assigned:?}, not the Developer role").into());
+    }
     println!("Key ID:     {}", created.credentials.key_id());
     println!("Key secret: {}", created.credentials.key_secret().expose());
     println!("Store them now: the secret is not shown again.");
@@ -177,10 +202,12 @@ fn print_table(keys: &[ApiKey]) {
             .flatten()
             .filter_map(|r| r.role_name.as_deref())
             .collect::<Vec<_>>();
-        let roles = if roles.is_empty() {
-            assigned.join(",")
-        } else {
+        // The assigned roles' names; the deprecated list only when a
+        // service sends nothing else.
+        let roles = if assigned.is_empty() {
             roles.join(",")
+        } else {
+            assigned.join(",")
         };
         println!(
             "{:<24} {:<6} {:<22} {:<9} {:<17} {:<17} {:<17}",

@@ -10,13 +10,15 @@ use clickhouse_cloud_transport::{
     HttpRequest, HttpResponse, RateLimit, RateLimiter, ReqwestTransport, Resilient, RetryPolicy,
     StatusCode, Transport, check_status, request_id_header, safe_decode_message,
 };
-use clickhouse_cloud_types::operation::ResponseFormat;
+use clickhouse_cloud_types::operation::{Paged, ResponseFormat};
+use clickhouse_cloud_types::ops::InstanceStateUpdate;
 use clickhouse_cloud_types::{Envelope, Operation, Request};
 use serde::Deserialize;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::{Activities, ApiKeys, Error, Organizations};
+use crate::roles::RoleCache;
+use crate::{Activities, Error, Items, Organizations};
 
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
@@ -34,6 +36,15 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 #[derive(Debug, Clone)]
 pub struct Client {
     transport: Arc<dyn Transport>,
+    shared: Arc<Shared>,
+    wake_idle_services: bool,
+}
+
+/// What a client and its clones share besides the transport.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Role tables by organization.
+    pub(crate) roles: RoleCache,
 }
 
 /// A successful call's `result`, with the `requestId` of the response.
@@ -74,6 +85,23 @@ impl<T> Response<T> {
     /// says (best effort).
     pub fn total_count(&self) -> Option<i64> {
         self.total_count
+    }
+
+    /// A response put together from its parts (a listing across pages).
+    pub(crate) fn from_parts(
+        result: T,
+        request_id: Option<String>,
+        status: StatusCode,
+        next_cursor: Option<String>,
+        total_count: Option<i64>,
+    ) -> Self {
+        Self {
+            result,
+            request_id,
+            status,
+            next_cursor,
+            total_count,
+        }
     }
 
     /// Replaces the result by `f(result, request_id)`, keeping the rest.
@@ -119,18 +147,72 @@ impl Client {
         Organizations::new(self.clone())
     }
 
-    /// API keys of an organization.
-    pub fn api_keys(&self, organization_id: Uuid) -> ApiKeys {
-        ApiKeys::new(self.clone(), organization_id)
-    }
-
     /// The audit log of an organization.
     pub fn activities(&self, organization_id: Uuid) -> Activities {
         Activities::new(self.clone(), organization_id)
     }
 
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// This client, set to wake an idle service and try once more when an
+    /// operation is refused because the service it needs is idle (`424`,
+    /// see [`ApiError::is_service_idle`](clickhouse_cloud_transport::ApiError::is_service_idle)).
+    /// Off unless asked for: waking a service starts its billing.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid, service: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+    /// let waking = client.waking_idle_services();
+    /// let settings = waking.services(org).service_clickhouse_settings_list_get(service).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn waking_idle_services(&self) -> Client {
+        Client {
+            wake_idle_services: true,
+            ..self.clone()
+        }
+    }
+
+    /// Calls operation `O` with its path parameters, query and body: the
+    /// same as [`Client::send`] with a [`Request`] made of them.
+    ///
+    /// ```no_run
+    /// use clickhouse_cloud_client::types::ops::{InstanceGet, ServicePath};
+    /// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid, id: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+    /// let service = client.call::<InstanceGet>(ServicePath { organization_id: org, service_id: id }, (), ()).await?;
+    /// println!("{:?}", service.state);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<O: Operation>(
+        &self,
+        path: O::Path,
+        query: O::Query,
+        body: O::Body,
+    ) -> Result<Response<O::Output>, Error> {
+        self.send(Request::<O>::with_parts(path, query, body)).await
+    }
+
+    /// Every item of the paged list `O`, as a stream that fetches a page
+    /// when the items before it are used up (see [`Items`]).
+    ///
+    /// ```no_run
+    /// use clickhouse_cloud_client::types::ops::{OrganizationGetList, OrganizationGetListQuery};
+    /// # async fn run(client: clickhouse_cloud_client::Client) -> Result<(), clickhouse_cloud_client::Error> {
+    /// let orgs = client.items::<OrganizationGetList>((), OrganizationGetListQuery::default()).all().await?;
+    /// println!("{} organization(s)", orgs.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn items<O: Paged<Body = ()>>(&self, path: O::Path, query: O::Query) -> Items<O> {
+        Items::new(self.clone(), path, query)
+    }
+
     /// Calls any operation: encode, send, check the status, decode the
     /// envelope. Every convenience method goes through here.
+    ///
+    /// On a client made by [`Client::waking_idle_services`], an operation
+    /// refused because its service is idle wakes the service (`awake`),
+    /// waits until it runs, and is sent once more.
     ///
     /// ```no_run
     /// use clickhouse_cloud_client::types::{ops::OrganizationGetList, Request};
@@ -142,6 +224,29 @@ impl Client {
     pub async fn send<O: Operation>(
         &self,
         request: Request<O>,
+    ) -> Result<Response<O::Output>, Error> {
+        let result = self.send_once(&request).await;
+        if !self.wake_idle_services || O::ID == InstanceStateUpdate::ID {
+            return result;
+        }
+        let idle = matches!(&result, Err(Error::Api { error, .. }) if error.is_service_idle());
+        let Some((organization_id, service_id)) = idle.then(|| service_of(&request.path)).flatten()
+        else {
+            return result;
+        };
+        tracing::info!(
+            operation = O::ID,
+            %service_id,
+            "the service is idle: waking it, then sending once more"
+        );
+        self.wake_for_retry(organization_id, service_id).await?;
+        self.send_once(&request).await
+    }
+
+    /// One call, without waking an idle service.
+    pub(crate) async fn send_once<O: Operation>(
+        &self,
+        request: &Request<O>,
     ) -> Result<Response<O::Output>, Error> {
         let span = tracing::debug_span!(
             "clickhouse_cloud.call",
@@ -158,13 +263,7 @@ impl Client {
                 operation: O::ID,
                 source,
             })?;
-            let http_request = HttpRequest {
-                operation: O::ID,
-                method: encoded.method,
-                path: encoded.path,
-                query: encoded.query,
-                body: encoded.body.map(Into::into),
-            };
+            let http_request = HttpRequest::from(encoded);
             let response = self
                 .transport
                 .send(http_request)
@@ -192,6 +291,13 @@ impl Client {
         .instrument(span)
         .await
     }
+}
+
+/// The organization and service a request's path names, if it names both.
+fn service_of(path: &impl serde::Serialize) -> Option<(Uuid, Uuid)> {
+    let value = serde_json::to_value(path).ok()?;
+    let id = |name: &str| value.get(name)?.as_str()?.parse().ok();
+    Some((id("organizationId")?, id("serviceId")?))
 }
 
 /// Decodes the envelope of a 2xx response, reporting the JSON path of any
@@ -305,6 +411,7 @@ pub struct ClientBuilder {
     rate_limit: Option<RateLimit>,
     retry_policy: Arc<dyn RetryPolicy>,
     transport: Option<Arc<dyn Transport>>,
+    wake_idle_services: bool,
 }
 
 impl Default for ClientBuilder {
@@ -318,6 +425,7 @@ impl Default for ClientBuilder {
             rate_limit: Some(RateLimit::PUBLISHED),
             retry_policy: Arc::new(ExponentialBackoff::default()),
             transport: None,
+            wake_idle_services: false,
         }
     }
 }
@@ -386,6 +494,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Wakes an idle service and tries once more when an operation is
+    /// refused because the service is idle (default off; see
+    /// [`Client::waking_idle_services`]).
+    pub fn wake_idle_services(mut self, wake: bool) -> Self {
+        self.wake_idle_services = wake;
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let (inner, limiter): (Arc<dyn Transport>, _) = match self.transport {
@@ -427,6 +543,8 @@ impl ClientBuilder {
         }
         Ok(Client {
             transport: Arc::new(resilient),
+            shared: Arc::default(),
+            wake_idle_services: self.wake_idle_services,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The client's error: what went wrong, with the `requestId` when there is one.
 
-use clickhouse_cloud_auth::AuthError;
+use clickhouse_cloud_auth::{AuthError, Role};
 use clickhouse_cloud_transport::{ApiError, StatusCode};
 use clickhouse_cloud_types::operation::EncodeError;
 
@@ -15,8 +15,9 @@ pub enum Error {
     Api {
         /// The `operationId`.
         operation: &'static str,
-        /// Status, code, message and `requestId`.
-        error: ApiError,
+        /// Status, code, message and `requestId` (boxed: it is the
+        /// largest variant's bulk, and errors travel in every `Result`).
+        error: Box<ApiError>,
     },
     /// The request did not complete: connect failure, timeout, broken
     /// connection, a non-JSON error page, or bad transport configuration.
@@ -69,6 +70,59 @@ pub enum Error {
     /// returned).
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// A paged list handed out a cursor it had handed out before: following
+    /// it would loop for ever, so the listing stops here.
+    #[error(
+        "{operation}: page {page} gave a next cursor an earlier page gave; stopped instead of looping (requestId {})",
+        request_id.as_deref().unwrap_or("none")
+    )]
+    RepeatedCursor {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The page (1 for the first) whose cursor repeats.
+        page: u32,
+        /// That page's `requestId`.
+        request_id: Option<String>,
+    },
+    /// A wait ran out of time before the resource reached the state.
+    #[error(
+        "{resource} {id}: not {target} within {budget:?} (last state seen: {})",
+        last_state.as_deref().unwrap_or("none")
+    )]
+    WaitTimedOut {
+        /// What was waited for (`service`, `ClickPipe`, ...).
+        resource: &'static str,
+        /// Its ID.
+        id: String,
+        /// The state waited for (`running`, `gone`, ...).
+        target: String,
+        /// The last state the service reported, if any poll succeeded.
+        last_state: Option<String>,
+        /// The time budget that ran out.
+        budget: std::time::Duration,
+    },
+    /// The resource reached a state it will not leave for the one waited
+    /// for (`failed`, `terminated`, ...): the wait ended at once.
+    #[error("{resource} {id}: {state} while waiting until {target}")]
+    WaitFailed {
+        /// What was waited for.
+        resource: &'static str,
+        /// Its ID.
+        id: String,
+        /// The state waited for.
+        target: String,
+        /// The state it reached instead.
+        state: String,
+    },
+    /// A system role has no counterpart in the organization's roles list
+    /// (`GET /v1/organizations/{id}/roles`).
+    #[error("role {role}: the organization {organization_id} has no system role of that name")]
+    UnknownRole {
+        /// The role asked for.
+        role: Role,
+        /// The organization whose roles were looked up.
+        organization_id: uuid::Uuid,
+    },
 }
 
 impl Error {
@@ -95,7 +149,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { error, .. } => {
-                clickhouse_cloud_transport::Error::Api(error.clone()).is_retryable()
+                clickhouse_cloud_transport::Error::Api((**error).clone()).is_retryable()
             }
             Error::Transport { source, .. } => source.is_retryable(),
             _ => false,
@@ -131,7 +185,9 @@ impl Error {
         match self {
             Error::Api { error, .. } => error.request_id.as_deref(),
             Error::Transport { source, .. } => source.request_id(),
-            Error::Decode { request_id, .. } => request_id.as_deref(),
+            Error::Decode { request_id, .. } | Error::RepeatedCursor { request_id, .. } => {
+                request_id.as_deref()
+            }
             _ => None,
         }
     }
@@ -141,7 +197,10 @@ impl Error {
         source: clickhouse_cloud_transport::Error,
     ) -> Self {
         match source {
-            clickhouse_cloud_transport::Error::Api(error) => Error::Api { operation, error },
+            clickhouse_cloud_transport::Error::Api(error) => Error::Api {
+                operation,
+                error: Box::new(error),
+            },
             source => Error::Transport { operation, source },
         }
     }

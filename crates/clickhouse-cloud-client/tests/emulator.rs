@@ -15,7 +15,8 @@ use clickhouse_cloud_client::{
     Client, Credentials, Error, KeyId, KeySecret, KeyUpdate, NewApiKey, Role,
 };
 use clickhouse_cloud_emulator::{
-    DEVELOPER_ROLE_ID, Emulator, EmulatorBuilder, RateLimit, RunningEmulator,
+    ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, Emulator, EmulatorBuilder, QUERY_ENDPOINTS_ROLE_ID,
+    RateLimit, RunningEmulator,
 };
 use uuid::Uuid;
 
@@ -46,7 +47,7 @@ fn admin(emulator: &RunningEmulator) -> Client {
 
 fn api_error(result: Result<impl std::fmt::Debug, Error>) -> clickhouse_cloud_client::ApiError {
     match result {
-        Err(Error::Api { error, .. }) => error,
+        Err(Error::Api { error, .. }) => *error,
         other => panic!("expected an API error, got {other:?}"),
     }
 }
@@ -89,7 +90,14 @@ async fn console_flow_end_to_end() {
         created.key.key_suffix.as_deref(),
         Some(created.credentials.key_id().suffix())
     );
-    assert_eq!(created.key.roles, Some(vec![LegacyRole::Developer]));
+    let assigned: Vec<_> = created
+        .key
+        .assigned_roles
+        .iter()
+        .flatten()
+        .map(|r| (r.role_id, r.role_name.as_deref()))
+        .collect();
+    assert_eq!(assigned, [(Some(DEVELOPER_ROLE_ID), Some("Developer"))]);
     assert_eq!(created.key.state, Some(ApiKeyState::Enabled));
     assert_eq!(
         created.key.expires().map(|t| t.timestamp()),
@@ -127,7 +135,13 @@ async fn console_flow_end_to_end() {
         .update(id, KeyUpdate::new().roles([Role::Admin]))
         .await
         .unwrap();
-    assert_eq!(promoted.roles, Some(vec![LegacyRole::Admin]));
+    let promoted_to: Vec<_> = promoted
+        .assigned_roles
+        .iter()
+        .flatten()
+        .filter_map(|r| r.role_id)
+        .collect();
+    assert_eq!(promoted_to, [ADMIN_ROLE_ID]);
     let forever = keys
         .update(id, KeyUpdate::new().never_expires())
         .await
@@ -174,7 +188,7 @@ async fn console_flow_end_to_end() {
         .collect();
     for expected in [
         KeyUpdateType::NameChanged,
-        KeyUpdateType::RoleChanged,
+        KeyUpdateType::RolesV2Changed,
         KeyUpdateType::DateChanged,
         KeyUpdateType::StateChanged,
     ] {
@@ -199,6 +213,72 @@ async fn console_flow_end_to_end() {
         .await
         .unwrap();
     assert_eq!(one.id, about_key[0].id);
+}
+
+#[tokio::test]
+async fn system_roles_are_looked_up_once_and_sent_as_ids() {
+    let emulator = emulator().await;
+    let org = emulator.organization_id();
+    let admin = admin(&emulator);
+    let keys = admin.api_keys(org);
+    let before = emulator.requests_received();
+    let first = keys
+        .create(NewApiKey::new("first").role(Role::Developer))
+        .await
+        .unwrap();
+    // The roles list, then the create.
+    assert_eq!(emulator.requests_received() - before, 2);
+    let second = admin
+        .clone()
+        .api_keys(org)
+        .create(
+            NewApiKey::new("second")
+                .role(Role::QueryEndpoints)
+                .role(Role::Admin),
+        )
+        .await
+        .unwrap();
+    // A clone shares what the first call learnt: the create alone.
+    assert_eq!(emulator.requests_received() - before, 3);
+    let role_ids = |key: &clickhouse_cloud_client::types::ApiKey| -> Vec<Uuid> {
+        key.assigned_roles
+            .iter()
+            .flatten()
+            .filter_map(|r| r.role_id)
+            .collect()
+    };
+    assert_eq!(role_ids(&first.key), [DEVELOPER_ROLE_ID]);
+    let mut second_ids = role_ids(&second.key);
+    second_ids.sort();
+    let mut expected = vec![QUERY_ENDPOINTS_ROLE_ID, ADMIN_ROLE_ID];
+    expected.sort();
+    assert_eq!(second_ids, expected);
+    assert_eq!(
+        admin.roles(org).resolve(Role::Developer).await.unwrap(),
+        DEVELOPER_ROLE_ID
+    );
+    // The other system roles too.
+    let billing = keys
+        .create(NewApiKey::new("billing").role(Role::Billing))
+        .await
+        .unwrap();
+    let names: Vec<_> = billing
+        .key
+        .assigned_roles
+        .iter()
+        .flatten()
+        .filter_map(|r| r.role_name.clone())
+        .collect();
+    assert_eq!(names, ["Billing"]);
+
+    // No roles at all is allowed; the deprecated field only when asked for.
+    let roleless = keys.create(NewApiKey::new("roleless")).await.unwrap();
+    assert!(role_ids(&roleless.key).is_empty());
+    let legacy = keys
+        .create(NewApiKey::new("legacy").legacy_role(LegacyRole::Developer))
+        .await
+        .unwrap();
+    assert_eq!(role_ids(&legacy.key), [DEVELOPER_ROLE_ID]);
 }
 
 #[tokio::test]

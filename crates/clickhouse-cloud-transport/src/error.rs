@@ -28,6 +28,70 @@ pub struct ApiError {
     /// How long the service asked us to wait (`Retry-After`, in seconds or
     /// as a date; without it, `X-RateLimit-Reset` once the window is spent).
     pub retry_after: Option<Duration>,
+    /// What the body says about the service the operation needs (a `424`
+    /// names its state and whether waking it helps), when it says anything.
+    pub service_hold: Option<Box<ServiceHold>>,
+}
+
+/// Why the service cannot serve the call now, as the error body says: its
+/// reason code, the state of the service it needs, and whether waking that
+/// service helps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceHold {
+    /// The reason code beside the message (the body's `code`, e.g.
+    /// `SERVICE_IDLE`).
+    pub reason: Option<String>,
+    /// The state of the service the operation needs (`idle`, `stopped`,
+    /// ...).
+    pub service_state: Option<String>,
+    /// Whether waking the service and trying again helps.
+    pub can_wake: Option<bool>,
+}
+
+impl ApiError {
+    /// Whether the service refused (`424`) because the service it needs is
+    /// idle and waking it helps: the body says `canWake: true`, or, without
+    /// `canWake`, names the reason `SERVICE_IDLE` or the state `idle`.
+    ///
+    /// ```
+    /// use clickhouse_cloud_transport::{check_status, Error, HttpResponse, StatusCode};
+    /// let response = HttpResponse {
+    ///     status: StatusCode::FAILED_DEPENDENCY,
+    ///     headers: Default::default(),
+    ///     body: r#"{"error":"FAILED_DEPENDENCY: idle","code":"SERVICE_IDLE","serviceState":"idle","canWake":true}"#.into(),
+    /// };
+    /// let Err(Error::Api(error)) = check_status(response) else { panic!() };
+    /// assert!(error.is_service_idle());
+    /// assert_eq!(error.service_state(), Some("idle"));
+    /// assert_eq!(error.reason(), Some("SERVICE_IDLE"));
+    /// ```
+    pub fn is_service_idle(&self) -> bool {
+        let says_idle =
+            self.reason() == Some("SERVICE_IDLE") || self.service_state() == Some("idle");
+        self.status == StatusCode::FAILED_DEPENDENCY
+            && match self.can_wake() {
+                Some(can_wake) => can_wake,
+                None => says_idle,
+            }
+    }
+
+    /// The reason code the body gives beside the message (its `code`,
+    /// e.g. `SERVICE_IDLE`).
+    pub fn reason(&self) -> Option<&str> {
+        self.service_hold.as_ref()?.reason.as_deref()
+    }
+
+    /// The state of the service the operation needs, when the body names
+    /// it (`idle`, `stopped`, ...).
+    pub fn service_state(&self) -> Option<&str> {
+        self.service_hold.as_ref()?.service_state.as_deref()
+    }
+
+    /// Whether waking the service and trying again helps, when the body
+    /// says.
+    pub fn can_wake(&self) -> Option<bool> {
+        self.service_hold.as_ref()?.can_wake
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -251,6 +315,16 @@ pub fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
         message,
         request_id: body.request_id.or(header_request_id),
         retry_after: server_wait(response.status, &response.headers),
+        service_hold: (body.reason.is_some()
+            || body.service_state.is_some()
+            || body.can_wake.is_some())
+        .then(|| {
+            Box::new(ServiceHold {
+                reason: body.reason,
+                service_state: body.service_state,
+                can_wake: body.can_wake,
+            })
+        }),
     }))
 }
 
@@ -371,6 +445,29 @@ mod tests {
             error.to_string(),
             "HTTP 403 FORBIDDEN: not for you (requestId abc)"
         );
+    }
+
+    #[test]
+    fn idle_service_fields_are_kept() {
+        let error = api_error(
+            424,
+            r#"{"status":424,"error":"FAILED_DEPENDENCY: the service is idle","requestId":"r","code":"SERVICE_IDLE","serviceState":"idle","canWake":true}"#,
+        );
+        assert_eq!(error.reason(), Some("SERVICE_IDLE"));
+        assert_eq!(error.service_state(), Some("idle"));
+        assert_eq!(error.can_wake(), Some(true));
+        assert_eq!(api_error(404, "{}").service_hold, None);
+        assert!(error.is_service_idle());
+        let stopped = api_error(
+            424,
+            r#"{"error":"FAILED_DEPENDENCY: stopped","serviceState":"stopped","canWake":false}"#,
+        );
+        assert!(!stopped.is_service_idle());
+        assert!(!api_error(404, "").is_service_idle());
+        let bare = api_error(424, r#"{"error":"FAILED_DEPENDENCY: not running"}"#);
+        assert!(!bare.is_service_idle());
+        let idle = api_error(424, r#"{"code":"SERVICE_IDLE"}"#);
+        assert!(idle.is_service_idle());
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub use bytes::Bytes;
 /// judge it). `http::Method` appears only where an HTTP library needs one,
 /// inside [`ReqwestTransport`] ([`http_method`] converts).
 pub use clickhouse_cloud_types::Method;
-pub use error::{ApiError, Error, check_status, safe_decode_message};
+pub use error::{ApiError, Error, ServiceHold, check_status, safe_decode_message};
 pub use headers::{REQUEST_ID_HEADERS, request_id_header};
 pub use http::{HeaderMap, StatusCode};
 pub use limiter::{RateLimit, RateLimiter};
@@ -73,10 +73,16 @@ pub struct HttpRequest {
     pub query: Vec<(String, String)>,
     /// JSON body.
     pub body: Option<Bytes>,
+    /// Whether the operation may be sent again after the service may have
+    /// acted on it (the operation table's `Operation::IDEMPOTENT`): what a
+    /// [`RetryPolicy`] asks before retrying a gateway error or a timeout.
+    pub idempotent: bool,
 }
 
 impl HttpRequest {
-    /// A request without query or body.
+    /// A request without query or body, idempotent when its method is
+    /// (GET, PUT, DELETE); set [`HttpRequest::idempotent`] from the
+    /// operation table when it says otherwise.
     ///
     /// ```
     /// use clickhouse_cloud_transport::{HttpRequest, Method};
@@ -90,6 +96,34 @@ impl HttpRequest {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            idempotent: method.is_idempotent(),
+        }
+    }
+}
+
+impl From<clickhouse_cloud_types::operation::EncodedRequest> for HttpRequest {
+    /// The encoded request of an operation, its idempotence from the
+    /// operation table.
+    ///
+    /// ```
+    /// use clickhouse_cloud_transport::HttpRequest;
+    /// use clickhouse_cloud_types::ops::{InstancePasswordUpdate, ServicePath};
+    /// use clickhouse_cloud_types::{Request, ServicePasswordPatchRequest};
+    /// let nil = "00000000-0000-0000-0000-000000000000";
+    /// let path = ServicePath { organization_id: nil.parse()?, service_id: nil.parse()? };
+    /// let request = Request::<InstancePasswordUpdate>::new(path, ServicePasswordPatchRequest::default());
+    /// let request = HttpRequest::from(request.encode()?);
+    /// assert!(!request.idempotent); // a PATCH that generates a new password
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn from(encoded: clickhouse_cloud_types::operation::EncodedRequest) -> Self {
+        Self {
+            operation: encoded.operation,
+            method: encoded.method,
+            path: encoded.path,
+            query: encoded.query,
+            body: encoded.body.map(Into::into),
+            idempotent: encoded.idempotent,
         }
     }
 }
@@ -103,6 +137,7 @@ impl fmt::Debug for HttpRequest {
             .field("path", &self.path)
             .field("query", &query)
             .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("idempotent", &self.idempotent)
             .finish()
     }
 }

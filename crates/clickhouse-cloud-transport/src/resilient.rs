@@ -126,7 +126,9 @@ impl<T: Transport> Resilient<T> {
                 feed_back(limiter, response);
             }
             let attempt = Attempt {
+                operation: request.operation,
                 method: &request.method,
+                idempotent: request.idempotent,
                 number,
                 elapsed: started.elapsed(),
                 outcome: outcome.as_ref(),

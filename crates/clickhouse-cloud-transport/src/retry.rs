@@ -9,11 +9,16 @@ use crate::{Error, HttpResponse, Method};
 
 /// One finished attempt, as a [`RetryPolicy`] sees it.
 ///
-/// Its `Debug` shows the method, the attempt's number, the elapsed time
-/// and the outcome's status or error kind: never a body.
+/// Its `Debug` shows the operation, method, the attempt's number, the
+/// elapsed time and the outcome's status or error kind: never a body.
 pub struct Attempt<'a> {
+    /// The `operationId`.
+    pub operation: &'a str,
     /// The request's method.
     pub method: &'a Method,
+    /// Whether the operation may be sent again after the service may have
+    /// acted ([`crate::HttpRequest::idempotent`], from the operation table).
+    pub idempotent: bool,
     /// 1 for the first attempt.
     pub number: u32,
     /// Time since the call began.
@@ -29,7 +34,9 @@ pub enum Retryable {
     /// any method may be retried.
     Always,
     /// The service may have acted (gateway errors, timeouts, broken
-    /// connections): only idempotent methods (GET, PUT, DELETE) may be.
+    /// connections): only idempotent operations may be (the operation
+    /// table says which: GET, PUT, DELETE and most PATCHes, not POST, nor a
+    /// PATCH that generates a new password).
     IfIdempotent,
     /// Retrying cannot help (success, client errors, `500`).
     Never,
@@ -52,10 +59,10 @@ impl Attempt<'_> {
         }
     }
 
-    /// Whether the method may be sent twice with the effect of once
-    /// ([`Method::is_idempotent`]).
+    /// Whether the operation may be sent twice with the effect of once
+    /// (the operation table's verdict, not the method's).
     pub fn is_idempotent(&self) -> bool {
-        self.method.is_idempotent()
+        self.idempotent
     }
 
     /// How long the service asked us to wait (`Retry-After`, else
@@ -69,7 +76,9 @@ impl Attempt<'_> {
 impl Debug for Attempt<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = f.debug_struct("Attempt");
-        out.field("method", self.method)
+        out.field("operation", &self.operation)
+            .field("method", self.method)
+            .field("idempotent", &self.idempotent)
             .field("number", &self.number)
             .field("elapsed", &self.elapsed);
         match self.outcome {
@@ -196,7 +205,9 @@ mod tests {
         outcome: Result<&HttpResponse, &Error>,
     ) -> RetryDecision {
         ExponentialBackoff::default().decide(&Attempt {
+            operation: "op",
             method: &method,
+            idempotent: method.is_idempotent(),
             number,
             elapsed: Duration::ZERO,
             outcome,
@@ -247,6 +258,38 @@ mod tests {
     }
 
     #[test]
+    fn the_operation_table_decides_not_the_method() {
+        let r = response(503, &[]);
+        let decide_with = |method: Method, idempotent: bool| {
+            ExponentialBackoff::default().decide(&Attempt {
+                operation: "op",
+                method: &method,
+                idempotent,
+                number: 1,
+                elapsed: Duration::ZERO,
+                outcome: Ok(&r),
+            })
+        };
+        // A PATCH that generates a new password each time: not retried.
+        assert!(!retries(decide_with(Method::Patch, false)));
+        // A PATCH that sets a value: retried.
+        assert!(retries(decide_with(Method::Patch, true)));
+        // A POST that only validates: retried.
+        assert!(retries(decide_with(Method::Post, true)));
+        // A 429 is retried whatever the operation.
+        let r = response(429, &[]);
+        let attempt = Attempt {
+            operation: "op",
+            method: &Method::Post,
+            idempotent: false,
+            number: 1,
+            elapsed: Duration::ZERO,
+            outcome: Ok(&r),
+        };
+        assert!(retries(ExponentialBackoff::default().decide(&attempt)));
+    }
+
+    #[test]
     fn attempts_are_capped() {
         let r = response(503, &[]);
         assert!(retries(decide(Method::Get, 4, Ok(&r))));
@@ -265,7 +308,9 @@ mod tests {
         }
         let r = response(429, &[("x-ratelimit-reset", "1.5")]);
         let attempt = Attempt {
+            operation: "op",
             method: &Method::Get,
+            idempotent: true,
             number: 1,
             elapsed: Duration::ZERO,
             outcome: Ok(&r),

@@ -240,6 +240,7 @@ impl<O: Operation> Request<O> {
             path,
             query,
             body: (body != b"null").then_some(body),
+            idempotent: O::IDEMPOTENT,
         })
     }
 }
@@ -257,6 +258,9 @@ pub struct EncodedRequest {
     pub query: Vec<(String, String)>,
     /// JSON body, if the operation has one.
     pub body: Option<Vec<u8>>,
+    /// Whether it may be sent again after the service may have acted
+    /// ([`Operation::IDEMPOTENT`]).
+    pub idempotent: bool,
 }
 
 /// Why a typed request could not be encoded.

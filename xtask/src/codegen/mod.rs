@@ -8,6 +8,7 @@
 //! answers. `--check` compares instead of writing, so CI fails when the
 //! committed output is stale.
 
+pub mod client;
 pub mod examples;
 pub mod names;
 pub mod overrides;
@@ -50,6 +51,9 @@ pub enum CodegenError {
     /// The spec could not be planned.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The client's handles could not be rendered.
+    #[error(transparent)]
+    Client(#[from] client::ClientRenderError),
     /// `rustfmt` failed.
     #[error("rustfmt failed on {file}: {message}")]
     Format {
@@ -101,6 +105,12 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, CodegenError> {
             rustfmt(&text, &relative)?,
         ));
     }
+    for (relative, text) in client::render(&plan, &overrides.client_handles)? {
+        files.push((
+            Path::new(client::OUT_DIR).join(&relative),
+            rustfmt(&text, &relative)?,
+        ));
+    }
     files.extend(example_files(&api, &plan)?);
     let mut outcome = Outcome {
         files: files.len(),
@@ -146,6 +156,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, CodegenError> {
 /// The folders whose files `codegen` owns, with the extension it writes.
 const OUTPUT_DIRS: &[(&str, &str)] = &[
     (render::OUT_DIR, "rs"),
+    (client::OUT_DIR, "rs"),
     (CASSETTES, "json"),
     (EMULATOR_EXAMPLES_DIR, "json"),
 ];

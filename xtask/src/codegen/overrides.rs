@@ -41,6 +41,10 @@ pub struct Overrides {
     /// Paged lists whose items are not the `result` itself.
     #[serde(default, rename = "paged")]
     pub paged: Vec<PagedOverride>,
+    /// The client's handle for an area: module name to struct name, where
+    /// the module's name in upper camel case would not do.
+    #[serde(default)]
+    pub client_handles: BTreeMap<String, String>,
 }
 
 /// A field decoded by a hand-written function.

@@ -5,7 +5,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::time::Duration;
 
 use clickhouse_cloud_client::types::ops::ActivityListQuery;
-use clickhouse_cloud_client::types::{Activity, ActivityType, ApiKey, ApiKeyPostRequest};
+use clickhouse_cloud_client::types::{Activity, ActivityType, ApiKey};
 use clickhouse_cloud_client::{ApiKeys, KeyUpdate, NewApiKey};
 use uuid::Uuid;
 
@@ -237,10 +237,12 @@ async fn create(
     if args.disabled {
         new_key = new_key.disabled();
     }
-    let mut body = ApiKeyPostRequest::from(new_key);
     // No `--ip`: no list at all, so the service's default (any address)
     // applies. Never an empty list, which would admit nobody.
-    body.ip_access_list = (!args.ips.is_empty()).then_some(args.ips);
+    if !args.ips.is_empty() {
+        new_key = new_key.ip_access_list(args.ips);
+    }
+    let body = new_key;
 
     let created = if args.local_secret {
         wait("Creating the key", keys.create_with_local_secret(body)).await?

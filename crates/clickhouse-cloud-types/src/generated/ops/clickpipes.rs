@@ -83,7 +83,7 @@ impl Operation for ClickPipesServiceContextGet {
 
 /// `POST /v1/organizations/{organizationId}/services/{serviceId}/clickpipes/schemaDiscovery`: the `clickPipeSchemaDiscovery` operation of the ClickPipes area.
 ///
-/// Beta. Not retried once it may have reached the service.
+/// Beta.
 ///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/ClickPipes/operation/clickPipeSchemaDiscovery)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +97,7 @@ impl Operation for ClickPipeSchemaDiscovery {
     const TAG: &'static str = "ClickPipes";
     const BETA: bool = true;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = false;
+    const IDEMPOTENT: bool = true;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = ServicePath;
     type Query = ();
@@ -239,6 +239,8 @@ impl Operation for ClickPipeSettingsUpdate {
 
 /// `PATCH /v1/organizations/{organizationId}/services/{serviceId}/clickpipes/{clickPipeId}/state`: the `clickPipeStateUpdate` operation of the ClickPipes area.
 ///
+/// Not retried once it may have reached the service.
+///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/ClickPipes/operation/clickPipeStateUpdate)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClickPipeStateUpdate;
@@ -251,7 +253,7 @@ impl Operation for ClickPipeStateUpdate {
     const TAG: &'static str = "ClickPipes";
     const BETA: bool = false;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = true;
+    const IDEMPOTENT: bool = false;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = ClickPipePath;
     type Query = ();

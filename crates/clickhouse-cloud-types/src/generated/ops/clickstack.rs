@@ -192,7 +192,7 @@ impl Operation for ClickStackCreateDashboard {
 
 /// `POST /v1/organizations/{organizationId}/services/{serviceId}/clickstack/dashboards/validate`: the `clickStackValidateDashboard` operation of the ClickStack area.
 ///
-/// Beta. Not retried once it may have reached the service.
+/// Beta.
 ///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/ClickStack/operation/clickStackValidateDashboard)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,7 @@ impl Operation for ClickStackValidateDashboard {
     const TAG: &'static str = "ClickStack";
     const BETA: bool = true;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = false;
+    const IDEMPOTENT: bool = true;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = ServicePath;
     type Query = ();
@@ -708,7 +708,7 @@ impl Operation for ClickStackCreateWebhook {
 
 /// `POST /v1/organizations/{organizationId}/services/{serviceId}/clickstack/webhooks/validate`: the `clickStackValidateWebhook` operation of the ClickStack area.
 ///
-/// Beta. Not retried once it may have reached the service.
+/// Beta.
 ///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/ClickStack/operation/clickStackValidateWebhook)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -722,7 +722,7 @@ impl Operation for ClickStackValidateWebhook {
     const TAG: &'static str = "ClickStack";
     const BETA: bool = true;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = false;
+    const IDEMPOTENT: bool = true;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = ServicePath;
     type Query = ();

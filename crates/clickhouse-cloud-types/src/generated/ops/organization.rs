@@ -157,7 +157,7 @@ impl Operation for OrganizationByocInfrastructureCreate {
 
 /// `POST /v1/organizations/{organizationId}/byocInfrastructure/validate`: the `organizationByocInfrastructureValidate` operation of the Organization area.
 ///
-/// Beta. Not retried once it may have reached the service.
+/// Beta.
 ///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/Organization/operation/organizationByocInfrastructureValidate)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +170,7 @@ impl Operation for OrganizationByocInfrastructureValidate {
     const TAG: &'static str = "Organization";
     const BETA: bool = true;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = false;
+    const IDEMPOTENT: bool = true;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = OrganizationPath;
     type Query = ();

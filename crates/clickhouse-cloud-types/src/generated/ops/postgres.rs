@@ -212,7 +212,7 @@ impl Operation for PostgresInstanceConfigGet {
 
 /// `POST /v1/organizations/{organizationId}/postgres/{postgresId}/config`: the `postgresInstanceConfigPost` operation of the Postgres area.
 ///
-/// Beta. Not retried once it may have reached the service.
+/// Beta.
 ///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/Postgres/operation/postgresInstanceConfigPost)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,7 +225,7 @@ impl Operation for PostgresInstanceConfigPost {
     const TAG: &'static str = "Postgres";
     const BETA: bool = true;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = false;
+    const IDEMPOTENT: bool = true;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = PostgresPath;
     type Query = ();
@@ -316,7 +316,7 @@ impl Operation for PostgresInstanceMetricsGet {
 
 /// `PATCH /v1/organizations/{organizationId}/postgres/{postgresId}/password`: the `postgresServiceSetPassword` operation of the Postgres area.
 ///
-/// Beta.
+/// Beta. Not retried once it may have reached the service.
 ///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/Postgres/operation/postgresServiceSetPassword)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,7 +329,7 @@ impl Operation for PostgresServiceSetPassword {
     const TAG: &'static str = "Postgres";
     const BETA: bool = true;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = true;
+    const IDEMPOTENT: bool = false;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = PostgresPath;
     type Query = ();
@@ -447,7 +447,7 @@ impl Operation for SlowQueryPatternGet {
 
 /// `PATCH /v1/organizations/{organizationId}/postgres/{postgresId}/state`: the `postgresServicePatchState` operation of the Postgres area.
 ///
-/// Beta.
+/// Beta. Not retried once it may have reached the service.
 ///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/Postgres/operation/postgresServicePatchState)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -460,7 +460,7 @@ impl Operation for PostgresServicePatchState {
     const TAG: &'static str = "Postgres";
     const BETA: bool = true;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = true;
+    const IDEMPOTENT: bool = false;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = PostgresPath;
     type Query = ();

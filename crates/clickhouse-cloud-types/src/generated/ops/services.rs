@@ -263,6 +263,8 @@ impl Operation for ServiceClickhouseSettingDelete {
 
 /// `PATCH /v1/organizations/{organizationId}/services/{serviceId}/password`: the `instancePasswordUpdate` operation of the Service area.
 ///
+/// Not retried once it may have reached the service.
+///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/Service/operation/instancePasswordUpdate)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InstancePasswordUpdate;
@@ -274,7 +276,7 @@ impl Operation for InstancePasswordUpdate {
     const TAG: &'static str = "Service";
     const BETA: bool = false;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = true;
+    const IDEMPOTENT: bool = false;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = ServicePath;
     type Query = ();
@@ -445,8 +447,6 @@ impl Operation for ScalingScheduleGet {
 
 /// `POST /v1/organizations/{organizationId}/services/{serviceId}/scalingSchedule`: the `scalingScheduleUpsert` operation of the Service area.
 ///
-/// Not retried once it may have reached the service.
-///
 /// [Reference](https://clickhouse.com/docs/cloud/manage/api/swagger#tag/Service/operation/scalingScheduleUpsert)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScalingScheduleUpsert;
@@ -459,7 +459,7 @@ impl Operation for ScalingScheduleUpsert {
     const TAG: &'static str = "Service";
     const BETA: bool = false;
     const DEPRECATED: bool = false;
-    const IDEMPOTENT: bool = false;
+    const IDEMPOTENT: bool = true;
     const RESPONSE: ResponseFormat = ResponseFormat::Json;
     type Path = ServicePath;
     type Query = ();

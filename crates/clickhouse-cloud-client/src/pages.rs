@@ -1,0 +1,264 @@
+//! Paged lists as streams of items.
+
+use std::collections::{HashSet, VecDeque};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use clickhouse_cloud_transport::{BoxFuture, StatusCode};
+use clickhouse_cloud_types::Request;
+use clickhouse_cloud_types::operation::{Page, PageStyle, Paged};
+use futures_core::Stream;
+
+use crate::{Client, Error, Response};
+
+/// Items per page unless [`Items::page_size`] says otherwise.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// Every item of a paged list, as a [`Stream`]: pages are fetched one at a
+/// time, when the items before them are used up, each through the client's
+/// rate limiter and retries.
+///
+/// A list paged by cursor ends on a page without `nextCursor` (absent or
+/// `null`); one paged by offset ends on a page shorter than the page size.
+/// A service that hands out a cursor it gave before would loop for ever:
+/// the stream ends with [`Error::RepeatedCursor`] instead. Any failed page
+/// ends it with that page's error, after the items already fetched.
+///
+/// ```no_run
+/// use futures_util::TryStreamExt as _;
+/// use clickhouse_cloud_client::types::ops::{OpenapiKeyGetList, OpenapiKeyGetListQuery, OrganizationPath};
+/// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+/// let path = OrganizationPath { organization_id: org };
+/// let mut keys = client.items::<OpenapiKeyGetList>(path, OpenapiKeyGetListQuery::default()).page_size(50);
+/// while let Some(key) = keys.try_next().await? {
+///     println!("{:?}", key.name);
+/// }
+/// # Ok(()) }
+/// ```
+#[must_use = "a stream does nothing until polled"]
+pub struct Items<O: Paged<Body = ()>> {
+    client: Client,
+    path: O::Path,
+    query: O::Query,
+    page_size: u32,
+    next: Page,
+    buffer: VecDeque<O::Item>,
+    seen_cursors: HashSet<String>,
+    pages: u32,
+    last: Option<PageMeta>,
+    state: State<O>,
+}
+
+/// What the last page said about itself.
+#[derive(Debug, Clone)]
+struct PageMeta {
+    request_id: Option<String>,
+    status: StatusCode,
+    total_count: Option<i64>,
+}
+
+enum State<O: Paged<Body = ()>> {
+    /// The next page is to be fetched.
+    Ready,
+    Fetching(BoxFuture<'static, Result<Response<O::Output>, Error>>),
+    /// Hand out the buffer, then this error.
+    Failing(Error),
+    /// Hand out the buffer, then end.
+    Done,
+}
+
+// The stream holds its in-flight page in a `Pin<Box<_>>` and never pins
+// a field in place, so it can move freely.
+impl<O: Paged<Body = ()>> Unpin for Items<O> {}
+
+impl<O: Paged<Body = ()>> std::fmt::Debug for Items<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Items")
+            .field("operation", &O::ID)
+            .field("page_size", &self.page_size)
+            .field("pages", &self.pages)
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O: Paged<Body = ()>> Items<O> {
+    pub(crate) fn new(client: Client, path: O::Path, query: O::Query) -> Self {
+        Self {
+            client,
+            path,
+            query,
+            page_size: DEFAULT_PAGE_SIZE,
+            next: Page::default(),
+            buffer: VecDeque::new(),
+            seen_cursors: HashSet::new(),
+            pages: 0,
+            last: None,
+            state: State::Ready,
+        }
+    }
+
+    /// Asks for `size` items per page (at least 1; default
+    /// [`DEFAULT_PAGE_SIZE`]). Takes effect from the next page fetched.
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// Pages fetched so far.
+    pub fn pages_fetched(&self) -> u32 {
+        self.pages
+    }
+
+    /// How many items all pages hold, when the last page said (best
+    /// effort: the service may leave it out).
+    pub fn total_count(&self) -> Option<i64> {
+        self.last.as_ref().and_then(|meta| meta.total_count)
+    }
+
+    /// Every item of every page, in order.
+    ///
+    /// ```no_run
+    /// use clickhouse_cloud_client::types::ops::UdfListQuery;
+    /// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+    /// let udfs = client.udfs(org).udf_list_stream(UdfListQuery::default()).all().await?;
+    /// println!("{} functions", udfs.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn all(self) -> Result<Vec<O::Item>, Error> {
+        Ok(self.collect_response().await?.into_result())
+    }
+
+    /// Every item, with the last page's `requestId` and status, and the
+    /// total count the first page gave. Pages are fetched one after the
+    /// other, straight into one list (no stream machinery on the way).
+    pub(crate) async fn collect_response(mut self) -> Result<Response<Vec<O::Item>>, Error> {
+        let mut items: Vec<O::Item> = Vec::new();
+        let mut first_total = None;
+        loop {
+            match std::mem::replace(&mut self.state, State::Done) {
+                State::Ready => {
+                    let response = self.client.send(self.next_request()).await?;
+                    let page = self.record_page(response);
+                    if items.is_empty() {
+                        items = page;
+                    } else {
+                        items.extend(page);
+                    }
+                    if first_total.is_none() {
+                        first_total = self.total_count();
+                    }
+                }
+                State::Fetching(page) => {
+                    let page = self.record_page(page.await?);
+                    items.extend(page);
+                }
+                State::Failing(error) => return Err(error),
+                State::Done => break,
+            }
+        }
+        items.splice(0..0, self.buffer.drain(..));
+        let meta = self.last.take().unwrap_or(PageMeta {
+            request_id: None,
+            status: StatusCode::OK,
+            total_count: None,
+        });
+        Ok(Response::from_parts(
+            items,
+            meta.request_id,
+            meta.status,
+            None,
+            first_total.or(meta.total_count),
+        ))
+    }
+
+    /// The request for the next page.
+    fn next_request(&self) -> Request<O> {
+        let mut page = self.next.clone();
+        page.limit = Some(self.page_size);
+        let mut query = self.query.clone();
+        O::set_page(&mut query, &page);
+        Request::<O>::with_parts(self.path.clone(), query, ())
+    }
+
+    fn start_fetch(&mut self) {
+        let request = self.next_request();
+        let client = self.client.clone();
+        self.state = State::Fetching(Box::pin(async move { client.send(request).await }));
+    }
+
+    /// Takes one page in: gives its items and decides what comes next.
+    fn record_page(&mut self, response: Response<O::Output>) -> Vec<O::Item> {
+        self.pages += 1;
+        let next_cursor = response.next_cursor().map(str::to_owned);
+        self.last = Some(PageMeta {
+            request_id: response.request_id().map(str::to_owned),
+            status: response.status(),
+            total_count: response.total_count(),
+        });
+        let items = O::items(response.into_result());
+        let count = items.len();
+        self.state = match O::STYLE {
+            PageStyle::Cursor => match next_cursor.filter(|c| !c.is_empty()) {
+                None => State::Done,
+                Some(cursor) if !self.seen_cursors.insert(cursor.clone()) => {
+                    State::Failing(Error::RepeatedCursor {
+                        operation: O::ID,
+                        page: self.pages,
+                        request_id: self.last.as_ref().and_then(|m| m.request_id.clone()),
+                    })
+                }
+                Some(cursor) => {
+                    self.next.cursor = Some(cursor);
+                    State::Ready
+                }
+            },
+            PageStyle::Offset => {
+                if count < self.page_size as usize {
+                    State::Done
+                } else {
+                    self.next.offset = Some(self.next.offset.unwrap_or(0) + count as u64);
+                    State::Ready
+                }
+            }
+        };
+        items
+    }
+}
+
+impl<O: Paged<Body = ()>> Stream for Items<O> {
+    type Item = Result<O::Item, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            // Whatever is taken out is put back unless the stream ends.
+            match std::mem::replace(&mut this.state, State::Done) {
+                State::Done => return Poll::Ready(None),
+                State::Failing(error) => return Poll::Ready(Some(Err(error))),
+                State::Ready => this.start_fetch(),
+                State::Fetching(mut page) => match page.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        this.state = State::Fetching(page);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Ok(response)) => {
+                        let items = this.record_page(response);
+                        this.buffer.extend(items);
+                    }
+                    Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
+                },
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self.state {
+            State::Done => (self.buffer.len(), Some(self.buffer.len())),
+            _ => (self.buffer.len(), None),
+        }
+    }
+}
