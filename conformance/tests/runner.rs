@@ -174,14 +174,17 @@ fn a_request_that_differs_from_the_recording_is_refused() {
         .unwrap()
         .parse()
         .unwrap();
+    let recorded_roles: Vec<uuid::Uuid> =
+        serde_json::from_value(recorded.request.body["assignedRoleIds"].clone()).unwrap();
     let client = Client::builder()
         .transport(ReplayTransport::new([recorded]))
         .retry_policy(NoRetry)
         .rate_limit(None)
         .build()
         .unwrap();
+
     let body = ApiKeyPostRequest {
-        roles: Some(vec!["developer".into()]),
+        assigned_role_ids: Some(recorded_roles),
         ..ApiKeyPostRequest::new("someone-else")
     };
     let request = Request::<OpenapiKeyCreate>::new(OrganizationPath { organization_id }, body);

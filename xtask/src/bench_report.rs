@@ -1332,7 +1332,7 @@ uuid v1.26.1
         assert_eq!(met("decode 1,000 API keys: ours ≥"), Some(true));
         assert_eq!(met("decode 1,000 API keys: ours within"), Some(false));
         assert_eq!(met("decode 10,000"), None);
-        assert_eq!(met("types crate: under"), Some(true));
+        assert_eq!(met("types crate: at most"), Some(true));
         assert_eq!(met("rate-limited: zero"), None);
         let report = render(&results);
         assert!(report.contains("cargo xtask bench-report --quick"));
