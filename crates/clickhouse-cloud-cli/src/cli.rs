@@ -1,9 +1,11 @@
 //! The command line: every command, flag and value parser.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clickhouse_cloud_client::KeySecret;
 use clickhouse_cloud_client::types::IpAccessListEntry;
-use clickhouse_cloud_client::{KeySecret, Role};
 use uuid::Uuid;
 
 const AFTER_HELP: &str = "\
@@ -15,10 +17,12 @@ Without an organization, chc picks the only one the key sees.
 
 Exit codes: 0 success, 2 usage error (bad flags or values, missing credentials, \
 no terminal to confirm on), 3 authentication or permission refused (401/403), \
-4 not found, 5 rate limited after retries, 1 anything else (including refusals \
-such as deleting the key chc is signed in with).";
+4 not found, 5 rate limited after retries, 6 a --wait that ran out of time (the work \
+goes on at the service), 1 anything else (including refusals such as deleting the key chc \
+is signed in with).";
 
-/// Manage ClickHouse Cloud API keys, organizations and the activity log.
+/// Manage ClickHouse Cloud from a shell or CI: API keys, roles, services,
+/// members, and any operation of the API by name.
 #[derive(Debug, Parser)]
 #[command(name = "chc", version, after_help = AFTER_HELP, propagate_version = true)]
 pub(crate) struct Cli {
@@ -80,6 +84,19 @@ pub(crate) enum Command {
     /// The organization's audit log.
     #[command(subcommand)]
     Activities(ActivitiesCommand),
+    /// The organization's roles, system and custom.
+    #[command(subcommand)]
+    Roles(RolesCommand),
+    /// Services: list, create, start, stop, wake, delete; --wait for the
+    /// state to settle.
+    #[command(subcommand)]
+    Services(ServicesCommand),
+    /// People in the organization.
+    #[command(subcommand)]
+    Members(MembersCommand),
+    /// Invitations to join the organization.
+    #[command(subcommand)]
+    Invitations(InvitationsCommand),
     /// Save credentials to the profile, or show which are in use.
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -164,8 +181,8 @@ The key ID and secret are printed once and cannot be retrieved again.")]
     /// Change a key's name, roles, expiry or IP access list; what is not
     /// given stays as it is.
     #[command(after_help = "\
---role and --role-id together replace the key's roles; a system role given by name is sent \
-as the organization's role ID (looked up in its roles list). --ip replaces the whole IP access list (0.0.0.0/0 and ::/0 allow any \
+--role and --role-id together replace the key's roles; a role given by name, system or \
+custom, is sent as its ID from the organization's roles list (`chc roles list`). --ip replaces the whole IP access list (0.0.0.0/0 and ::/0 allow any \
 address); there is no way to send an empty list, which would lock the key out.")]
     Update(UpdateArgs),
     /// Enable a key.
@@ -179,50 +196,22 @@ is given. It always refuses to delete the key chc is signed in with.")]
     Delete(DeleteArgs),
 }
 
-/// A system role by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum RoleName {
-    /// Full access, including key management.
-    Admin,
-    /// Read access.
-    Developer,
-    /// Query endpoints only.
-    #[value(name = "query_endpoints")]
-    QueryEndpoints,
-}
-
-impl From<RoleName> for Role {
-    fn from(role: RoleName) -> Self {
-        match role {
-            RoleName::Admin => Role::Admin,
-            RoleName::Developer => Role::Developer,
-            RoleName::QueryEndpoints => Role::QueryEndpoints,
-        }
-    }
-}
-
 /// Roles from `--role` and `--role-id`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RoleArgs {
-    /// A system role by name, sent as the organization's role ID (repeatable)
-    #[arg(long = "role", value_enum, value_name = "ROLE")]
-    pub(crate) roles: Vec<RoleName>,
-    /// A system or custom role by UUID (repeatable)
+    /// A role by name, system or custom (`admin`, `developer`,
+    /// `"Service Admin"`, ...; case, spaces, `-` and `_` do not matter),
+    /// sent as its ID from the organization's roles list (repeatable)
+    #[arg(long = "role", value_name = "NAME")]
+    pub(crate) names: Vec<String>,
+    /// A role by UUID (repeatable)
     #[arg(long = "role-id", value_name = "UUID")]
-    pub(crate) role_ids: Vec<Uuid>,
+    pub(crate) ids: Vec<Uuid>,
 }
 
 impl RoleArgs {
     pub(crate) fn is_empty(&self) -> bool {
-        self.roles.is_empty() && self.role_ids.is_empty()
-    }
-
-    pub(crate) fn to_roles(&self) -> Vec<Role> {
-        self.roles
-            .iter()
-            .map(|role| Role::from(*role))
-            .chain(self.role_ids.iter().map(|id| Role::Id(*id)))
-            .collect()
+        self.names.is_empty() && self.ids.is_empty()
     }
 }
 
@@ -296,6 +285,158 @@ pub(crate) enum OrgsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum RolesCommand {
+    /// List roles: name, ID, type (system or custom).
+    List,
+}
+
+/// The service a command acts on.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ServiceArg {
+    /// The service: its UUID or its name
+    #[arg(value_name = "SERVICE")]
+    pub(crate) service: String,
+}
+
+/// `--wait` and `--timeout`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WaitArgs {
+    /// Wait until the service reaches the state the command leads to,
+    /// showing its state on a terminal
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// Give up waiting after this long (90s, 20m, 1h) and exit with code 6;
+    /// the work goes on at the service [default: 30m to create, 20m to
+    /// start, stop or wake, 45m to delete]
+    #[arg(long, requires = "wait", value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<Duration>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServicesCommand {
+    /// List services: name, ID, state, provider, region, creation.
+    List {
+        /// Only services with this tag (`env=prod`, or `env` for any
+        /// value); repeatable, all must match
+        #[arg(long = "tag", value_name = "KEY[=VALUE]")]
+        tags: Vec<String>,
+    },
+    /// Show one service.
+    Get(ServiceArg),
+    /// Create a service; prints the default user's password, once.
+    #[command(after_help = "\
+The password of the `default` user is printed once and cannot be retrieved again (it can \
+be reset). With --wait, it is printed before the wait begins, so a wait that runs out of \
+time loses nothing.
+
+For settings these flags do not cover, send the whole body: \
+`chc api instanceCreate --body @service.json`.")]
+    Create(ServiceCreateArgs),
+    /// Start a stopped service.
+    Start {
+        #[command(flatten)]
+        service: ServiceArg,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Stop a service.
+    Stop {
+        #[command(flatten)]
+        service: ServiceArg,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Wake an idle service.
+    Awake {
+        #[command(flatten)]
+        service: ServiceArg,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Delete a service and its data. Irreversible.
+    #[command(after_help = "\
+A running service cannot be deleted: chc stops it first and waits until it has stopped, \
+then deletes it (a 409 while the service moves between states is retried). Without --wait, \
+chc returns once the service accepted the delete (it is then terminating); with --wait, \
+once it is gone.
+
+Asks for confirmation on a terminal; without one (scripts, CI) it refuses unless --yes is \
+given.")]
+    Delete {
+        #[command(flatten)]
+        service: ServiceArg,
+        /// Do not ask for confirmation (needed without a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServiceCreateArgs {
+    /// The service's name
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: String,
+    /// Cloud provider: aws, gcp or azure
+    #[arg(long, value_name = "PROVIDER")]
+    pub(crate) provider: String,
+    /// The provider's region, e.g. us-east-1
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: String,
+    /// Allow connections from this IP or CIDR, with an optional description
+    /// (repeatable, at least one; 0.0.0.0/0 allows any address)
+    #[arg(long = "ip", required = true, value_name = "CIDR[=DESCRIPTION]", value_parser = parse_ip_entry)]
+    pub(crate) ips: Vec<IpAccessListEntry>,
+    /// A tag (repeatable)
+    #[arg(long = "tag", value_name = "KEY[=VALUE]")]
+    pub(crate) tags: Vec<String>,
+    /// Number of replicas
+    #[arg(long, value_name = "N")]
+    pub(crate) replicas: Option<i64>,
+    /// Smallest memory per replica, in GB, for autoscaling
+    #[arg(long, value_name = "GB")]
+    pub(crate) min_replica_memory_gb: Option<f64>,
+    /// Largest memory per replica, in GB, for autoscaling
+    #[arg(long, value_name = "GB")]
+    pub(crate) max_replica_memory_gb: Option<f64>,
+    /// Minutes without queries before the service goes idle
+    #[arg(long, value_name = "MINUTES")]
+    pub(crate) idle_timeout_minutes: Option<f64>,
+    /// Never go idle
+    #[arg(long)]
+    pub(crate) no_idle_scaling: bool,
+    #[command(flatten)]
+    pub(crate) wait: WaitArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MembersCommand {
+    /// List members: user ID, name, email, roles, when they joined.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum InvitationsCommand {
+    /// List pending invitations: ID, email, roles, creation, expiry.
+    List,
+    /// Invite someone by email, with roles.
+    Create {
+        /// Who to invite
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        #[command(flatten)]
+        roles: RoleArgs,
+    },
+    /// Withdraw an invitation.
+    Delete {
+        /// The invitation's UUID (`chc invitations list`)
+        #[arg(value_name = "UUID")]
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum ActivitiesCommand {
     /// List activities, oldest first.
     List {
@@ -357,6 +498,14 @@ fn parse_span(text: &str) -> Option<TimeDelta> {
         'w' => TimeDelta::try_weeks(number),
         _ => None,
     }
+}
+
+/// `--timeout`: a span such as `90s`, `20m` or `1h`.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    parse_span(text)
+        .and_then(|span| span.to_std().ok())
+        .filter(|span| !span.is_zero())
+        .ok_or_else(|| format!("expected a duration such as 90s, 20m or 1h, got {text:?}"))
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
@@ -473,6 +622,15 @@ mod tests {
             "9999999999999999w",
         ] {
             assert!(parse_expiry_at(bad, now).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timeouts_are_positive_spans() {
+        assert_eq!(parse_timeout("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_timeout("20m"), Ok(Duration::from_secs(1200)));
+        for bad in ["0s", "", "20", "soon", "-1m"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
         }
     }
 

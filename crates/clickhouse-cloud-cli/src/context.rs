@@ -288,6 +288,40 @@ pub(crate) async fn wait<T>(message: &str, future: impl Future<Output = T>) -> T
     output
 }
 
+/// Runs a client wait, with a live line on standard error when it is a
+/// terminal (`service analytics: provisioning, 1m 12s`), nothing at all in
+/// pipes; `budget` replaces the wait's default when given.
+pub(crate) async fn follow<T: Send + 'static>(
+    label: &str,
+    wait: clickhouse_cloud_client::Wait<T>,
+    budget: Option<Duration>,
+) -> Result<T, clickhouse_cloud_client::Error> {
+    let wait = match budget {
+        Some(budget) => wait.budget(budget),
+        None => wait,
+    };
+    if !std::io::stderr().is_terminal() {
+        return wait.await;
+    }
+    let line = indicatif::ProgressBar::new_spinner();
+    line.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}, {elapsed}") {
+        line.set_style(style);
+    }
+    line.set_message(format!("{label}: waiting"));
+    line.enable_steady_tick(Duration::from_millis(100));
+    let shown = line.clone();
+    let label = label.to_owned();
+    let output = wait
+        .on_progress(move |progress| {
+            let state = progress.state.as_deref().unwrap_or("gone");
+            shown.set_message(format!("{label}: {state}"));
+        })
+        .await;
+    line.finish_and_clear();
+    output
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,8 @@ pub(crate) mod code {
     pub(crate) const NOT_FOUND: u8 = 4;
     /// Rate limited (429) after the client's retries.
     pub(crate) const RATE_LIMITED: u8 = 5;
+    /// A `--wait` ran out of time; the work goes on at the service.
+    pub(crate) const WAIT_TIMED_OUT: u8 = 6;
 }
 
 /// A failure of one command.
@@ -97,6 +99,11 @@ impl CliError {
             Some(403) => {
                 Some("the key's roles do not allow this (admin is needed to change keys)".into())
             }
+            _ if matches!(error, ClientError::WaitTimedOut { .. }) => Some(
+                "the service goes on with the work; see where it is with `chc services get`, \
+                 or wait longer with --timeout"
+                    .into(),
+            ),
             _ if error.is_rate_limited() => Some(match error.retry_after() {
                 Some(wait) => format!(
                     "rate limited even after retries; try again in {} s",
@@ -110,9 +117,12 @@ impl CliError {
 }
 
 /// 401/403 -> 3, 404 -> 4, rate limited (a 429, or the client-side
-/// limiter's wait beyond the time budget) -> 5, a bad base URL -> 2, the
-/// rest -> 1.
+/// limiter's wait beyond the time budget) -> 5, a wait out of time -> 6, a
+/// bad base URL -> 2, the rest -> 1.
 fn api_exit_code(error: &ClientError) -> u8 {
+    if let ClientError::WaitTimedOut { .. } = error {
+        return code::WAIT_TIMED_OUT;
+    }
     if let ClientError::Transport {
         source: TransportError::Config(_),
         ..
@@ -173,5 +183,25 @@ mod tests {
             },
         });
         assert_eq!(timeout.exit_code(), code::FAILURE);
+    }
+
+    #[test]
+    fn a_wait_out_of_time_exits_6_and_a_failed_one_1() {
+        let timed_out = CliError::Api(ClientError::WaitTimedOut {
+            resource: "service",
+            id: "8b2c".into(),
+            target: "running".into(),
+            last_state: Some("provisioning".into()),
+            budget: Duration::from_secs(1),
+        });
+        assert_eq!(timed_out.exit_code(), code::WAIT_TIMED_OUT);
+        assert!(timed_out.hint().unwrap().contains("--timeout"));
+        let failed = CliError::Api(ClientError::WaitFailed {
+            resource: "service",
+            id: "8b2c".into(),
+            target: "running".into(),
+            state: "failed".into(),
+        });
+        assert_eq!(failed.exit_code(), code::FAILURE);
     }
 }

@@ -1,8 +1,10 @@
-//! `chc`: manage ClickHouse Cloud API keys, organizations and the activity
-//! log from a shell or CI, on top of `clickhouse-cloud-client`.
+//! `chc`: manage ClickHouse Cloud from a shell or CI (API keys, roles,
+//! services, members, any operation by name), on top of
+//! `clickhouse-cloud-client`.
 //!
 //! Exit codes: 0 success, 1 anything else, 2 usage error, 3 authentication
-//! or permission refused, 4 not found, 5 rate limited after retries.
+//! or permission refused, 4 not found, 5 rate limited after retries, 6 a
+//! `--wait` that ran out of time.
 
 mod cli;
 mod commands;
@@ -53,6 +55,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keys(command) => commands::keys::run(command, &global).await,
         Command::Orgs(command) => commands::orgs::run(command, &global).await,
         Command::Activities(command) => commands::activities::run(command, &global).await,
+        Command::Roles(command) => commands::roles::run(command, &global).await,
+        Command::Services(command) => commands::services::run(command, &global).await,
+        Command::Members(command) => commands::members::run_members(command, &global).await,
+        Command::Invitations(command) => commands::members::run_invitations(command, &global).await,
         Command::Auth(command) => commands::auth::run(command, &global).await,
         Command::Api(args) => commands::api::run(args, &global).await,
         Command::Completions { shell } => commands::completions::run(shell),

@@ -10,7 +10,7 @@ use assert_cmd::Command;
 use clickhouse_cloud_client::auth::{HashData, KeyMaterial};
 use clickhouse_cloud_client::types::ops::{OpenapiKeyCreate, OrganizationPath};
 use clickhouse_cloud_client::types::{
-    ApiKeyHashData, ApiKeyPostRequest, LegacyRole, Request, SecretValue,
+    ApiKeyHashData, ApiKeyPostRequest, LegacyRole, Request, SecretValue, ServiceState,
 };
 use clickhouse_cloud_client::{Client, Credentials, KeyId};
 use clickhouse_cloud_emulator::{Emulator, RateLimit, RunningEmulator};
@@ -1397,4 +1397,545 @@ fn completions_are_scripts_for_each_shell() {
         assert!(run.stdout.contains("keys"), "{shell}");
     }
     f.run(&mut f.bare(), &["completions", "powershell"]).code(2);
+}
+
+// -------------------------------------------------------------------- roles
+
+#[test]
+fn roles_list_shows_system_and_custom_roles_with_ids() {
+    let f = Fixture::new();
+    let run = f.run(&mut f.admin(), &["roles", "list"]).ok();
+    let header = run.stdout.lines().next().unwrap();
+    assert!(header.starts_with("NAME") && header.contains("ID") && header.contains("TYPE"));
+    let admin = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("Admin "))
+        .unwrap_or_else(|| panic!("{run:#?}"));
+    assert!(
+        admin.contains(&clickhouse_cloud_emulator::ADMIN_ROLE_ID.to_string())
+            && admin.ends_with("system"),
+        "{admin}"
+    );
+
+    f.run(
+        &mut f.admin(),
+        &[
+            "api",
+            "organizationRolePost",
+            "--body",
+            r#"{"name":"auditors","actors":[],"policies":[{"allowDeny":"ALLOW",
+                "permissions":["control-plane:organization:view"],"resources":["*"]}]}"#,
+        ],
+    )
+    .ok();
+    let roles = f
+        .run(&mut f.admin(), &["roles", "list", "-o", "json"])
+        .ok()
+        .json();
+    let auditors = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|role| role["name"] == "auditors")
+        .unwrap_or_else(|| panic!("{roles}"));
+    assert_eq!(auditors["type"], "custom");
+    let run = f.run(&mut f.admin(), &["roles", "list"]).ok();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("auditors "))
+        .unwrap();
+    assert!(line.contains(auditors["id"].as_str().unwrap()) && line.ends_with("custom"));
+}
+
+#[test]
+fn keys_take_any_role_by_name_through_the_roles_list() {
+    let f = Fixture::new();
+    f.run(
+        &mut f.admin(),
+        &[
+            "api",
+            "organizationRolePost",
+            "--body",
+            r#"{"name":"CI Writers","actors":[],"policies":[{"allowDeny":"ALLOW",
+                "permissions":["control-plane:service:manage"],"resources":["*"]}]}"#,
+        ],
+    )
+    .ok();
+    // System roles by any spelling, custom roles by name, IDs as given.
+    f.run(
+        &mut f.admin(),
+        &[
+            "keys",
+            "create",
+            "--name",
+            "mixed",
+            "--role",
+            "service_admin",
+            "--role",
+            "ci writers",
+            "--role-id",
+            &clickhouse_cloud_emulator::DEVELOPER_ROLE_ID.to_string(),
+        ],
+    )
+    .ok();
+    let run = f.run(&mut f.admin(), &["keys", "get", "mixed"]).ok();
+    let roles = run
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Roles:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let mut roles: Vec<&str> = roles.split(", ").collect();
+    roles.sort_unstable();
+    assert_eq!(
+        roles,
+        ["CI Writers", "Developer", "Service Admin"],
+        "{run:#?}"
+    );
+
+    f.run(
+        &mut f.admin(),
+        &["keys", "update", "mixed", "--role", "billing"],
+    )
+    .ok();
+    let key = f
+        .run(&mut f.admin(), &["keys", "get", "mixed", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(key["assignedRoles"][0]["roleName"], "Billing", "{key}");
+
+    // An unknown name is "not found", naming the roles there are; nothing is
+    // created.
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["keys", "create", "--name", "nope", "--role", "owner"],
+        )
+        .code(4);
+    assert!(
+        run.stderr.contains("no role named \"owner\"") && run.stderr.contains("Service Admin"),
+        "{run:#?}"
+    );
+    assert_eq!(
+        f.emulator.keys_named(f.emulator.organization_id(), "nope"),
+        0
+    );
+}
+
+// ----------------------------------------------------------------- services
+
+/// An emulator whose services provision in 0.2 s and go idle after 1.5 s.
+fn fast_services() -> Fixture {
+    Fixture::with_builder(Emulator::builder().rate_limit(None).speed(600.0))
+}
+
+/// The JSON of `services get SERVICE -o json`.
+fn service_json(f: &Fixture, service: &str) -> Value {
+    f.run(&mut f.admin(), &["services", "get", service, "-o", "json"])
+        .ok()
+        .json()
+}
+
+const NEW_SERVICE: [&str; 10] = [
+    "services",
+    "create",
+    "--provider",
+    "aws",
+    "--region",
+    "us-east-1",
+    "--ip",
+    "0.0.0.0/0",
+    "--tag",
+    "env=prod",
+];
+
+#[test]
+fn services_create_stop_start_delete_waiting_through_the_state_machine() {
+    let f = fast_services();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[&NEW_SERVICE[..], &["--name", "wh", "--wait"]].concat(),
+        )
+        .ok();
+    // In a pipe: the result, no progress line.
+    assert_eq!(run.stderr, "", "{run:#?}");
+    let password = run
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Password: "))
+        .unwrap_or_else(|| panic!("{run:#?}"));
+    assert!(password.len() >= 12, "{run:#?}");
+    let last = run.stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("Service \"wh\" (")
+            && (last.ends_with(") is running.") || last.ends_with(") is idle.")),
+        "{run:#?}"
+    );
+    let id = service_json(&f, "wh")["id"].as_str().unwrap().to_owned();
+
+    let listed = f.run(&mut f.admin(), &["services", "list"]).ok();
+    assert!(
+        listed.stdout.lines().nth(1).unwrap().starts_with("wh "),
+        "{listed:#?}"
+    );
+    let tagged = f
+        .run(
+            &mut f.admin(),
+            &["services", "list", "--tag", "env=prod", "-o", "json"],
+        )
+        .ok()
+        .json();
+    assert_eq!(tagged.as_array().unwrap().len(), 1, "{tagged}");
+    let untagged = f
+        .run(
+            &mut f.admin(),
+            &["services", "list", "--tag", "env=dev", "-o", "json"],
+        )
+        .ok()
+        .json();
+    assert_eq!(untagged.as_array().unwrap().len(), 0, "{untagged}");
+    let shown = f.run(&mut f.admin(), &["services", "get", &id]).ok();
+    assert!(
+        shown.stdout.contains("Tags:") && shown.stdout.contains("env=prod"),
+        "{shown:#?}"
+    );
+
+    let run = f
+        .run(&mut f.admin(), &["services", "stop", "wh", "--wait"])
+        .ok();
+    assert_eq!(run.stdout, format!("Service \"wh\" ({id}) is stopped.\n"));
+    assert_eq!(service_json(&f, "wh")["state"], "stopped");
+
+    let started = f
+        .run(
+            &mut f.admin(),
+            &["services", "start", &id, "--wait", "-o", "json"],
+        )
+        .ok()
+        .json();
+    assert!(
+        started["state"] == "running" || started["state"] == "idle",
+        "{started}"
+    );
+
+    // Idle: `awake --wait` brings it back to running.
+    assert!(
+        f.emulator
+            .force_service_state(id.parse().unwrap(), ServiceState::Idle)
+    );
+    let run = f
+        .run(&mut f.admin(), &["services", "awake", "wh", "--wait"])
+        .ok();
+    assert!(
+        run.stdout
+            .starts_with(&format!("Service \"wh\" ({id}) is ")),
+        "{run:#?}"
+    );
+
+    // Running: deleting stops it first, then waits until it is gone.
+    f.run(&mut f.admin(), &["services", "delete", "wh"]).code(2);
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["services", "delete", "wh", "--yes", "--wait"],
+        )
+        .ok();
+    assert_eq!(run.stdout, format!("Deleted service \"wh\" ({id}).\n"));
+    f.run(&mut f.admin(), &["services", "get", &id]).code(4);
+    let activities = f
+        .run(&mut f.admin(), &["api", "activityGetList"])
+        .ok()
+        .json();
+    let kinds: Vec<&str> = activities
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|activity| activity["type"].as_str())
+        .filter(|kind| kind.starts_with("service_"))
+        .collect();
+    assert!(kinds.contains(&"service_stop"), "{kinds:?}");
+    assert!(kinds.contains(&"service_delete"), "{kinds:?}");
+}
+
+#[test]
+fn services_delete_without_wait_returns_once_the_delete_is_accepted() {
+    // Slow enough that termination (30 s at speed 1) is still under way
+    // when the command returns.
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).speed(10.0));
+    let created = f
+        .run(
+            &mut f.admin(),
+            &[&NEW_SERVICE[..], &["--name", "brief", "-o", "json"]].concat(),
+        )
+        .ok()
+        .json();
+    assert!(created["password"].is_string(), "{created}");
+    assert_eq!(created["service"]["state"], "provisioning");
+    let id = created["service"]["id"].as_str().unwrap().to_owned();
+    let deleted = f
+        .run(
+            &mut f.admin(),
+            &["services", "delete", "brief", "--yes", "-o", "json"],
+        )
+        .ok()
+        .json();
+    assert_eq!(deleted["id"], id.as_str());
+    assert_eq!(deleted["state"], "terminating");
+    assert_eq!(service_json(&f, &id)["state"], "terminating");
+}
+
+#[test]
+fn a_wait_that_runs_out_of_time_exits_6_and_keeps_the_password() {
+    // Real time: provisioning takes two minutes.
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).speed(1.0));
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                &NEW_SERVICE[..],
+                &["--name", "slow", "--wait", "--timeout", "1s"],
+            ]
+            .concat(),
+        )
+        .code(6);
+    assert!(run.stdout.contains("\nPassword: "), "{run:#?}");
+    assert!(run.stderr.contains("provisioning"), "{run:#?}");
+    assert!(
+        run.stderr.contains("hint:") && run.stderr.contains("--timeout"),
+        "{run:#?}"
+    );
+
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                &NEW_SERVICE[..],
+                &[
+                    "--name",
+                    "slow-json",
+                    "--wait",
+                    "--timeout",
+                    "1s",
+                    "-o",
+                    "json",
+                ],
+            ]
+            .concat(),
+        )
+        .code(6);
+    let created = run.json();
+    assert!(created["password"].is_string(), "{run:#?}");
+    assert_eq!(created["service"]["name"], "slow-json");
+    // Both services exist, once each.
+    let listed = f
+        .run(&mut f.admin(), &["services", "list", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+}
+
+#[test]
+fn services_refusals() {
+    let f = fast_services();
+    // --timeout only with --wait; --ip is required; tags need a key.
+    f.run(
+        &mut f.admin(),
+        &["services", "stop", "x", "--timeout", "5m"],
+    )
+    .code(2);
+    f.run(
+        &mut f.admin(),
+        &[
+            "services",
+            "create",
+            "--name",
+            "a",
+            "--provider",
+            "aws",
+            "--region",
+            "us-east-1",
+        ],
+    )
+    .code(2);
+    f.run(
+        &mut f.admin(),
+        &["services", "start", "x", "--wait", "--timeout", "soon"],
+    )
+    .code(2);
+    f.run(&mut f.admin(), &["services", "list", "--tag", "=prod"])
+        .code(2);
+    let run = f
+        .run(&mut f.admin(), &["services", "get", "nothing"])
+        .code(4);
+    assert!(run.stderr.contains("chc services list"), "{run:#?}");
+    f.run(
+        &mut f.admin(),
+        &["services", "get", &Uuid::new_v4().to_string()],
+    )
+    .code(4);
+    // Two services of one name: name one by its UUID.
+    for _ in 0..2 {
+        f.run(
+            &mut f.admin(),
+            &[&NEW_SERVICE[..], &["--name", "twin"]].concat(),
+        )
+        .ok();
+    }
+    let run = f.run(&mut f.admin(), &["services", "get", "twin"]).code(2);
+    assert!(run.stderr.contains("names 2 services"), "{run:#?}");
+    // A developer key may look but not stop.
+    let (id, secret) = f.create("reader", "developer");
+    f.run(&mut f.as_key(&id, &secret), &["services", "list"])
+        .ok();
+    let listed = f
+        .run(&mut f.admin(), &["services", "list", "-o", "json"])
+        .ok()
+        .json();
+    let uuid = listed[0]["id"].as_str().unwrap().to_owned();
+    f.run(&mut f.as_key(&id, &secret), &["services", "stop", &uuid])
+        .code(3);
+}
+
+// ------------------------------------------------- members and invitations
+
+#[test]
+fn members_and_invitations() {
+    let f = Fixture::with_builder(
+        Emulator::builder()
+            .rate_limit(None)
+            .member("Grace Hopper=grace@example.com:Developer".parse().unwrap()),
+    );
+    let run = f.run(&mut f.admin(), &["members", "list"]).ok();
+    let header = run.stdout.lines().next().unwrap();
+    assert!(header.starts_with("USER ID") && header.contains("EMAIL") && header.contains("ROLES"));
+    let grace = run
+        .stdout
+        .lines()
+        .find(|line| line.contains("grace@example.com"))
+        .unwrap_or_else(|| panic!("{run:#?}"));
+    assert!(
+        grace.contains("Grace Hopper") && grace.contains("Developer"),
+        "{grace}"
+    );
+    assert_eq!(run.stdout.lines().count(), 3, "owner and Grace: {run:#?}");
+
+    f.run(
+        &mut f.admin(),
+        &["invitations", "create", "--email", "ada@example.com"],
+    )
+    .code(2);
+    f.run(
+        &mut f.admin(),
+        &[
+            "invitations",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--role",
+            "owner",
+        ],
+    )
+    .code(4);
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                "invitations",
+                "create",
+                "--email",
+                "ada@example.com",
+                "--role",
+                "developer",
+            ],
+        )
+        .ok();
+    assert!(
+        run.stdout
+            .starts_with("Invited ada@example.com as Developer: invitation "),
+        "{run:#?}"
+    );
+    let listed = f
+        .run(&mut f.admin(), &["invitations", "list", "-o", "json"])
+        .ok()
+        .json();
+    let invitations = listed.as_array().unwrap();
+    assert_eq!(invitations.len(), 1, "{listed}");
+    let id = invitations[0]["id"].as_str().unwrap().to_owned();
+    let table = f.run(&mut f.admin(), &["invitations", "list"]).ok();
+    assert!(
+        table.stdout.lines().nth(1).unwrap().starts_with(&id),
+        "{table:#?}"
+    );
+    let run = f.run(&mut f.admin(), &["invitations", "delete", &id]).ok();
+    assert_eq!(run.stdout, format!("Withdrew invitation {id}.\n"));
+    let listed = f
+        .run(&mut f.admin(), &["invitations", "list", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 0, "{listed}");
+    f.run(&mut f.admin(), &["invitations", "delete", &id])
+        .code(4);
+}
+
+#[test]
+fn api_answers_an_example_backed_operation_as_the_spec_shows_it() {
+    let f = Fixture::new();
+    let run = f
+        .run(&mut f.admin(), &["api", "notificationTypesGetList"])
+        .ok();
+    let answer = run.json();
+    assert!(
+        answer.is_array() && !answer.as_array().unwrap().is_empty(),
+        "{run:#?}"
+    );
+    // Under a service: the service must exist.
+    f.run(
+        &mut f.admin(),
+        &[
+            "api",
+            "backupConfigurationGet",
+            "--path",
+            &format!("serviceId={}", Uuid::new_v4()),
+        ],
+    )
+    .code(4);
+}
+
+/// On a terminal (a pseudo-terminal from util-linux `script`), a wait shows
+/// a live line with the state and the elapsed time, cleared at the end.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_wait_on_a_terminal_shows_the_state_as_it_changes() {
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).speed(100.0));
+    let chc = assert_cmd::cargo::cargo_bin!("chc");
+    let command = format!(
+        "{} --base-url {} services create --name tty --provider aws --region us-east-1 \
+         --ip 0.0.0.0/0 --wait",
+        chc.display(),
+        f.url()
+    );
+    let output = std::process::Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .env("CLICKHOUSE_CLOUD_API_KEY", f.admin_key_id())
+        .env("CLICKHOUSE_CLOUD_API_SECRET", f.admin_secret())
+        .env("CHC_CONFIG_DIR", f.config.path())
+        .env_remove("CLICKHOUSE_ORG_ID")
+        .env_remove("CLICKHOUSE_API_URL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux `script` runs (.ci/run installs it)");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("service tty: provisioning, "), "{screen}");
+    // The line is redrawn in place and cleared before the result.
+    assert!(screen.contains("\r\u{1b}[2K"), "{screen}");
+    assert!(
+        screen.trim_end().ends_with(") is running.") || screen.trim_end().ends_with(") is idle."),
+        "{screen}"
+    );
+    assert!(!screen.contains(f.admin_secret()));
 }

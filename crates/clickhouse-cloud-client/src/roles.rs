@@ -65,6 +65,58 @@ impl RoleTable {
     }
 }
 
+impl RoleTable {
+    /// The roles called `name`, system or custom: the one whose name is
+    /// exactly `name` when there is one, else every role whose name matches
+    /// ignoring case, spaces, `-` and `_` (`developer`, `service-admin`).
+    /// Several means the name is ambiguous.
+    ///
+    /// ```
+    /// use clickhouse_cloud_client::RoleTable;
+    /// use clickhouse_cloud_client::types::{RbacRole, RbacRoleType};
+    /// let role = |id: u128, name: &str, kind| RbacRole {
+    ///     id: Some(uuid::Uuid::from_u128(id).to_string()),
+    ///     name: Some(name.into()),
+    ///     r#type: Some(kind),
+    ///     ..Default::default()
+    /// };
+    /// let table = RoleTable::new(vec![
+    ///     role(1, "Service Admin", RbacRoleType::System),
+    ///     role(2, "auditors", RbacRoleType::Custom),
+    /// ]);
+    /// assert_eq!(table.named("service_admin").len(), 1);
+    /// assert_eq!(table.named("Auditors")[0].name.as_deref(), Some("auditors"));
+    /// assert!(table.named("owner").is_empty());
+    /// ```
+    pub fn named(&self, name: &str) -> Vec<&RbacRole> {
+        let exact: Vec<&RbacRole> = self
+            .roles
+            .iter()
+            .filter(|role| role.name.as_deref() == Some(name))
+            .collect();
+        if exact.len() == 1 {
+            return exact;
+        }
+        let wanted = fold_role_name(name);
+        self.roles
+            .iter()
+            .filter(|role| {
+                role.name
+                    .as_deref()
+                    .is_some_and(|own| fold_role_name(own) == wanted)
+            })
+            .collect()
+    }
+}
+
+/// A role name without case, spaces, `-` or `_`.
+fn fold_role_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Role tables by organization, shared by a client and its clones.
 #[derive(Debug, Default)]
 pub(crate) struct RoleCache(Mutex<HashMap<Uuid, Arc<RoleTable>>>);

@@ -319,11 +319,41 @@ impl Services {
             service_id,
             "deleted",
             SERVICE_DELETE_BUDGET,
-            move |mut pacer| Box::pin(async move { services.delete(&mut pacer, service_id).await }),
+            move |mut pacer| {
+                Box::pin(async move { services.delete(&mut pacer, service_id, true).await })
+            },
         )
     }
 
-    async fn delete(&self, pacer: &mut Pacer, service_id: Uuid) -> Result<(), Error> {
+    /// [`Services::delete_and_wait`] without the last step: stops the
+    /// service first when it runs (and waits for that), retries a `409`
+    /// while it moves, sends the delete, and ends once the service accepted
+    /// it (it is then `terminating`). Same default budget.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid, id: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+    /// client.services(org).stop_and_delete(id).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn stop_and_delete(&self, service_id: Uuid) -> Wait<()> {
+        let services = self.clone();
+        Wait::new(
+            "service",
+            service_id,
+            "deleting",
+            SERVICE_DELETE_BUDGET,
+            move |mut pacer| {
+                Box::pin(async move { services.delete(&mut pacer, service_id, false).await })
+            },
+        )
+    }
+
+    async fn delete(
+        &self,
+        pacer: &mut Pacer,
+        service_id: Uuid,
+        until_gone: bool,
+    ) -> Result<(), Error> {
         loop {
             let service = match self.instance_get(service_id).await {
                 Ok(service) => service.into_result(),
@@ -369,6 +399,9 @@ impl Services {
                     pacer.pause(at_least).await?;
                 }
             }
+        }
+        if !until_gone {
+            return Ok(());
         }
         pacer.set_target("gone");
         pacer.pause(None).await?;

@@ -156,6 +156,45 @@ async fn delete_and_wait_from_a_running_service_and_again() {
 }
 
 #[tokio::test]
+async fn stop_and_delete_ends_once_the_delete_is_accepted() {
+    // Slow enough that termination (30 s at speed 1) outlasts the test's
+    // look at the service; stopping (60 s) takes 0.6 s.
+    let emulator = emulator(100.0).await;
+    let services = client(&emulator).services(emulator.organization_id());
+    let id = create(&services, "stop-then-delete").await;
+    services
+        .wait_until(id, ServiceState::Running)
+        .interval(POLL)
+        .await
+        .unwrap();
+
+    let (states, report) = recorder();
+    services
+        .stop_and_delete(id)
+        .interval(POLL)
+        .budget(Duration::from_secs(30))
+        .on_progress(report)
+        .await
+        .unwrap();
+    let states = states.lock().unwrap().clone();
+    assert_eq!(states.first().unwrap().as_deref(), Some("running"));
+    assert!(
+        states.iter().any(|s| s.as_deref() == Some("stopped")),
+        "{states:?}"
+    );
+    // Accepted, not yet gone (terminating lasts 0.3 s here): the wait did
+    // not sit through the termination.
+    let seen = services.instance_get(id).await.unwrap().into_result();
+    assert_eq!(seen.state, Some(ServiceState::Terminating));
+    services
+        .wait_until_gone(id)
+        .interval(POLL)
+        .budget(Duration::from_secs(30))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn delete_and_wait_retries_a_409_while_the_service_moves() {
     let emulator = emulator(FAST).await;
     let services = client(&emulator).services(emulator.organization_id());

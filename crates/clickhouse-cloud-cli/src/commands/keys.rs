@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use clickhouse_cloud_client::types::ops::ActivityListQuery;
 use clickhouse_cloud_client::types::{Activity, ActivityType, ApiKey};
-use clickhouse_cloud_client::{ApiKeys, KeyUpdate, NewApiKey};
+use clickhouse_cloud_client::{ApiKeys, KeyUpdate, NewApiKey, Role};
 use uuid::Uuid;
 
 use crate::cli::{
     CreateArgs, DeleteArgs, Expiry, GlobalArgs, KeyArg, KeysCommand, Output, UpdateArgs,
 };
+use crate::commands::roles::role_ids;
 use crate::config::{KeyRecord, KeyRecords};
 use crate::context::{Session, wait};
 use crate::error::CliError;
@@ -26,8 +27,8 @@ pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(),
     match &command {
         KeysCommand::Create(args) if args.roles.is_empty() && !args.no_role => {
             return Err(CliError::Usage(
-                "give the key a role: --role (admin, developer, query_endpoints) or --role-id \
-                 UUID, or --no-role for a key that can only say who it is"
+                "give the key a role: --role NAME (admin, developer, ...: `chc roles list`) or \
+                 --role-id UUID, or --no-role for a key that can only say who it is"
                     .into(),
             ));
         }
@@ -57,7 +58,7 @@ pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(),
     let output = global.output;
     match command {
         KeysCommand::List => list(&session, &keys, org, output).await,
-        KeysCommand::Create(args) => create(&keys, org, args, output).await,
+        KeysCommand::Create(args) => create(&session, &keys, org, args, output).await,
         KeysCommand::Get(KeyArg { key }) => {
             let id = resolve(&keys, org, &key).await?.id;
             let found = wait("Fetching the key", keys.get(id)).await?;
@@ -66,7 +67,7 @@ pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(),
             }
             print_text(&output::key_details(&found, None))
         }
-        KeysCommand::Update(args) => update(&keys, org, args, output).await,
+        KeysCommand::Update(args) => update(&session, &keys, org, args, output).await,
         KeysCommand::Enable(KeyArg { key }) => {
             let id = resolve(&keys, org, &key).await?.id;
             let key = wait("Enabling the key", keys.enable(id)).await?;
@@ -222,14 +223,15 @@ struct CreatedOutput<'a> {
 }
 
 async fn create(
+    session: &Session,
     keys: &ApiKeys,
     org: Uuid,
     args: CreateArgs,
     output: Output,
 ) -> Result<(), CliError> {
     let mut new_key = NewApiKey::new(args.name.clone());
-    for role in args.roles.to_roles() {
-        new_key = new_key.role(role);
+    for id in role_ids(session, org, &args.roles).await? {
+        new_key = new_key.role(Role::Id(id));
     }
     if let Some(Expiry::At(at)) = args.expires {
         new_key = new_key.expires_at(at);
@@ -315,18 +317,20 @@ async fn create(
 }
 
 async fn update(
+    session: &Session,
     keys: &ApiKeys,
     org: Uuid,
     args: UpdateArgs,
     output: Output,
 ) -> Result<(), CliError> {
     let id = resolve(keys, org, &args.key.key).await?.id;
+    let roles = role_ids(session, org, &args.roles).await?;
     let mut changes = KeyUpdate::new();
     if let Some(name) = args.name {
         changes = changes.name(name);
     }
     if !args.roles.is_empty() {
-        changes = changes.roles(args.roles.to_roles());
+        changes = changes.roles(roles.into_iter().map(Role::Id));
     }
     match args.expires {
         Some(Expiry::Never) => changes = changes.never_expires(),

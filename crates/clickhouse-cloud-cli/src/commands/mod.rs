@@ -7,4 +7,7 @@ pub(crate) mod completions;
 #[cfg(feature = "emulator")]
 pub(crate) mod emulator;
 pub(crate) mod keys;
+pub(crate) mod members;
 pub(crate) mod orgs;
+pub(crate) mod roles;
+pub(crate) mod services;
