@@ -1,11 +1,16 @@
 //! Keeps secrets out of cassettes before they are written.
 
 use clickhouse_cloud_transport::Cassette;
+use clickhouse_cloud_types::SECRET_PROPERTIES;
 use serde_json::Value;
 
 /// What every `keySecret` in a response becomes. Secret scanners look for
 /// `4b1d` and 38 alphanumerics; this matches nothing they look for.
 pub const REDACTED_KEY_SECRET: &str = "REDACTED-key-secret-000000";
+/// What every other secret-marked property (`password`, `connectionString`,
+/// `secretAccessKey`, ... : [`SECRET_PROPERTIES`], from the spec) becomes,
+/// in every string it holds.
+pub const REDACTED_SECRET: &str = "REDACTED-secret";
 /// What every `keyId` in a response (and any known key ID anywhere)
 /// becomes.
 pub const REDACTED_KEY_ID: &str = "REDACTED-key-id-0000";
@@ -17,9 +22,11 @@ pub const REDACTED_DETAILS: &str = "REDACTED-actor-details";
 /// Length of the secret shape scanners match: `4b1d` + 38.
 const SECRET_SHAPE_LEN: usize = 42;
 
-/// Scrubs cassettes: `keySecret` and `keyId` values, every secret and key
-/// ID it was told about, anything shaped like a service secret, and (for
-/// live recordings) actor IP addresses and details.
+/// Scrubs cassettes: the value of every property the types mark as a secret
+/// ([`SECRET_PROPERTIES`]: `keySecret`, passwords, connection strings,
+/// access keys, webhook URLs, ...), `keyId` values, every secret and key ID
+/// it was told about, anything shaped like a service secret, and (for live
+/// recordings) actor IP addresses and details.
 #[derive(Default)]
 pub struct Scrubber {
     secrets: Vec<String>,
@@ -100,6 +107,9 @@ impl Scrubber {
                         ("keySecret", Value::String(_)) => {
                             *field = Value::String(REDACTED_KEY_SECRET.into());
                         }
+                        (secret, _) if SECRET_PROPERTIES.contains(&secret) => {
+                            redact_strings(field);
+                        }
                         ("keyId", Value::String(_)) => {
                             *field = Value::String(REDACTED_KEY_ID.into());
                         }
@@ -131,6 +141,18 @@ impl Scrubber {
             out.replace_range(start..start + SECRET_SHAPE_LEN, REDACTED_KEY_SECRET);
         }
         out
+    }
+}
+
+/// Every string in `value` (itself, or inside its lists and objects)
+/// becomes [`REDACTED_SECRET`]; `null`, numbers and shapes stay, so the
+/// cassette still decodes.
+fn redact_strings(value: &mut Value) {
+    match value {
+        Value::String(text) => *text = REDACTED_SECRET.into(),
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(map) => map.values_mut().for_each(redact_strings),
+        _ => {}
     }
 }
 
@@ -185,6 +207,45 @@ mod tests {
             cassette.request.body["note"],
             format!("id {REDACTED_KEY_ID}")
         );
+    }
+
+    #[test]
+    fn every_property_the_spec_marks_secret_is_redacted() {
+        let mut cassette = Cassette::from_json(
+            &json!({
+                "operation": "postgresServiceCreate",
+                "request": {"method": "POST", "path": "/v1/x", "body": {
+                    "name": "pg",
+                    "source": {"connectionString": "host=db password=hunter2", "format": "csv"},
+                    "headers": {"Authorization": "Bearer abc", "X-Token": "t"}
+                }},
+                "response": {"status": 200, "body": {"result": {
+                    "password": "s3cr3t-pw", "connectionString": null, "username": "default",
+                    "bucket": {"secretAccessKey": "AKIAxyz", "accessKeyId": "AKIA-id"}
+                }}}
+            })
+            .to_string(),
+        )
+        .unwrap();
+        Scrubber::new(false).scrub(&mut cassette);
+        let request = &cassette.request.body;
+        assert_eq!(request["name"], "pg");
+        assert_eq!(request["source"]["connectionString"], REDACTED_SECRET);
+        assert_eq!(request["source"]["format"], "csv");
+        assert_eq!(
+            request["headers"],
+            json!({"Authorization": REDACTED_SECRET, "X-Token": REDACTED_SECRET})
+        );
+        let result = &cassette.response.body["result"];
+        assert_eq!(result["password"], REDACTED_SECRET);
+        assert_eq!(result["connectionString"], Value::Null);
+        assert_eq!(result["username"], "default");
+        assert_eq!(result["bucket"]["secretAccessKey"], REDACTED_SECRET);
+        assert_eq!(result["bucket"]["accessKeyId"], "AKIA-id");
+        let text = cassette.to_pretty_json();
+        for secret in ["hunter2", "s3cr3t-pw", "AKIAxyz", "Bearer abc"] {
+            assert!(!text.contains(secret), "{secret}: {text}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use clickhouse_cloud_transport::{
     Resilient, StatusCode, Transport, check_status,
 };
 use clickhouse_cloud_types::ops::{OpenapiKeyCreate, OrganizationPath};
-use clickhouse_cloud_types::{ApiKeyPostRequest, LegacyRole, Request};
+use clickhouse_cloud_types::{ApiKeyHashData, ApiKeyPostRequest, LegacyRole, Request, SecretValue};
 use serde_json::{Value, json};
 
 /// Prints values and remembers what it printed, to search for secrets.
@@ -42,11 +42,22 @@ impl Printed {
 
     fn check(&mut self, label: &'static str, texts: &[String]) {
         for text in texts {
+            // Also as bytes: a derived `Debug` of a `Vec<u8>` body prints
+            // `[52, 98, 49, 100, ...]`.
+            let numbers: Vec<&str> = text
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|n| !n.is_empty())
+                .collect();
             for secret in &self.secrets {
                 assert!(
                     !text.contains(secret.as_str()),
                     "{label} printed a secret: {text}"
                 );
+                let bytes: Vec<String> = secret.bytes().map(|b| b.to_string()).collect();
+                let as_bytes = numbers
+                    .windows(bytes.len())
+                    .any(|window| window.iter().zip(&bytes).all(|(a, b)| a == b));
+                assert!(!as_bytes, "{label} printed a secret as bytes: {text}");
             }
         }
         self.checked.push(label);
@@ -141,6 +152,24 @@ async fn no_debug_or_display_prints_a_secret() {
         "AuthError",
         &KeySecret::new(String::new()).map(|_| ()).unwrap_err(),
     );
+
+    // types: a typed request whose body holds a secret, and its encoding.
+    let hashed = Request::<OpenapiKeyCreate>::new(
+        OrganizationPath {
+            organization_id: org,
+        },
+        ApiKeyPostRequest {
+            hash_data: Some(ApiKeyHashData {
+                key_secret_hash: Some(SecretValue::new(issued.clone())),
+                ..Default::default()
+            }),
+            ..ApiKeyPostRequest::new("hashed")
+        },
+    );
+    printed.debug("Request<OpenapiKeyCreate>", &hashed);
+    let encoded = hashed.encode().unwrap();
+    assert!(String::from_utf8_lossy(encoded.body.as_deref().unwrap()).contains(&issued));
+    printed.debug("EncodedRequest", &encoded);
 
     // transport: the exchange, a request carrying a secret, an attempt.
     printed.debug("HttpResponse", &response);

@@ -14,7 +14,7 @@ pub mod union;
 
 pub use envelope::{Envelope, ErrorBody};
 pub use generated::types::*;
-pub use generated::{SECRET_FIELDS, ops, visit_schemas};
+pub use generated::{SECRET_FIELDS, SECRET_PROPERTIES, ops, visit_schemas};
 pub use nullable::Nullable;
 pub use operation::{Method, Operation, Request};
 pub use secret::SecretValue;

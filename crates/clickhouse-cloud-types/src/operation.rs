@@ -245,8 +245,9 @@ impl<O: Operation> Request<O> {
     }
 }
 
-/// A request reduced to what goes on the wire.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request reduced to what goes on the wire. Its `Debug` shows the body's
+/// length, never its bytes (a body can carry a password).
+#[derive(Clone, PartialEq, Eq)]
 pub struct EncodedRequest {
     /// The `operationId`, for logs and errors.
     pub operation: &'static str,
@@ -261,6 +262,19 @@ pub struct EncodedRequest {
     /// Whether it may be sent again after the service may have acted
     /// ([`Operation::IDEMPOTENT`]).
     pub idempotent: bool,
+}
+
+impl std::fmt::Debug for EncodedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodedRequest")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("idempotent", &self.idempotent)
+            .finish()
+    }
 }
 
 /// Why a typed request could not be encoded.

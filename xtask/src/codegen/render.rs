@@ -160,8 +160,41 @@ fn root_mod(plan: &Plan, sha256: &str) -> String {
     for s in &plan.secrets {
         let _ = writeln!(out, "{},", literal(s));
     }
+    out.push_str("];\n\n");
+    out.push_str("/// The wire name of every property whose value is, or holds, a secret, in any schema: what a scrubber redacts wherever it meets it.\n");
+    out.push_str("pub const SECRET_PROPERTIES: &[&str] = &[\n");
+    for name in secret_properties(plan) {
+        let _ = writeln!(out, "{},", literal(&name));
+    }
     out.push_str("];\n");
     out
+}
+
+/// Wire names of the struct fields whose type is a secret, a secret
+/// component, or a list or map of them.
+fn secret_properties(plan: &Plan) -> std::collections::BTreeSet<String> {
+    fn holds_secret(t: &Ty, plan: &Plan) -> bool {
+        match t {
+            Ty::Secret => true,
+            Ty::Vec(inner) | Ty::Map(inner) => holds_secret(inner, plan),
+            Ty::Named(name) => plan
+                .types
+                .get(name)
+                .and_then(|def| def.schema.as_ref())
+                .is_some_and(|schema| plan.secrets.contains(schema)),
+            _ => false,
+        }
+    }
+    plan.types
+        .values()
+        .filter_map(|def| match &def.body {
+            Body::Struct(s) => Some(s),
+            _ => None,
+        })
+        .flat_map(|s| &s.fields)
+        .filter(|field| holds_secret(&field.ty, plan))
+        .map(|field| field.wire.clone())
+        .collect()
 }
 
 /// A type as written in an operations file, where operation and parameter

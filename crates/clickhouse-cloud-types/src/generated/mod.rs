@@ -596,3 +596,19 @@ pub const SECRET_FIELDS: &[&str] = &[
     "ServicePostResponse.password",
     "pgPassword",
 ];
+
+/// The wire name of every property whose value is, or holds, a secret, in any schema: what a scrubber redacts wherever it meets it.
+pub const SECRET_PROPERTIES: &[&str] = &[
+    "connectionString",
+    "headers",
+    "keySecret",
+    "keySecretHash",
+    "newPasswordHash",
+    "password",
+    "privateKey",
+    "secretAccessKey",
+    "secretKey",
+    "serviceAccountFile",
+    "serviceAccountKey",
+    "url",
+];
