@@ -2,7 +2,7 @@
 
 use std::io::{self, Write as _};
 
-use clickhouse_cloud_client::types::{ApiKey, IpAccessListEntry, Timestamp};
+use clickhouse_cloud_client::types::{ApiKey, AssignedRole, IpAccessListEntry, Timestamp};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -86,20 +86,23 @@ pub(crate) fn suffix(key: &ApiKey) -> String {
         .map_or_else(|| "-".to_owned(), |suffix| format!("...{suffix}"))
 }
 
-/// Role names: the assigned roles' names, else the legacy roles; `none`
-/// for a key without roles.
-pub(crate) fn roles(key: &ApiKey) -> String {
-    let assigned: Vec<String> = key
-        .assigned_roles
+/// The names of assigned roles (a role's ID where it has no name).
+pub(crate) fn role_names(assigned: &[AssignedRole]) -> Vec<String> {
+    assigned
         .iter()
-        .flatten()
         .map(|role| {
             role.role_name
                 .clone()
                 .or_else(|| role.role_id.map(|id| id.to_string()))
                 .unwrap_or_else(|| "?".into())
         })
-        .collect();
+        .collect()
+}
+
+/// Role names: the assigned roles' names, else the legacy roles; `none`
+/// for a key without roles.
+pub(crate) fn roles(key: &ApiKey) -> String {
+    let assigned = role_names(key.assigned_roles.as_deref().unwrap_or_default());
     let names = if assigned.is_empty() {
         key.roles
             .iter()

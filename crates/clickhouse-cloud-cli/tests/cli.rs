@@ -54,6 +54,14 @@ impl Run {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:#?}"))
     }
 
+    /// The first line of stdout that `wanted` accepts.
+    fn line(&self, wanted: impl Fn(&str) -> bool) -> &str {
+        self.stdout
+            .lines()
+            .find(|line| wanted(line))
+            .unwrap_or_else(|| panic!("no such line: {self:#?}"))
+    }
+
     /// stdout then stderr, as a person sees them.
     fn screen(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
@@ -175,6 +183,20 @@ impl Fixture {
         )
         .ok()
         .created()
+    }
+
+    /// Creates a custom role allowing one permission, with `chc api`.
+    fn custom_role(&self, name: &str, permission: &str) {
+        let body = serde_json::json!({
+            "name": name,
+            "actors": [],
+            "policies": [{"allowDeny": "ALLOW", "permissions": [permission], "resources": ["*"]}],
+        });
+        self.run(
+            &mut self.admin(),
+            &["api", "organizationRolePost", "--body", &body.to_string()],
+        )
+        .ok();
     }
 
     /// The key UUID of the key named `name`.
@@ -1407,28 +1429,14 @@ fn roles_list_shows_system_and_custom_roles_with_ids() {
     let run = f.run(&mut f.admin(), &["roles", "list"]).ok();
     let header = run.stdout.lines().next().unwrap();
     assert!(header.starts_with("NAME") && header.contains("ID") && header.contains("TYPE"));
-    let admin = run
-        .stdout
-        .lines()
-        .find(|line| line.starts_with("Admin "))
-        .unwrap_or_else(|| panic!("{run:#?}"));
+    let admin = run.line(|line| line.starts_with("Admin "));
     assert!(
         admin.contains(&clickhouse_cloud_emulator::ADMIN_ROLE_ID.to_string())
             && admin.ends_with("system"),
         "{admin}"
     );
 
-    f.run(
-        &mut f.admin(),
-        &[
-            "api",
-            "organizationRolePost",
-            "--body",
-            r#"{"name":"auditors","actors":[],"policies":[{"allowDeny":"ALLOW",
-                "permissions":["control-plane:organization:view"],"resources":["*"]}]}"#,
-        ],
-    )
-    .ok();
+    f.custom_role("auditors", "control-plane:organization:view");
     let roles = f
         .run(&mut f.admin(), &["roles", "list", "-o", "json"])
         .ok()
@@ -1452,17 +1460,7 @@ fn roles_list_shows_system_and_custom_roles_with_ids() {
 #[test]
 fn keys_take_any_role_by_name_through_the_roles_list() {
     let f = Fixture::new();
-    f.run(
-        &mut f.admin(),
-        &[
-            "api",
-            "organizationRolePost",
-            "--body",
-            r#"{"name":"CI Writers","actors":[],"policies":[{"allowDeny":"ALLOW",
-                "permissions":["control-plane:service:manage"],"resources":["*"]}]}"#,
-        ],
-    )
-    .ok();
+    f.custom_role("CI Writers", "control-plane:service:manage");
     // System roles by any spelling, custom roles by name, IDs as given.
     f.run(
         &mut f.admin(),
@@ -1812,11 +1810,7 @@ fn members_and_invitations() {
     let run = f.run(&mut f.admin(), &["members", "list"]).ok();
     let header = run.stdout.lines().next().unwrap();
     assert!(header.starts_with("USER ID") && header.contains("EMAIL") && header.contains("ROLES"));
-    let grace = run
-        .stdout
-        .lines()
-        .find(|line| line.contains("grace@example.com"))
-        .unwrap_or_else(|| panic!("{run:#?}"));
+    let grace = run.line(|line| line.contains("grace@example.com"));
     assert!(
         grace.contains("Grace Hopper") && grace.contains("Developer"),
         "{grace}"

@@ -53,6 +53,17 @@ async fn create(services: &Services, name: &str) -> Uuid {
     created.service.as_ref().and_then(|s| s.id).unwrap()
 }
 
+/// Creates a service and waits until it runs; returns its ID.
+async fn create_running(services: &Services, name: &str) -> Uuid {
+    let id = create(services, name).await;
+    services
+        .wait_until(id, ServiceState::Running)
+        .interval(POLL)
+        .await
+        .unwrap();
+    id
+}
+
 /// The states a wait reported, in order.
 type States = Arc<Mutex<Vec<Option<String>>>>;
 
@@ -125,12 +136,7 @@ async fn create_and_wait_in_one_call() {
 async fn delete_and_wait_from_a_running_service_and_again() {
     let emulator = emulator(FAST).await;
     let services = client(&emulator).services(emulator.organization_id());
-    let id = create(&services, "short-lived").await;
-    services
-        .wait_until(id, ServiceState::Running)
-        .interval(POLL)
-        .await
-        .unwrap();
+    let id = create_running(&services, "short-lived").await;
 
     let (states, report) = recorder();
     services
@@ -161,12 +167,7 @@ async fn stop_and_delete_ends_once_the_delete_is_accepted() {
     // look at the service; stopping (60 s) takes 0.6 s.
     let emulator = emulator(100.0).await;
     let services = client(&emulator).services(emulator.organization_id());
-    let id = create(&services, "stop-then-delete").await;
-    services
-        .wait_until(id, ServiceState::Running)
-        .interval(POLL)
-        .await
-        .unwrap();
+    let id = create_running(&services, "stop-then-delete").await;
 
     let (states, report) = recorder();
     services
@@ -198,12 +199,7 @@ async fn stop_and_delete_ends_once_the_delete_is_accepted() {
 async fn delete_and_wait_retries_a_409_while_the_service_moves() {
     let emulator = emulator(FAST).await;
     let services = client(&emulator).services(emulator.organization_id());
-    let id = create(&services, "conflicted").await;
-    services
-        .wait_until(id, ServiceState::Running)
-        .interval(POLL)
-        .await
-        .unwrap();
+    let id = create_running(&services, "conflicted").await;
     services.stop(id).await.unwrap();
     // The service refuses the first DELETE as if it were still moving.
     emulator.set_faults(FaultPlan::new().on_operation("instanceDelete", 1, Fault::Status(409)));
@@ -286,12 +282,7 @@ async fn an_idle_service_is_woken_on_request_and_the_call_sent_again() {
     let emulator = emulator(FAST).await;
     let client = client(&emulator);
     let services = client.services(emulator.organization_id());
-    let id = create(&services, "sleepy").await;
-    services
-        .wait_until(id, ServiceState::Running)
-        .interval(POLL)
-        .await
-        .unwrap();
+    let id = create_running(&services, "sleepy").await;
     assert!(emulator.force_service_state(id, ServiceState::Idle));
 
     // Refused while idle, with what the service says about it.

@@ -124,16 +124,7 @@ pub(crate) async fn run_invitations(
 
 /// Assigned role names, else the legacy role; `-` when neither is known.
 fn roles(assigned: Option<&[AssignedRole]>, legacy: Option<&MemberRole>) -> String {
-    let names: Vec<String> = assigned
-        .unwrap_or_default()
-        .iter()
-        .map(|role| {
-            role.role_name
-                .clone()
-                .or_else(|| role.role_id.map(|id| id.to_string()))
-                .unwrap_or_else(|| "?".into())
-        })
-        .collect();
+    let names = output::role_names(assigned.unwrap_or_default());
     if !names.is_empty() {
         return names.join(", ");
     }

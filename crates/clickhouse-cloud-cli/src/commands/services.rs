@@ -52,27 +52,15 @@ pub(crate) async fn run(command: ServicesCommand, global: &GlobalArgs) -> Result
         }
         ServicesCommand::Create(args) => create(&services, args, output).await,
         ServicesCommand::Start { service, wait } => {
-            let command = StateCommand {
-                command: ServiceStatePatchRequestCommand::Start,
-                doing: "Starting",
-                target: ServiceState::Running,
-            };
+            let command = StateCommand::new(ServiceStatePatchRequestCommand::Start);
             change_state(&services, &service, command, &wait, output).await
         }
         ServicesCommand::Stop { service, wait } => {
-            let command = StateCommand {
-                command: ServiceStatePatchRequestCommand::Stop,
-                doing: "Stopping",
-                target: ServiceState::Stopped,
-            };
+            let command = StateCommand::new(ServiceStatePatchRequestCommand::Stop);
             change_state(&services, &service, command, &wait, output).await
         }
         ServicesCommand::Awake { service, wait } => {
-            let command = StateCommand {
-                command: ServiceStatePatchRequestCommand::Awake,
-                doing: "Waking",
-                target: ServiceState::Running,
-            };
+            let command = StateCommand::new(ServiceStatePatchRequestCommand::Awake);
             change_state(&services, &service, command, &wait, output).await
         }
         ServicesCommand::Delete { service, yes, wait } => {
@@ -409,6 +397,22 @@ struct StateCommand {
     command: ServiceStatePatchRequestCommand,
     doing: &'static str,
     target: ServiceState,
+}
+
+impl StateCommand {
+    /// `start` and `awake` lead to `running`, `stop` to `stopped`.
+    fn new(command: ServiceStatePatchRequestCommand) -> Self {
+        let (doing, target) = match command {
+            ServiceStatePatchRequestCommand::Stop => ("Stopping", ServiceState::Stopped),
+            ServiceStatePatchRequestCommand::Awake => ("Waking", ServiceState::Running),
+            _ => ("Starting", ServiceState::Running),
+        };
+        Self {
+            command,
+            doing,
+            target,
+        }
+    }
 }
 
 async fn change_state(
