@@ -441,14 +441,11 @@ async fn change_state(
             state(&changed)
         ));
     }
+    // Default budget: the wait's own (`SERVICE_STATE_BUDGET`).
     let settled = follow(
         &progress_label(&service),
         services.wait_until(id, command.target),
-        Some(
-            wait_args
-                .timeout
-                .unwrap_or(clickhouse_cloud_client::SERVICE_STATE_BUDGET),
-        ),
+        wait_args.timeout,
     )
     .await?;
     if output == Output::Json {
@@ -484,11 +481,8 @@ async fn delete(
             "not confirmed; nothing was deleted".into(),
         ));
     }
-    let budget = Some(
-        wait_args
-            .timeout
-            .unwrap_or(clickhouse_cloud_client::SERVICE_DELETE_BUDGET),
-    );
+    // Default budget: the wait's own (`SERVICE_DELETE_BUDGET`).
+    let budget = wait_args.timeout;
     let label_text = progress_label(&service);
     let state = if wait_args.wait {
         follow(&label_text, services.delete_and_wait(id), budget).await?;
