@@ -180,9 +180,12 @@ pub struct CiError {
 /// Runs `steps` in the workspace at `root`, printing each command first.
 pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
     let total = steps.len();
+    let started = std::time::Instant::now();
+    let mut took = Vec::with_capacity(total);
     for (index, step) in steps.iter().enumerate() {
         let command = step.command_line();
         emit(&format!("==> [{}/{total}] {command}\n", index + 1));
+        let step_started = std::time::Instant::now();
         let fail = |message: String| CiError {
             name: step.name,
             command: command.clone(),
@@ -251,13 +254,37 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
                 }
             }
         }
+        took.push((step.name, step_started.elapsed()));
     }
+    emit(&timings(&took, started.elapsed()));
     emit(&format!("ci: all {total} steps passed\n"));
     Ok(())
 }
 
+/// `ci: took 612 s: fetch-spec 1 s, fmt 2 s, ...`: where the time went.
+fn timings(took: &[(&str, std::time::Duration)], total: std::time::Duration) -> String {
+    let steps: Vec<String> = took
+        .iter()
+        .map(|(name, elapsed)| format!("{name} {} s", elapsed.as_secs()))
+        .collect();
+    format!("ci: took {} s: {}\n", total.as_secs(), steps.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn timings_name_every_step_in_order() {
+        use std::time::Duration;
+        let line = super::timings(
+            &[
+                ("fmt", Duration::from_millis(2_400)),
+                ("test", Duration::from_secs(300)),
+            ],
+            Duration::from_secs(303),
+        );
+        assert_eq!(line, "ci: took 303 s: fmt 2 s, test 300 s\n");
+    }
+
     use super::*;
 
     #[test]
