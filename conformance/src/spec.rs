@@ -69,7 +69,12 @@ pub struct Spec {
     /// `operationId` -> (path template, lower-case method).
     operations: HashMap<String, (String, String)>,
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+    /// The document indexed once as a schema resource, for every validator.
+    registry: std::sync::OnceLock<Result<jsonschema::Registry, String>>,
 }
+
+/// Where the document sits in the validators' registry.
+const SPEC_URI: &str = "urn:clickhouse-cloud:spec";
 
 impl Spec {
     /// Loads the pinned spec of the workspace rooted at `root`, putting it
@@ -113,6 +118,7 @@ impl Spec {
             document,
             operations,
             validators: Mutex::default(),
+            registry: std::sync::OnceLock::new(),
         })
     }
 
@@ -196,12 +202,22 @@ impl Spec {
         if let Some(validator) = cache.get(pointer) {
             return Ok(Arc::clone(validator));
         }
-        let mut root = self.document.clone();
-        if let Some(object) = root.as_object_mut() {
-            object.insert("$ref".into(), Value::String(pointer.to_owned()));
-        }
+        let registry = self
+            .registry
+            .get_or_init(|| {
+                let resource =
+                    jsonschema::Draft::Draft202012.create_resource(self.document.clone());
+                jsonschema::Registry::options()
+                    .draft(jsonschema::Draft::Draft202012)
+                    .build([(SPEC_URI, resource)])
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| SpecError(format!("the spec does not index as a schema: {e}")))?;
+        let root = serde_json::json!({ "$ref": format!("{SPEC_URI}{pointer}") });
         let validator = jsonschema::draft202012::options()
             .should_validate_formats(true)
+            .with_registry(registry.clone())
             .build(&root)
             .map_err(|e| SpecError(format!("the schema at {pointer} does not compile: {e}")))?;
         let validator = Arc::new(validator);
