@@ -1933,3 +1933,52 @@ fn a_wait_on_a_terminal_shows_the_state_as_it_changes() {
     );
     assert!(!screen.contains(f.admin_secret()));
 }
+
+#[test]
+fn services_create_sends_scaling_and_idle_settings() {
+    let f = fast_services();
+    let created = f
+        .run(
+            &mut f.admin(),
+            &[
+                &NEW_SERVICE[..],
+                &[
+                    "--name",
+                    "sized",
+                    "--replicas",
+                    "2",
+                    "--min-replica-memory-gb",
+                    "16",
+                    "--max-replica-memory-gb",
+                    "64",
+                    "--idle-timeout-minutes",
+                    "10",
+                    "--no-idle-scaling",
+                    "-o",
+                    "json",
+                ],
+            ]
+            .concat(),
+        )
+        .ok()
+        .json();
+    let service = &created["service"];
+    assert_eq!(service["numReplicas"], 2, "{created}");
+    assert_eq!(
+        service["minReplicaMemoryGb"].as_f64(),
+        Some(16.0),
+        "{created}"
+    );
+    assert_eq!(
+        service["maxReplicaMemoryGb"].as_f64(),
+        Some(64.0),
+        "{created}"
+    );
+    assert_eq!(
+        service["idleTimeoutMinutes"].as_f64(),
+        Some(10.0),
+        "{created}"
+    );
+    assert_eq!(service["idleScaling"], false, "{created}");
+    assert_eq!(service["tags"][0]["key"], "env", "{created}");
+}
