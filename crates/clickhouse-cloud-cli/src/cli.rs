@@ -106,6 +106,10 @@ pub(crate) enum Command {
 The organization's ID is filled in from --org, the environment, the profile or the only \
 organization the key sees when the path takes one and --path organizationId is not given.
 
+A list that pages is read to its end and printed as one JSON array of the items of every \
+page. Give --query limit=N (with --query cursor=C or offset=N) for one page: its result on \
+standard output, nextCursor and totalCount on standard error.
+
 Examples:
   chc api --list
   chc api instanceGetList --query filter=tag:env=prod
@@ -158,7 +162,9 @@ pub(crate) enum CompletionShell {
 /// The key a command acts on.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct KeyArg {
-    /// The key: its UUID (`id`), its key ID, or its name
+    /// The key: its UUID (`id`), its exact name, its key ID suffix as `keys
+    /// list` shows it (`...ABCD`), or its full key ID (for a key chc created
+    /// or is signed in with); an argument that names several keys is refused
     #[arg(value_name = "KEY")]
     pub(crate) key: String,
 }
@@ -183,11 +189,13 @@ The key ID and secret are printed once and cannot be retrieved again.")]
     #[command(after_help = "\
 --role and --role-id together replace the key's roles; a role given by name, system or \
 custom, is sent as its ID from the organization's roles list (`chc roles list`). --ip replaces the whole IP access list (0.0.0.0/0 and ::/0 allow any \
-address); there is no way to send an empty list, which would lock the key out.")]
+address); there is no way to send an empty list, which would lock the key out. --ip is \
+refused for the key chc is signed in with: the new list may leave out this machine's address.")]
     Update(UpdateArgs),
     /// Enable a key.
     Enable(KeyArg),
-    /// Disable a key (reversible: `chc keys enable`).
+    /// Disable a key (reversible: `chc keys enable`). Refused for the key
+    /// chc is signed in with.
     Disable(KeyArg),
     /// Delete a key. Irreversible: it stops working at once.
     #[command(after_help = "\
@@ -226,8 +234,9 @@ pub(crate) struct CreateArgs {
     /// is, nothing more, until roles are given)
     #[arg(long)]
     pub(crate) no_role: bool,
-    /// When the key stops working: RFC 3339 time, a duration from now (12h,
-    /// 30d, 2w), or `never` [default: never]
+    /// When the key stops working: RFC 3339 time, a date (2030-01-31: the
+    /// end of that day, 23:59:59 UTC), a duration from now (12h, 30d, 2w,
+    /// 1y = 365 days), or `never` [default: never]
     #[arg(long, value_name = "WHEN", value_parser = parse_expiry)]
     pub(crate) expires: Option<Expiry>,
     /// Create the key disabled
@@ -253,7 +262,8 @@ pub(crate) struct UpdateArgs {
     pub(crate) name: Option<String>,
     #[command(flatten)]
     pub(crate) roles: RoleArgs,
-    /// New expiry: RFC 3339 time, a duration from now (12h, 30d, 2w), or
+    /// New expiry: RFC 3339 time, a date (2030-01-31: the end of that day,
+    /// 23:59:59 UTC), a duration from now (12h, 30d, 2w, 1y = 365 days), or
     /// `never` to remove it
     #[arg(long, value_name = "WHEN", value_parser = parse_expiry)]
     pub(crate) expires: Option<Expiry>,
@@ -293,7 +303,7 @@ pub(crate) enum RolesCommand {
 /// The service a command acts on.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ServiceArg {
-    /// The service: its UUID or its name
+    /// The service: its UUID or its exact name
     #[arg(value_name = "SERVICE")]
     pub(crate) service: String,
 }
@@ -482,7 +492,8 @@ pub(crate) enum Expiry {
     At(DateTime<Utc>),
 }
 
-/// `12h`, `30d`, `2w` (also `m` for minutes and `s` for seconds).
+/// `12h`, `30d`, `2w`, `1y` (a year is 365 days; also `m` for minutes and
+/// `s` for seconds).
 fn parse_span(text: &str) -> Option<TimeDelta> {
     let text = text.trim();
     let unit = text.chars().last()?;
@@ -496,6 +507,7 @@ fn parse_span(text: &str) -> Option<TimeDelta> {
         'h' => TimeDelta::try_hours(number),
         'd' => TimeDelta::try_days(number),
         'w' => TimeDelta::try_weeks(number),
+        'y' => number.checked_mul(365).and_then(TimeDelta::try_days),
         _ => None,
     }
 }
@@ -519,6 +531,13 @@ pub(crate) fn parse_expiry(text: &str) -> Result<Expiry, String> {
     parse_expiry_at(text, Utc::now())
 }
 
+/// The last second of a calendar day, in UTC: `2030-01-31` ->
+/// `2030-01-31T23:59:59Z`.
+fn end_of_day(text: &str) -> Option<DateTime<Utc>> {
+    let date = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(23, 59, 59)?.and_utc())
+}
+
 fn parse_expiry_at(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {
     if text.trim().eq_ignore_ascii_case("never") {
         return Ok(Expiry::Never);
@@ -527,12 +546,14 @@ fn parse_expiry_at(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {
         Some(span) => now
             .checked_add_signed(span)
             .ok_or_else(|| format!("{text:?} is too far in the future"))?,
-        None => parse_time(text).ok_or_else(|| {
-            format!(
-                "expected an RFC 3339 time (2030-01-31T00:00:00Z), a duration (12h, 30d, 2w) \
-                 or `never`, got {text:?}"
-            )
-        })?,
+        None => parse_time(text)
+            .or_else(|| end_of_day(text))
+            .ok_or_else(|| {
+                format!(
+                    "expected an RFC 3339 time (2030-01-31T00:00:00Z), a date (2030-01-31: the end \
+                 of that day, UTC), a duration (12h, 30d, 2w, 1y) or `never`, got {text:?}"
+                )
+            })?,
     };
     if at <= now {
         return Err(format!(
@@ -612,6 +633,28 @@ mod tests {
                 .contains("past")
         );
         assert!(parse_expiry_at("0d", now).unwrap_err().contains("past"));
+        // A date is the end of that day, in UTC; a year is 365 days.
+        assert_eq!(
+            parse_expiry_at("2030-01-31", now),
+            Ok(Expiry::At("2030-01-31T23:59:59Z".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_expiry_at("2030-01-01", now),
+            Ok(Expiry::At("2030-01-01T23:59:59Z".parse().unwrap()))
+        );
+        assert!(
+            parse_expiry_at("2029-12-31", now)
+                .unwrap_err()
+                .contains("past")
+        );
+        assert_eq!(
+            parse_expiry_at("1y", now),
+            Ok(Expiry::At("2031-01-01T00:00:00Z".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_expiry_at("90d", now),
+            Ok(Expiry::At("2030-04-01T00:00:00Z".parse().unwrap()))
+        );
         for bad in [
             "",
             "d",
@@ -620,6 +663,9 @@ mod tests {
             "tomorrow",
             "30 days",
             "9999999999999999w",
+            "9999999999999999y",
+            "2030-02-30",
+            "2030-1-1x",
         ] {
             assert!(parse_expiry_at(bad, now).is_err(), "{bad}");
         }

@@ -22,6 +22,9 @@ pub(crate) const ENV_CONFIG_DIR: &str = "CHC_CONFIG_DIR";
 pub(crate) const PROFILE_FILE: &str = "profile.json";
 /// The created-keys record's file name.
 pub(crate) const KEYS_FILE: &str = "keys.json";
+/// The file locked while the created-keys record is read, changed and
+/// written.
+const KEYS_LOCK_FILE: &str = "keys.json.lock";
 
 /// The directory holding the profile and the key record, if one can be
 /// named.
@@ -160,23 +163,50 @@ impl KeyRecords {
 
     /// Adds (or replaces) a record and saves.
     pub(crate) fn add(record: KeyRecord) -> Result<(), CliError> {
-        let mut records = Self::load();
-        records
-            .keys
-            .retain(|known| known.key_id != record.key_id && known.id != record.id);
-        records.keys.push(record);
-        records.save()
+        Self::change(|records| {
+            records
+                .keys
+                .retain(|known| known.key_id != record.key_id && known.id != record.id);
+            records.keys.push(record);
+            true
+        })
     }
 
     /// Forgets the key with this UUID, if recorded, and saves.
     pub(crate) fn forget(id: Uuid) -> Result<(), CliError> {
+        Self::change(|records| {
+            let before = records.keys.len();
+            records.keys.retain(|known| known.id != id);
+            records.keys.len() != before
+        })
+    }
+
+    /// Reads the record, lets `edit` change it, and saves it when `edit`
+    /// says it changed, all under an exclusive lock on `keys.json.lock`
+    /// held from before the read until after the write: runs of `chc` in
+    /// parallel take turns and none loses another's change. (The lock is
+    /// on a file of its own because saving replaces `keys.json`.)
+    fn change(edit: impl FnOnce(&mut Self) -> bool) -> Result<(), CliError> {
+        let dir = config_dir().ok_or_else(no_config_dir)?;
+        create_private_dir(&dir).map_err(|error| file_error("create", &dir, &error))?;
+        let lock_path = dir.join(KEYS_LOCK_FILE);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|error| file_error("open", &lock_path, &error))?;
+        restrict_to_owner(&file).map_err(|error| file_error("protect", &lock_path, &error))?;
+        let mut lock = fd_lock::RwLock::new(file);
+        let _held = lock
+            .write()
+            .map_err(|error| file_error("lock", &lock_path, &error))?;
         let mut records = Self::load();
-        let before = records.keys.len();
-        records.keys.retain(|known| known.id != id);
-        if records.keys.len() == before {
-            return Ok(());
+        if edit(&mut records) {
+            records.save()?;
         }
-        records.save()
+        Ok(())
     }
 
     fn save(&self) -> Result<(), CliError> {
@@ -255,13 +285,13 @@ fn restrict_to_owner(_: &fs::File) -> io::Result<()> {
 #[cfg(unix)]
 fn warn_if_readable_by_others(path: &Path) {
     use std::os::unix::fs::PermissionsExt as _;
-    if let Ok(meta) = fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            eprintln!(
-                "warning: {} holds a key secret and is readable by others: run `chmod 600` on it",
-                path.display()
-            );
-        }
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        eprintln!(
+            "warning: {} holds a key secret and is readable by others: run `chmod 600` on it",
+            path.display()
+        );
     }
 }
 

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clickhouse_cloud_client::Error as ClientError;
 use clickhouse_cloud_client::transport::Error as TransportError;
 
+use crate::output::clean;
+
 /// Exit codes (documented in `--help` and the README).
 pub(crate) mod code {
     /// Anything else: a refusal of this tool, a conflict, a network failure.
@@ -32,6 +34,16 @@ pub(crate) enum CliError {
     Refused(String),
     /// A call to the service failed (exit code by status).
     Api(ClientError),
+    /// A create failed in a way that leaves open whether the service
+    /// created the resource (exit code by the error, like [`CliError::Api`]).
+    MayExist {
+        /// The call's failure.
+        error: Box<ClientError>,
+        /// What may exist, for a sentence: `a key named "ci"`.
+        what: String,
+        /// The command that shows whether it does: `chc keys list`.
+        check: &'static str,
+    },
     /// Anything else (exit 1).
     Other(String),
 }
@@ -56,15 +68,17 @@ impl CliError {
             CliError::NotFound(_) => code::NOT_FOUND,
             CliError::Refused(_) | CliError::Other(_) => code::FAILURE,
             CliError::Api(error) => api_exit_code(error),
+            CliError::MayExist { error, .. } => api_exit_code(error),
         }
     }
 
     /// Prints `error: ...` (and a hint when there is a useful one) to
-    /// standard error.
+    /// standard error, with control characters escaped: a message can
+    /// quote what the service said.
     pub(crate) fn report(&self) -> ExitCode {
-        eprintln!("error: {}", self.message());
+        eprintln!("error: {}", clean(&self.message()));
         if let Some(hint) = self.hint() {
-            eprintln!("hint: {hint}");
+            eprintln!("hint: {}", clean(&hint));
         }
         ExitCode::from(self.exit_code())
     }
@@ -75,19 +89,24 @@ impl CliError {
             | CliError::NotFound(message)
             | CliError::Refused(message)
             | CliError::Other(message) => message.clone(),
-            CliError::Api(error) => match error {
-                // Status, code, message and requestId, without the
-                // operation name in front.
-                ClientError::Api { error, .. } => error.to_string(),
-                ClientError::Transport { source, .. } => source.to_string(),
-                other => other.to_string(),
-            },
+            CliError::Api(error) => api_message(error),
+            CliError::MayExist { error, what, .. } => format!(
+                "{}; the service may have created {what} before the answer was lost",
+                api_message(error)
+            ),
         }
     }
 
     fn hint(&self) -> Option<String> {
-        let CliError::Api(error) = self else {
-            return None;
+        let error = match self {
+            CliError::Api(error) => error,
+            CliError::MayExist { what, check, .. } => {
+                return Some(format!(
+                    "check with `{check}` whether {what} exists before creating it again, so \
+                     as not to make a second one"
+                ));
+            }
+            _ => return None,
         };
         let status = error.status().map(|status| status.as_u16());
         match status {
@@ -96,9 +115,13 @@ impl CliError {
                  (`chc auth status` shows which credentials are in use)"
                     .into(),
             ),
-            Some(403) => {
-                Some("the key's roles do not allow this (admin is needed to change keys)".into())
-            }
+            Some(403) => Some(match operation_of(error) {
+                Some(operation) => format!(
+                    "the key's roles do not allow {operation}; use a key with a role that does \
+                     (`chc auth status` shows which key is in use)"
+                ),
+                None => "the key's roles do not allow this operation".into(),
+            }),
             _ if matches!(error, ClientError::WaitTimedOut { .. }) => Some(
                 "the service goes on with the work; see where it is with `chc services get`, \
                  or wait longer with --timeout"
@@ -113,6 +136,33 @@ impl CliError {
             }),
             _ => None,
         }
+    }
+}
+
+/// Status, code, message and requestId, without the operation name in
+/// front; for a call the service may have acted on, what is known of that.
+fn api_message(error: &ClientError) -> String {
+    match error {
+        ClientError::Api { error, .. } => error.to_string(),
+        ClientError::Transport { source, .. } => source.to_string(),
+        ClientError::MayHaveActed { error, earlier, .. } => match earlier {
+            Some(how) => format!(
+                "{} (an earlier attempt failed in transit: {how})",
+                api_message(error)
+            ),
+            None => api_message(error),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// The `operationId` of the call that failed, when the error names it.
+fn operation_of(error: &ClientError) -> Option<&'static str> {
+    match error {
+        ClientError::Api { operation, .. }
+        | ClientError::Transport { operation, .. }
+        | ClientError::MayHaveActed { operation, .. } => Some(operation),
+        _ => None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Tables, labelled lines and JSON.
 
+use std::borrow::Cow;
 use std::io::{self, Write as _};
 
 use clickhouse_cloud_client::types::{ApiKey, AssignedRole, IpAccessListEntry, Timestamp};
@@ -25,10 +26,50 @@ pub(crate) fn print_text(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// Columns aligned by width, headers in capitals, two spaces apart.
+/// `text` made safe to show on a terminal: control characters (C0, DEL,
+/// C1), Unicode line and paragraph separators and bidirectional formatting
+/// characters are written as escapes (`\n`, `\t`, `\r`, else `\u{1b}`),
+/// so a value cannot add a line, move the cursor, clear the screen or
+/// reorder what follows it. Everything else is kept as it is.
+pub(crate) fn clean(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether `clean` escapes `c`.
+fn needs_escape(c: char) -> bool {
+    c.is_control() // C0, DEL and C1
+        || matches!(
+            c,
+            '\u{061c}' // Arabic letter mark
+            | '\u{200e}' | '\u{200f}' // left-to-right and right-to-left marks
+            | '\u{2028}' | '\u{2029}' // line and paragraph separators
+            | '\u{202a}'..='\u{202e}' // embeddings and overrides
+            | '\u{2066}'..='\u{2069}' // isolates
+        )
+}
+
+/// Columns aligned by width, headers in capitals, two spaces apart. Every
+/// cell goes through [`clean`].
 pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| clean(cell)).collect())
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -48,13 +89,14 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         text.push('\n');
     };
     line(&mut headers.iter().copied());
-    for row in rows {
-        line(&mut row.iter().map(String::as_str));
+    for row in &rows {
+        line(&mut row.iter().map(|cell| &**cell));
     }
     text
 }
 
-/// `Label: value` lines with the values aligned.
+/// `Label: value` lines with the values aligned; every value goes through
+/// [`clean`].
 pub(crate) fn fields(pairs: &[(&str, String)]) -> String {
     let width = pairs
         .iter()
@@ -64,7 +106,7 @@ pub(crate) fn fields(pairs: &[(&str, String)]) -> String {
     let mut text = String::new();
     for (label, value) in pairs {
         let label = format!("{label}:");
-        text.push_str(&format!("{label:<width$} {value}\n"));
+        text.push_str(&format!("{label:<width$} {}\n", clean(value)));
     }
     text
 }
@@ -127,12 +169,18 @@ pub(crate) fn state(key: &ApiKey) -> String {
         .map_or_else(|| "-".into(), |state| state.as_str().to_owned())
 }
 
+/// A name in double quotes, for a sentence: quotes and backslashes in it
+/// escaped as in Rust, and every character [`clean`] escapes escaped too.
+pub(crate) fn quoted(name: &str) -> String {
+    clean(&format!("{name:?}")).into_owned()
+}
+
 /// The key's name, quoted, and suffix: `"ci" (...ABCD)`.
 pub(crate) fn key_label(key: &ApiKey) -> String {
     format!(
-        "{:?} ({})",
-        key.name.as_deref().unwrap_or("unnamed"),
-        suffix(key)
+        "{} ({})",
+        quoted(key.name.as_deref().unwrap_or("unnamed")),
+        clean(&suffix(key))
     )
 }
 
@@ -182,6 +230,29 @@ mod tests {
             ],
         );
         assert_eq!(text, "NAME         STATE\na-long-name  enabled\nb\n");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(clean("plain name, ünïcode"), "plain name, ünïcode");
+        assert!(matches!(clean("plain"), Cow::Borrowed(_)));
+        assert_eq!(clean("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+        assert_eq!(clean("\u{1b}[2J"), "\\u{1b}[2J");
+        assert_eq!(clean("x\u{7f}\u{85}\u{9b}"), "x\\u{7f}\\u{85}\\u{9b}");
+        assert_eq!(
+            clean("\u{202e}evil\u{2066}\u{2028}"),
+            "\\u{202e}evil\\u{2066}\\u{2028}"
+        );
+        let text = table(
+            &["NAME", "ROLE"],
+            &[vec!["one\nfake".into(), "Admin".into()]],
+        );
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert_eq!(
+            fields(&[("Name", "\u{1b}]0;title\u{7}".into())]),
+            "Name: \\u{1b}]0;title\\u{7}\n"
+        );
+        assert_eq!(quoted("a\"b\u{202e}"), "\"a\\\"b\\u{202e}\"");
     }
 
     #[test]

@@ -696,7 +696,8 @@ fn delete_without_yes_and_no_terminal_is_refused() {
 }
 
 #[test]
-fn delete_refuses_the_key_in_use_found_by_suffix() {
+fn delete_refuses_the_key_in_use_named_by_the_service() {
+    // No local record: the service says which key is in use (whoamiGet).
     let f = Fixture::new();
     let run = f
         .run(
@@ -704,7 +705,16 @@ fn delete_refuses_the_key_in_use_found_by_suffix() {
             &["keys", "delete", "Bootstrap key", "--yes"],
         )
         .code(1);
-    f.snapshot("keys_delete_own_by_suffix", &run.screen());
+    f.snapshot("keys_delete_own_by_whoami", &run.screen());
+    assert_eq!(f.emulator.key_count(f.emulator.organization_id()), 1);
+    // Its full key ID names it too (the service said which key it is).
+    let own = key_json(&f, f.admin_key_id());
+    assert_eq!(own["id"], f.uuid_of("Bootstrap key").as_str());
+    f.run(
+        &mut f.admin(),
+        &["keys", "delete", f.admin_key_id(), "--yes"],
+    )
+    .code(1);
     assert_eq!(f.emulator.key_count(f.emulator.organization_id()), 1);
 }
 
@@ -724,17 +734,14 @@ fn delete_refuses_the_key_in_use_found_by_the_local_record() {
         .ok();
 }
 
-#[test]
-fn delete_refuses_when_the_suffix_is_ambiguous() {
-    // A second key whose ID ends like the admin key's.
-    let f = Fixture::new();
-    let twin = format!("twinTWINtwin{}", f.admin_credentials().key_id().suffix());
-    let twin = Credentials::new(
-        KeyId::new(twin).unwrap(),
+/// Adds a key whose key ID ends like the admin key's; returns its key ID.
+fn add_twin(f: &Fixture, name: &str, prefix: &str) -> String {
+    let twin = format!("{prefix}{}", f.admin_credentials().key_id().suffix());
+    let credentials = Credentials::new(
+        KeyId::new(twin.clone()).unwrap(),
         KeyMaterial::generate().key_secret().clone(),
     );
-    let hashes = HashData::for_credentials(&twin);
-    let org = f.emulator.organization_id();
+    let hashes = HashData::for_credentials(&credentials);
     let body = ApiKeyPostRequest {
         roles: Some(vec![LegacyRole::Developer]),
         hash_data: Some(ApiKeyHashData {
@@ -742,27 +749,56 @@ fn delete_refuses_when_the_suffix_is_ambiguous() {
             key_id_suffix: Some(hashes.key_id_suffix),
             key_secret_hash: Some(SecretValue::new(hashes.key_secret_hash)),
         }),
-        ..ApiKeyPostRequest::new("twin")
+        ..ApiKeyPostRequest::new(name)
     };
     let request = Request::<OpenapiKeyCreate>::new(
         OrganizationPath {
-            organization_id: org,
+            organization_id: f.emulator.organization_id(),
         },
         body,
     );
     f.runtime.block_on(f.client().send(request)).unwrap();
-
-    let run = f
-        .run(&mut f.admin(), &["keys", "delete", "twin", "--yes"])
-        .code(1);
-    f.snapshot("keys_delete_ambiguous", &run.screen());
-    assert_eq!(f.emulator.key_count(org), 2);
+    twin
 }
 
 #[test]
-fn the_service_refusing_self_delete_is_reported() {
-    // A stale local record points elsewhere, so chc's own check passes and
-    // the service answers 409.
+fn a_key_sharing_the_suffix_of_the_key_in_use_is_told_apart_by_the_service() {
+    let f = Fixture::new();
+    add_twin(&f, "twin", "twinTWINtwin");
+    let org = f.emulator.organization_id();
+    let suffix = format!("...{}", f.admin_credentials().key_id().suffix());
+    let admin_uuid = f.uuid_of("Bootstrap key");
+    let twin_uuid = f.uuid_of("twin");
+
+    // The suffix names two keys: an error listing both, nothing decided.
+    let run = f.run(&mut f.admin(), &["keys", "get", &suffix]).code(2);
+    assert!(
+        run.stderr.contains(&admin_uuid) && run.stderr.contains(&twin_uuid),
+        "{run:#?}"
+    );
+    f.snapshot("keys_get_ambiguous_suffix", &run.screen());
+
+    // When the service does not say which key is in use, a key sharing
+    // its suffix is not deleted.
+    f.emulator.set_faults("whoamiGet#1:500".parse().unwrap());
+    let run = f
+        .run(&mut f.admin(), &["keys", "delete", "twin", "--yes"])
+        .code(1);
+    f.snapshot("keys_delete_cannot_tell", &run.screen());
+    assert_eq!(f.emulator.key_count(org), 2);
+
+    // When it does, the twin is deleted and the key in use stays.
+    f.emulator.set_faults("off".parse().unwrap());
+    f.run(&mut f.admin(), &["keys", "delete", "twin", "--yes"])
+        .ok();
+    assert_eq!(f.emulator.key_count(org), 1);
+    f.run(&mut f.admin(), &["keys", "get", &admin_uuid]).ok();
+}
+
+#[test]
+fn a_stale_local_record_does_not_hide_the_key_in_use() {
+    // The record says the key in use is another UUID; the service's answer
+    // wins, and the key is not deleted.
     let f = Fixture::new();
     let own_uuid = f.uuid_of("Bootstrap key");
     std::fs::write(
@@ -778,8 +814,27 @@ fn the_service_refusing_self_delete_is_reported() {
     let run = f
         .run(&mut f.admin(), &["keys", "delete", &own_uuid, "--yes"])
         .code(1);
+    assert!(
+        run.stderr.contains("it is the key chc is signed in with"),
+        "{run:#?}"
+    );
+    assert_eq!(f.emulator.key_count(f.emulator.organization_id()), 1);
+}
+
+#[test]
+fn the_service_refusing_a_delete_is_reported() {
+    let f = Fixture::with_builder(
+        Emulator::builder()
+            .rate_limit(None)
+            .faults("openapiKeyDelete#1:409".parse().unwrap()),
+    );
+    f.create("other", "developer");
+    let run = f
+        .run(&mut f.admin(), &["keys", "delete", "other", "--yes"])
+        .code(1);
     assert!(run.stderr.contains("HTTP 409 CONFLICT"), "{run:#?}");
     f.snapshot("keys_delete_409", &run.screen());
+    f.run(&mut f.admin(), &["keys", "get", "other"]).ok();
 }
 
 // ----------------------------------------------------- refusals by the service
@@ -1213,7 +1268,9 @@ fn auth_status_reports_refused_credentials() {
         .run(&mut f.admin(), &["auth", "status", "-o", "json"])
         .ok()
         .json();
-    assert_eq!(json["keyName"], "\"Bootstrap key\"");
+    // The name as it is, not quoted.
+    assert_eq!(json["keyName"], "Bootstrap key");
+    assert_eq!(json["keyUuid"], f.uuid_of("Bootstrap key").as_str());
     assert!(!json.to_string().contains(f.admin_secret()));
 }
 
@@ -1981,4 +2038,588 @@ fn services_create_sends_scaling_and_idle_settings() {
     );
     assert_eq!(service["idleScaling"], false, "{created}");
     assert_eq!(service["tags"][0]["key"], "env", "{created}");
+}
+
+// ------------------------------------------------------ hostile names and values
+
+/// The JSON of `keys get KEY -o json`.
+fn key_json(f: &Fixture, key: &str) -> Value {
+    f.run(&mut f.admin(), &["keys", "get", key, "-o", "json"])
+        .ok()
+        .json()
+}
+
+#[test]
+fn key_names_are_matched_exactly_as_given() {
+    let f = Fixture::new();
+    f.create("prod", "admin");
+    f.create("prod ", "developer");
+    let org = f.emulator.organization_id();
+    let keys = f
+        .run(&mut f.admin(), &["keys", "list", "-o", "json"])
+        .ok()
+        .json();
+    let uuid = |name: &str| {
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .find(|key| key["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (prod, spaced) = (uuid("prod"), uuid("prod "));
+
+    // get, update, disable and enable act on the key of that exact name.
+    assert_eq!(key_json(&f, "prod ")["id"], spaced.as_str());
+    assert_eq!(key_json(&f, "prod")["id"], prod.as_str());
+    f.run(&mut f.admin(), &["keys", "disable", "prod "]).ok();
+    assert_eq!(key_json(&f, &spaced)["state"], "disabled");
+    assert_eq!(key_json(&f, &prod)["state"], "enabled");
+    f.run(&mut f.admin(), &["keys", "enable", "prod "]).ok();
+    f.run(
+        &mut f.admin(),
+        &["keys", "update", "prod ", "--expires", "30d"],
+    )
+    .ok();
+    assert!(key_json(&f, &spaced)["expireAt"].is_string());
+    assert_eq!(key_json(&f, &prod)["expireAt"], Value::Null);
+
+    // delete "prod " deletes the Developer key; the Admin key "prod" stays.
+    f.run(&mut f.admin(), &["keys", "delete", "prod ", "--yes"])
+        .ok();
+    assert_eq!(f.emulator.keys_named(org, "prod "), 0);
+    assert_eq!(f.emulator.keys_named(org, "prod"), 1);
+    let kept = key_json(&f, &prod);
+    assert_eq!(kept["assignedRoles"][0]["roleName"], "Admin", "{kept}");
+    // " prod" names no key.
+    f.run(&mut f.admin(), &["keys", "get", " prod"]).code(4);
+}
+
+#[test]
+fn a_key_id_suffix_matches_only_when_written_as_one() {
+    let f = Fixture::new();
+    let (key_id, _) = f.create("target", "developer");
+    let suffix = key_id[key_id.len() - 4..].to_owned();
+    let uuid = f.uuid_of("target");
+
+    // Text that merely ends in the suffix names no key.
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["keys", "get", &format!("nonexistent{suffix}")],
+        )
+        .code(4);
+    assert!(!run.stdout.contains(&uuid), "{run:#?}");
+    // Written as `keys list` shows it, it does.
+    assert_eq!(key_json(&f, &format!("...{suffix}"))["id"], uuid.as_str());
+    assert_eq!(key_json(&f, &format!("…{suffix}"))["id"], uuid.as_str());
+
+    // A key named like that suffix: the argument matches two keys in two
+    // ways, and the error lists both by UUID.
+    f.create(&format!("...{suffix}"), "developer");
+    let named = f.uuid_of(&format!("...{suffix}"));
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["keys", "delete", &format!("...{suffix}"), "--yes"],
+        )
+        .code(2);
+    assert!(
+        run.stderr.contains(&uuid) && run.stderr.contains(&named),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains("by name") && run.stderr.contains("by key ID suffix"),
+        "{run:#?}"
+    );
+    assert_eq!(f.emulator.key_count(f.emulator.organization_id()), 3);
+
+    // Two keys of one name: the same.
+    f.create("twin", "developer");
+    f.create("twin", "developer");
+    let run = f.run(&mut f.admin(), &["keys", "disable", "twin"]).code(2);
+    assert!(run.stderr.contains("matches 2 keys"), "{run:#?}");
+    for key in f
+        .run(&mut f.admin(), &["keys", "list", "-o", "json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(key["state"], "enabled", "{key}");
+    }
+}
+
+#[test]
+fn service_names_are_matched_exactly_as_given() {
+    let f = fast_services();
+    for name in ["wh", "wh "] {
+        f.run(
+            &mut f.admin(),
+            &[&NEW_SERVICE[..], &["--name", name, "--wait"]].concat(),
+        )
+        .ok();
+    }
+    let exact = service_json(&f, "wh");
+    let spaced = service_json(&f, "wh ");
+    assert_ne!(exact["id"], spaced["id"]);
+    assert_eq!(spaced["name"], "wh ");
+
+    f.run(&mut f.admin(), &["services", "stop", "wh ", "--wait"])
+        .ok();
+    assert_eq!(service_json(&f, "wh ")["state"], "stopped");
+    assert_ne!(service_json(&f, "wh")["state"], "stopped");
+    f.run(&mut f.admin(), &["services", "start", "wh ", "--wait"])
+        .ok();
+    f.run(
+        &mut f.admin(),
+        &["services", "delete", "wh ", "--yes", "--wait"],
+    )
+    .ok();
+    let listed = f
+        .run(&mut f.admin(), &["services", "list", "-o", "json"])
+        .ok()
+        .json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|service| service["name"].as_str())
+        .collect();
+    assert_eq!(names, ["wh"], "{listed}");
+    f.run(&mut f.admin(), &["services", "get", " wh"]).code(4);
+}
+
+#[test]
+fn chc_does_not_lock_out_the_key_it_is_signed_in_with() {
+    let f = Fixture::new();
+    let own = f.uuid_of("Bootstrap key");
+    // Disabling it, or replacing its IP access list, is refused.
+    let run = f
+        .run(&mut f.admin(), &["keys", "disable", "Bootstrap key"])
+        .code(1);
+    f.snapshot("keys_disable_own", &run.screen());
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["keys", "update", &own, "--ip", "203.0.113.0/24"],
+        )
+        .code(1);
+    assert!(run.stderr.contains("IP access list"), "{run:#?}");
+    // An expiry in the past is refused before any request.
+    f.run(
+        &mut f.admin(),
+        &["keys", "update", &own, "--expires", "2020-01-01"],
+    )
+    .code(2);
+    let key = key_json(&f, &own);
+    assert_eq!(key["state"], "enabled");
+    assert_eq!(key["expireAt"], Value::Null);
+    assert!(
+        key["ipAccessList"].to_string().contains("0.0.0.0/0") || key["ipAccessList"].is_null(),
+        "{key}"
+    );
+    // Every call still works.
+    f.run(&mut f.admin(), &["keys", "list"]).ok();
+
+    // The same for a key chc created and is now signed in with.
+    let (key_id, secret) = f.create("self", "admin");
+    f.run(
+        &mut f.as_key(&key_id, &secret),
+        &["keys", "disable", &key_id],
+    )
+    .code(1);
+    f.run(&mut f.as_key(&key_id, &secret), &["keys", "list"])
+        .ok();
+    // Another key may do it; a change that cannot lock it out is done.
+    f.run(
+        &mut f.as_key(&key_id, &secret),
+        &["keys", "update", "self", "--expires", "90d"],
+    )
+    .ok();
+    f.run(&mut f.admin(), &["keys", "disable", "self"]).ok();
+}
+
+#[test]
+fn tables_and_fields_escape_control_characters() {
+    let f = Fixture::with_builder(
+        Emulator::builder().rate_limit(None).speed(600.0).member(
+            "Mallory\u{1b}[2J=mallory@example.com:Developer"
+                .parse()
+                .unwrap(),
+        ),
+    );
+    let fake = "line1\nfake-admin  ...XuQv  Admin  enabled";
+    f.create(fake, "developer");
+    f.create("abc\u{202e}cba", "developer");
+    let run = f.run(&mut f.admin(), &["keys", "list"]).ok();
+    // A header and three keys: no fourth row.
+    assert_eq!(run.stdout.lines().count(), 4, "{run:#?}");
+    assert!(
+        !run.stdout
+            .lines()
+            .any(|line| line.starts_with("fake-admin")),
+        "{run:#?}"
+    );
+    assert!(run.stdout.contains("line1\\nfake-admin"), "{run:#?}");
+    assert!(run.stdout.contains("abc\\u{202e}cba"), "{run:#?}");
+    assert!(!run.stdout.contains('\u{202e}'), "{run:#?}");
+    let shown = f.run(&mut f.admin(), &["keys", "get", fake]).ok();
+    assert!(shown.stdout.contains("line1\\nfake-admin"), "{shown:#?}");
+    assert!(!shown.stdout.contains("line1\nfake"), "{shown:#?}");
+    // JSON keeps the name as it is.
+    let json = f
+        .run(&mut f.admin(), &["keys", "list", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .any(|key| key["name"] == fake),
+        "{json}"
+    );
+
+    let screen = "\u{1b}[2J\u{1b}[Hclear";
+    f.run(
+        &mut f.admin(),
+        &[&NEW_SERVICE[..], &["--name", screen]].concat(),
+    )
+    .ok();
+    for args in [
+        &["services", "list"][..],
+        &["services", "get", screen][..],
+        &["members", "list"][..],
+    ] {
+        let run = f.run(&mut f.admin(), args).ok();
+        assert!(!run.screen().contains('\u{1b}'), "{run:#?}");
+    }
+    let run = f.run(&mut f.admin(), &["services", "list"]).ok();
+    assert!(run.stdout.contains("\\u{1b}[2J\\u{1b}[Hclear"), "{run:#?}");
+    let run = f.run(&mut f.admin(), &["members", "list"]).ok();
+    assert!(run.stdout.contains("Mallory\\u{1b}[2J"), "{run:#?}");
+    let json = service_json(&f, screen);
+    assert_eq!(json["name"], screen);
+}
+
+// ------------------------------------------ answers lost in transit (faults)
+
+#[test]
+fn a_delete_whose_first_answer_was_lost_is_reported_as_deleted() {
+    let f = Fixture::new();
+    let (key_id, _) = f.create("doomed", "developer");
+    let org = f.emulator.organization_id();
+    // The service deletes, then the connection drops; the client sends the
+    // DELETE again and gets 404.
+    f.emulator
+        .set_faults("openapiKeyDelete#1:reset-after".parse().unwrap());
+    let run = f
+        .run(&mut f.admin(), &["keys", "delete", "doomed", "--yes"])
+        .ok();
+    assert!(run.stdout.contains("Deleted key \"doomed\""), "{run:#?}");
+    assert!(run.stderr.contains("first answer"), "{run:#?}");
+    assert_eq!(f.emulator.keys_named(org, "doomed"), 0);
+    assert!(f.emulator.faults_injected() >= 1);
+    let records = std::fs::read_to_string(f.config.path().join("keys.json")).unwrap();
+    assert!(!records.contains(&key_id), "{records}");
+    // A plain 404 (nothing lost on the way) is still "not found".
+    f.emulator.set_faults("off".parse().unwrap());
+    f.run(
+        &mut f.admin(),
+        &["keys", "delete", &Uuid::new_v4().to_string(), "--yes"],
+    )
+    .code(4);
+}
+
+#[test]
+fn a_create_whose_answer_was_lost_says_how_to_check_before_trying_again() {
+    let f = fast_services();
+    let org = f.emulator.organization_id();
+    f.emulator
+        .set_faults("openapiKeyCreate#1:reset-after".parse().unwrap());
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["keys", "create", "--name", "maybe", "--role", "developer"],
+        )
+        .code(1);
+    assert!(
+        run.stderr
+            .contains("may have created a key named \"maybe\""),
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("chc keys list"), "{run:#?}");
+    // It was created once, and not sent again.
+    assert_eq!(f.emulator.keys_named(org, "maybe"), 1);
+
+    f.emulator
+        .set_faults("instanceCreate#1:reset-after".parse().unwrap());
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[&NEW_SERVICE[..], &["--name", "maybe-svc"]].concat(),
+        )
+        .code(1);
+    assert!(
+        run.stderr
+            .contains("may have created a service named \"maybe-svc\""),
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("chc services list"), "{run:#?}");
+    f.emulator.set_faults("off".parse().unwrap());
+    let listed = f
+        .run(&mut f.admin(), &["services", "list", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+}
+
+// ------------------------------------------------------------ chc api pages
+
+#[test]
+fn api_reads_every_page_of_a_paged_list_unless_one_page_is_asked_for() {
+    // More keys than the client's page of 100.
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).key_limit(200));
+    let org: Uuid = f.org().parse().unwrap();
+    let keys = f.client().api_keys(org);
+    f.runtime.block_on(async {
+        for n in 1..130 {
+            keys.create(clickhouse_cloud_client::NewApiKey::new(format!(
+                "bulk-{n:03}"
+            )))
+            .await
+            .unwrap();
+        }
+    });
+    let all = f
+        .run(&mut f.admin(), &["api", "openapiKeyGetList"])
+        .ok()
+        .json();
+    let names: std::collections::BTreeSet<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|key| key["name"].as_str())
+        .collect();
+    assert_eq!(all.as_array().unwrap().len(), 130);
+    assert_eq!(names.len(), 130);
+    assert!(names.contains("bulk-129") && names.contains("Bootstrap key"));
+
+    // One page: its items on stdout, the next cursor and the total on
+    // stderr; the cursor gives the page after it.
+    let first = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyGetList", "--query", "limit=7"],
+        )
+        .ok();
+    assert_eq!(first.json().as_array().unwrap().len(), 7);
+    assert!(first.stderr.contains("totalCount: 130"), "{first:#?}");
+    let cursor = first
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("nextCursor: "))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no next cursor: {first:#?}"))
+        .to_owned();
+    let second = f
+        .run(
+            &mut f.admin(),
+            &[
+                "api",
+                "openapiKeyGetList",
+                "--query",
+                "limit=7",
+                "--query",
+                &format!("cursor={cursor}"),
+            ],
+        )
+        .ok();
+    let ids = |run: &Run| -> Vec<String> {
+        run.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|key| key["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (first_ids, second_ids) = (ids(&first), ids(&second));
+    assert_eq!(second_ids.len(), 7);
+    assert!(first_ids.iter().all(|id| !second_ids.contains(id)));
+
+    // The last page says there is none after it.
+    let last = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyGetList", "--query", "limit=500"],
+        )
+        .ok();
+    assert_eq!(last.json().as_array().unwrap().len(), 130);
+    assert!(!last.stderr.contains("nextCursor"), "{last:#?}");
+}
+
+#[test]
+fn api_query_values_of_the_wrong_type_name_the_parameter_and_the_type() {
+    let f = Fixture::new();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &["api", "openapiKeyGetList", "--query", "limit=abc"],
+        )
+        .code(2);
+    assert!(
+        run.stderr.contains("`limit` expects an integer"),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("sequence"), "{run:#?}");
+}
+
+// ------------------------------------------------------- expiry and records
+
+#[test]
+fn expires_takes_a_date_meaning_the_end_of_that_day_and_years() {
+    use chrono::Datelike as _;
+    let f = Fixture::new();
+    let year = chrono::Utc::now().year() + 1;
+    let date = format!("{year}-01-01");
+    let created = f
+        .run(
+            &mut f.admin(),
+            &[
+                "keys",
+                "create",
+                "--name",
+                "dated",
+                "--role",
+                "developer",
+                "--expires",
+                &date,
+                "-o",
+                "json",
+            ],
+        )
+        .ok()
+        .json();
+    let at: chrono::DateTime<chrono::Utc> = created["key"]["expireAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(at.to_rfc3339(), format!("{year}-01-01T23:59:59+00:00"));
+
+    let yearly = f
+        .run(
+            &mut f.admin(),
+            &[
+                "keys",
+                "create",
+                "--name",
+                "yearly",
+                "--role",
+                "developer",
+                "--expires",
+                "1y",
+                "-o",
+                "json",
+            ],
+        )
+        .ok()
+        .json();
+    let at: chrono::DateTime<chrono::Utc> =
+        yearly["key"]["expireAt"].as_str().unwrap().parse().unwrap();
+    let days = (at - chrono::Utc::now()).num_days();
+    assert!((364..=365).contains(&days), "{at}");
+    f.run(
+        &mut f.admin(),
+        &[
+            "keys",
+            "update",
+            "dated",
+            "--expires",
+            &format!("{}-06-30", year + 1),
+        ],
+    )
+    .ok();
+    assert!(
+        key_json(&f, "dated")["expireAt"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}-06-30T23:59:59", year + 1))
+    );
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                "keys",
+                "create",
+                "--name",
+                "x",
+                "--role",
+                "developer",
+                "--expires",
+                "2020-01-01",
+            ],
+        )
+        .code(2);
+    assert!(run.stderr.contains("in the past"), "{run:#?}");
+}
+
+#[test]
+fn parallel_creates_lose_no_key_record() {
+    let f = Fixture::new();
+    let children: Vec<_> = (0..6)
+        .map(|n| {
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("chc"));
+            for var in ENV_VARS {
+                cmd.env_remove(var);
+            }
+            cmd.env("CHC_CONFIG_DIR", f.config.path())
+                .env("CLICKHOUSE_CLOUD_API_KEY", f.admin_key_id())
+                .env("CLICKHOUSE_CLOUD_API_SECRET", f.admin_secret())
+                .args([
+                    "--base-url",
+                    &f.url(),
+                    "keys",
+                    "create",
+                    "--name",
+                    &format!("parallel-{n}"),
+                    "--no-role",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut key_ids = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let key_id = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("Key ID: "))
+            .unwrap()
+            .to_owned();
+        key_ids.push(key_id);
+    }
+    let records: Value =
+        serde_json::from_str(&std::fs::read_to_string(f.config.path().join("keys.json")).unwrap())
+            .unwrap();
+    let recorded: Vec<&str> = records["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|record| record["keyId"].as_str())
+        .collect();
+    assert_eq!(recorded.len(), 6, "{records}");
+    for key_id in &key_ids {
+        assert!(recorded.contains(&key_id.as_str()), "{key_id}: {records}");
+    }
 }

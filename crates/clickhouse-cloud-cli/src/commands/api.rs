@@ -8,7 +8,7 @@ use std::pin::Pin;
 
 use clickhouse_cloud_client::Client;
 use clickhouse_cloud_client::types::operation::{
-    Operation, OperationVisitor, ResponseFormat, decode_path,
+    Operation, OperationVisitor, Paged, ResponseFormat, decode_path,
 };
 use clickhouse_cloud_client::types::{Request, ops};
 use serde::de::DeserializeOwned;
@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::cli::{ApiArgs, GlobalArgs};
 use crate::context::{Session, wait};
 use crate::error::CliError;
-use crate::output::{print_json, print_text, table};
+use crate::output::{self, print_json, print_text, table};
 
 /// Runs `chc api`.
 pub(crate) async fn run(args: ApiArgs, global: &GlobalArgs) -> Result<(), CliError> {
@@ -74,14 +74,35 @@ pub(crate) async fn run(args: ApiArgs, global: &GlobalArgs) -> Result<(), CliErr
         query,
         body,
     };
+    // A list that pages is read to its end unless one page is asked for.
+    let one_page = PAGE_PARAMETERS
+        .iter()
+        .any(|name| inputs.query.contains_key(*name));
+    let call = match found.all_pages {
+        Some(all_pages) if !one_page => all_pages,
+        _ => found.call,
+    };
     let outcome = wait(
         &format!("Calling {id}"),
-        (found.call)(session.client.clone(), inputs),
+        call(session.client.clone(), inputs),
     )
     .await?;
     match outcome {
-        Outcome::Json(Value::Null) => Ok(()),
-        Outcome::Json(value) => print_json(&value),
+        Outcome::Json(Value::Null, _) => Ok(()),
+        Outcome::Json(value, note) => {
+            print_json(&value)?;
+            if let Some(total) = note.total_count {
+                eprintln!("totalCount: {total}");
+            }
+            if let Some(cursor) = note.next_cursor.filter(|cursor| !cursor.is_empty()) {
+                eprintln!(
+                    "nextCursor: {} (the next page: --query cursor={})",
+                    output::clean(&cursor),
+                    output::clean(&cursor)
+                );
+            }
+            Ok(())
+        }
         Outcome::Text(text) => {
             print!("{text}");
             Ok(())
@@ -89,10 +110,77 @@ pub(crate) async fn run(args: ApiArgs, global: &GlobalArgs) -> Result<(), CliErr
     }
 }
 
+/// Query parameters that ask for one page of a list.
+const PAGE_PARAMETERS: [&str; 3] = ["limit", "cursor", "offset"];
+
+/// Declares the operations of the table that page ([`Paged`]), and how
+/// `chc api` reads every page of each.
+macro_rules! paged_operations {
+    ($($op:ident),* $(,)?) => {
+        /// The `operationId`s of the operations that page.
+        #[cfg(test)]
+        const PAGED: &[&str] = &[$(ops::$op::ID),*];
+
+        /// The call that reads every page of operation `id`, when it pages.
+        fn all_pages_call(id: &str) -> Option<Call> {
+            $(
+                if id == ops::$op::ID {
+                    return Some(Box::new(|client, inputs| {
+                        Box::pin(call_all_pages::<ops::$op>(client, inputs))
+                    }));
+                }
+            )*
+            None
+        }
+    };
+}
+
+paged_operations!(
+    ActiveBalancesGet,
+    ClickStackListAlerts,
+    ClickStackListSavedSearches,
+    ClickStackListWebhooks,
+    NotificationGetList,
+    OpenapiKeyGetList,
+    OrganizationGetList,
+    PostgresLogsGetList,
+    PostgresServiceBackupGetList,
+    QueryApiEndpointList,
+    SavedQueryList,
+    SlowQueryPatternsGetList,
+    SnapshotGetList,
+    UdfAttachmentList,
+    UdfList,
+    UdfVersionList,
+);
+
+/// Every page of a list, through the client's paging (which stops on a
+/// repeated cursor): the items of all pages as one JSON array.
+async fn call_all_pages<O: Paged<Body = ()>>(
+    client: Client,
+    inputs: Inputs,
+) -> Result<Outcome, CliError> {
+    let (path, query, ()) = typed_inputs::<O>(inputs)?;
+    let items = client.items::<O>(path, query).all().await?;
+    let value = serde_json::to_value(&items).map_err(|e| CliError::Other(e.to_string()))?;
+    Ok(Outcome::Json(value, PageNote::default()))
+}
+
 /// What a call printed.
 enum Outcome {
-    Json(Value),
+    /// The result, and for a page of a list what the service said about
+    /// the rest.
+    Json(Value, PageNote),
     Text(String),
+}
+
+/// What one page of a list says about the others.
+#[derive(Debug, Default)]
+struct PageNote {
+    /// The cursor of the next page (`None` on the last page).
+    next_cursor: Option<String>,
+    /// How many items all pages hold, when the service says.
+    total_count: Option<i64>,
 }
 
 /// The values given on the command line.
@@ -109,7 +197,10 @@ type Call =
 struct Found {
     method: &'static str,
     path: &'static str,
+    /// One call: one page of a list.
     call: Call,
+    /// Every page of a list, for an operation that pages.
+    all_pages: Option<Call>,
 }
 
 struct Finder<'a> {
@@ -126,12 +217,39 @@ impl OperationVisitor for Finder<'_> {
             method: O::METHOD.as_str(),
             path: O::PATH,
             call: Box::new(|client, inputs| Box::pin(call::<O>(client, inputs))),
+            all_pages: all_pages_call(O::ID),
         });
     }
 }
 
 /// Builds the typed request from the inputs and sends it.
 async fn call<O: Operation>(client: Client, inputs: Inputs) -> Result<Outcome, CliError> {
+    let (path, query, body) = typed_inputs::<O>(inputs)?;
+    let response = client
+        .send(Request::<O>::with_parts(path, query, body))
+        .await?;
+    let note = PageNote {
+        next_cursor: response.next_cursor().map(str::to_owned),
+        total_count: response.total_count(),
+    };
+    let output = response.into_result();
+    let value = serde_json::to_value(&output).map_err(|e| CliError::Other(e.to_string()))?;
+    Ok(match (O::RESPONSE, value) {
+        (ResponseFormat::Text, Value::String(text)) => Outcome::Text(text),
+        (_, value) => Outcome::Json(value, note),
+    })
+}
+
+/// The path, query and body of one request of operation `O`.
+type Parts<O> = (
+    <O as Operation>::Path,
+    <O as Operation>::Query,
+    <O as Operation>::Body,
+);
+
+/// The path, query and body of operation `O`, read from the inputs; a
+/// value that does not fit is a usage error.
+fn typed_inputs<O: Operation>(inputs: Inputs) -> Result<Parts<O>, CliError> {
     let rendered = render_template(O::PATH, &inputs.path);
     let path: O::Path = match decode_path(O::PATH, &rendered) {
         Some(Ok(path)) => path,
@@ -149,7 +267,7 @@ async fn call<O: Operation>(client: Client, inputs: Inputs) -> Result<Outcome, C
         }
     };
     let query: O::Query = decode_flat(&inputs.query)
-        .map_err(|message| CliError::Usage(format!("--query: {message} (for {})", O::ID)))?;
+        .map_err(|message| CliError::Usage(format!("--query {message} (for {})", O::ID)))?;
     let body: O::Body = match inputs.body {
         Some(value) => decode_body(value, O::ID)?,
         None => serde_json::from_value(Value::Null).map_err(|_| {
@@ -159,15 +277,7 @@ async fn call<O: Operation>(client: Client, inputs: Inputs) -> Result<Outcome, C
             ))
         })?,
     };
-    let response = client
-        .send(Request::<O>::with_parts(path, query, body))
-        .await?;
-    let output = response.into_result();
-    let value = serde_json::to_value(&output).map_err(|e| CliError::Other(e.to_string()))?;
-    Ok(match (O::RESPONSE, value) {
-        (ResponseFormat::Text, Value::String(text)) => Outcome::Text(text),
-        (_, value) => Outcome::Json(value),
-    })
+    Ok((path, query, body))
 }
 
 /// A body decoded as the operation's type, naming the JSON path of a
@@ -268,6 +378,9 @@ fn decode_flat<T: DeserializeOwned>(values: &BTreeMap<String, Vec<String>>) -> R
             (name.as_str(), forms)
         })
         .collect();
+    // Per name, what the first (most likely) form was refused for: the
+    // message worth showing once every form has been refused.
+    let mut first_refusal: BTreeMap<String, String> = BTreeMap::new();
     loop {
         let object: Map<String, Value> = forms
             .iter()
@@ -280,14 +393,32 @@ fn decode_flat<T: DeserializeOwned>(values: &BTreeMap<String, Vec<String>>) -> R
         let path = error.path().to_string();
         let name = path.split(['.', '[']).next().unwrap_or_default();
         let message = clickhouse_cloud_client::transport::safe_decode_message(error.inner());
+        let message = first_refusal.entry(name.to_owned()).or_insert(message);
         match forms.get_mut(name) {
             Some(list) if list.len() > 1 => {
                 list.pop();
             }
-            _ if name.is_empty() || name == "?" => return Err(message),
-            _ => return Err(format!("`{name}`: {message}")),
+            _ if name.is_empty() || name == "?" => return Err(message.clone()),
+            _ => return Err(format!("`{name}` {}", expectation(message))),
         }
     }
+}
+
+/// What a refused query value should have been, in words: `expected an
+/// integer` for serde's `invalid type: string, expected i64`.
+fn expectation(message: &str) -> String {
+    let Some((_, expected)) = message.split_once("expected ") else {
+        return format!("is refused: {message}");
+    };
+    let expected = expected.trim();
+    let words = match expected {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "an integer",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        other => return format!("expects {other}"),
+    };
+    format!("expects {words}")
 }
 
 /// `--body @FILE`, `-` (standard input) or the JSON itself.
@@ -394,8 +525,64 @@ mod tests {
         assert_eq!((keys.limit, keys.cursor.as_deref()), (Some(7), Some("12")));
         let error =
             decode_flat::<ops::OpenapiKeyGetListQuery>(&values(&[("limit", "many")])).unwrap_err();
-        assert!(error.contains("invalid type"), "{error}");
+        assert_eq!(error, "`limit` expects an integer");
         assert!(!error.contains("many"), "{error}");
+        assert!(!error.contains("sequence"), "{error}");
+    }
+
+    /// Whether operation `O`'s query has page parameters: `limit` with
+    /// `cursor` or `offset`, read and written back (required parameters
+    /// are given a time, which reads as text too).
+    fn has_page_parameters<O: Operation>() -> bool {
+        let reads_back = |page: Value| {
+            let mut query = page.as_object().unwrap().clone();
+            for _ in 0..8 {
+                match serde_json::from_value::<O::Query>(Value::Object(query.clone())) {
+                    Ok(decoded) => {
+                        let written = serde_json::to_value(decoded).unwrap();
+                        return page
+                            .as_object()
+                            .unwrap()
+                            .keys()
+                            .all(|name| written.get(name).is_some());
+                    }
+                    Err(error) => {
+                        let message = error.to_string();
+                        let Some(missing) = message
+                            .strip_prefix("missing field `")
+                            .and_then(|rest| rest.split('`').next())
+                        else {
+                            return false;
+                        };
+                        query.insert(missing.to_owned(), "2030-01-01T00:00:00Z".into());
+                    }
+                }
+            }
+            false
+        };
+        reads_back(serde_json::json!({"limit": 1, "cursor": "c"}))
+            || reads_back(serde_json::json!({"limit": 1, "offset": 1}))
+    }
+
+    #[test]
+    fn every_operation_with_page_parameters_is_read_to_its_end() {
+        struct WithPages(Vec<&'static str>);
+        impl OperationVisitor for WithPages {
+            fn visit<O: Operation>(&mut self) {
+                if has_page_parameters::<O>() {
+                    self.0.push(O::ID);
+                }
+            }
+        }
+        let mut found = WithPages(Vec::new());
+        ops::visit_all(&mut found);
+        let mut found = found.0;
+        found.sort_unstable();
+        let mut declared = PAGED.to_vec();
+        declared.sort_unstable();
+        assert_eq!(found, declared);
+        assert!(all_pages_call("openapiKeyGetList").is_some());
+        assert!(all_pages_call("openapiKeyGet").is_none());
     }
 
     #[test]

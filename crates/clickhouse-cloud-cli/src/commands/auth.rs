@@ -4,16 +4,18 @@ use std::io::{BufRead as _, IsTerminal as _, Read as _, Write as _};
 
 use clickhouse_cloud_client::auth::{ENV_KEY_ID, ENV_KEY_SECRET};
 use clickhouse_cloud_client::transport::{DEFAULT_BASE_URL, ENV_BASE_URL};
-use clickhouse_cloud_client::types::{ApiKey, Organization};
+use clickhouse_cloud_client::types::Organization;
 use clickhouse_cloud_client::{Credentials, KeyId, KeySecret};
 use serde_json::json;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::cli::{AuthCommand, GlobalArgs, Output};
-use crate::config::{self, KeyRecords, Profile};
+use crate::commands::keys::SignedIn;
+use crate::config::{self, Profile};
 use crate::context::{
-    ENV_ORG_ID, ResolvedCredentials, Settings, Source, build_client, sole_org, wait,
+    ENV_ORG_ID, ResolvedCredentials, Session, Settings, Source, Sourced, build_client, sole_org,
+    wait,
 };
 use crate::error::CliError;
 use crate::output::{self, print_json, print_text};
@@ -150,9 +152,9 @@ async fn login(global: &GlobalArgs, secret_stdin: bool) -> Result<(), CliError> 
 
 fn org_label(org: &Organization) -> String {
     format!(
-        "{} {:?}",
+        "{} {}",
         org.id.map_or_else(|| "-".into(), |id| id.to_string()),
-        org.name.as_deref().unwrap_or("unnamed")
+        output::quoted(org.name.as_deref().unwrap_or("unnamed"))
     )
 }
 
@@ -168,30 +170,31 @@ fn credentials_source(resolved: &ResolvedCredentials) -> String {
     }
 }
 
-/// The name of the key in use: exact from the local record when this tool
-/// created it, else by suffix when only one key has it.
-fn own_key_name(own: &KeyId, keys: &[ApiKey]) -> String {
-    if let Some(record) = KeyRecords::load().uuid_of(own.as_str()) {
-        if let Some(key) = keys.iter().find(|key| key.id == Some(record.id)) {
-            return format!("{:?}", key.name.as_deref().unwrap_or("unnamed"));
-        }
+/// The key in use: its name as the service gives it (`whoamiGet`), else
+/// from the listing once its UUID is known; `None` with the reason when
+/// neither says.
+async fn own_key(session: &Session, org: Uuid) -> (Option<Uuid>, Result<Option<String>, String>) {
+    let own = SignedIn::ask(session, org).await;
+    if let Some(name) = own.name.clone() {
+        return (own.id_among(&[]), Ok(Some(name)));
     }
-    let matching: Vec<&ApiKey> = keys
-        .iter()
-        .filter(|key| key.key_suffix.as_deref() == Some(own.suffix()))
-        .collect();
-    match matching.as_slice() {
-        [only] => format!("{:?}", only.name.as_deref().unwrap_or("unnamed")),
-        [] => "not among the organization's keys".into(),
-        several => format!(
-            "one of {} keys ending in {} ({})",
-            several.len(),
-            own.suffix(),
-            several
-                .iter()
-                .map(|key| format!("{:?}", key.name.as_deref().unwrap_or("unnamed")))
-                .collect::<Vec<_>>()
-                .join(", ")
+    let keys = match wait("Listing keys", session.client.api_keys(org).list()).await {
+        Ok(keys) => keys.into_result(),
+        Err(error) => {
+            return (
+                own.id_among(&[]),
+                Err(format!("cannot list keys: {}", CliError::from(error))),
+            );
+        }
+    };
+    match own.id_among(&keys) {
+        Some(id) => match keys.iter().find(|key| key.id == Some(id)) {
+            Some(key) => (Some(id), Ok(key.name.clone())),
+            None => (Some(id), Err("not among the organization's keys".into())),
+        },
+        None => (
+            None,
+            Err("the service did not say which key is in use".into()),
         ),
     }
 }
@@ -233,18 +236,26 @@ async fn status(global: &GlobalArgs) -> Result<(), CliError> {
         Some(org) => Some((org.value, org.source.clone())),
         None => sole_org(&orgs).ok().map(|id| (id, Source::Auto)),
     };
-    let name = match org {
-        Some((id, _)) => match wait("Listing keys", client.api_keys(id).list()).await {
-            Ok(keys) => own_key_name(&own, &keys),
-            Err(error) => format!("unknown (cannot list keys: {})", CliError::from(error)),
-        },
-        None => "unknown (no organization chosen)".into(),
+    let (key_uuid, name) = match org.as_ref().map(|(id, _)| *id) {
+        Some(id) => {
+            let session = Session {
+                client: client.clone(),
+                credentials: resolved.clone(),
+                org: Some(Sourced {
+                    value: id,
+                    source: Source::Auto,
+                }),
+            };
+            own_key(&session, id).await
+        }
+        None => (None, Err("no organization chosen".into())),
     };
 
     if global.output == Output::Json {
         return print_json(&json!({
             "keySuffix": own.suffix(),
-            "keyName": name,
+            "keyName": name.as_ref().ok().cloned().flatten(),
+            "keyUuid": key_uuid,
             "keyIdSource": resolved.key_id_source.to_string(),
             "secretSource": resolved.secret_source.to_string(),
             "baseUrl": settings.base_url.value,
@@ -254,6 +265,11 @@ async fn status(global: &GlobalArgs) -> Result<(), CliError> {
             "accepted": true,
         }));
     }
+    let name = match name {
+        Ok(Some(name)) => output::quoted(&name),
+        Ok(None) => "unnamed".into(),
+        Err(why) => format!("unknown ({why})"),
+    };
     pairs[1].1 = format!("...{} {name}", own.suffix());
     pairs.push((
         "Organization",

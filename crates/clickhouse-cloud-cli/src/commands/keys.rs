@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clickhouse_cloud_client::types::ops::ActivityListQuery;
 use clickhouse_cloud_client::types::{Activity, ActivityType, ApiKey};
-use clickhouse_cloud_client::{ApiKeys, KeyUpdate, NewApiKey, Role};
+use clickhouse_cloud_client::{ApiKeys, KeyId, KeyUpdate, NewApiKey, Role};
 use uuid::Uuid;
 
 use crate::cli::{
@@ -60,7 +60,7 @@ pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(),
         KeysCommand::List => list(&session, &keys, org, output).await,
         KeysCommand::Create(args) => create(&session, &keys, org, args, output).await,
         KeysCommand::Get(KeyArg { key }) => {
-            let id = resolve(&keys, org, &key).await?.id;
+            let id = resolve(&session, &keys, org, &key).await?.id;
             let found = wait("Fetching the key", keys.get(id)).await?;
             if output == Output::Json {
                 return print_json(&*found);
@@ -69,7 +69,7 @@ pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(),
         }
         KeysCommand::Update(args) => update(&session, &keys, org, args, output).await,
         KeysCommand::Enable(KeyArg { key }) => {
-            let id = resolve(&keys, org, &key).await?.id;
+            let id = resolve(&session, &keys, org, &key).await?.id;
             let key = wait("Enabling the key", keys.enable(id)).await?;
             if output == Output::Json {
                 return print_json(&*key);
@@ -77,7 +77,10 @@ pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(),
             print_text(&format!("Enabled key {}.\n", output::key_label(&key)))
         }
         KeysCommand::Disable(KeyArg { key }) => {
-            let id = resolve(&keys, org, &key).await?.id;
+            let resolved = resolve(&session, &keys, org, &key).await?;
+            let id = resolved.id;
+            let (target, listed) = target_of(&keys, resolved).await?;
+            refuse_own_key(&session, org, &target, &listed, "disable").await?;
             let key = wait("Disabling the key", keys.disable(id)).await?;
             if output == Output::Json {
                 return print_json(&*key);
@@ -247,11 +250,21 @@ async fn create(
     let body = new_key;
 
     let created = if args.local_secret {
-        wait("Creating the key", keys.create_with_local_secret(body)).await?
+        wait("Creating the key", keys.create_with_local_secret(body)).await
     } else {
-        wait("Creating the key", keys.create(body)).await?
-    }
-    .into_result();
+        wait("Creating the key", keys.create(body)).await
+    };
+    let created = match created {
+        Ok(created) => created.into_result(),
+        Err(error) if error.may_have_acted() => {
+            return Err(CliError::MayExist {
+                error: Box::new(error),
+                what: format!("a key named {}", output::quoted(&args.name)),
+                check: "chc keys list",
+            });
+        }
+        Err(error) => return Err(error.into()),
+    };
     let key_id = created.credentials.key_id().as_str().to_owned();
 
     if output == Output::Json {
@@ -323,7 +336,21 @@ async fn update(
     args: UpdateArgs,
     output: Output,
 ) -> Result<(), CliError> {
-    let id = resolve(keys, org, &args.key.key).await?.id;
+    let resolved = resolve(session, keys, org, &args.key.key).await?;
+    let id = resolved.id;
+    if !args.ips.is_empty() {
+        // A new IP access list may leave out the address this command runs
+        // from, and nothing here can tell which address the service sees.
+        let (target, listed) = target_of(keys, resolved).await?;
+        refuse_own_key(
+            session,
+            org,
+            &target,
+            &listed,
+            "replace the IP access list of",
+        )
+        .await?;
+    }
     let roles = role_ids(session, org, &args.roles).await?;
     let mut changes = KeyUpdate::new();
     if let Some(name) = args.name {
@@ -357,71 +384,270 @@ struct Resolved {
     listed: Option<Vec<ApiKey>>,
 }
 
-/// Finds the key `arg` names: a UUID as is; a key ID this tool created from
-/// its record; otherwise by exact name, then by key ID suffix.
-async fn resolve(keys: &ApiKeys, org: Uuid, arg: &str) -> Result<Resolved, CliError> {
-    let arg = arg.trim();
+/// How an argument named a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// Its full key ID: from the record of keys this tool created, or the
+    /// key it is signed in with.
+    KeyId,
+    /// Its name, exactly.
+    Name,
+    /// Its key ID suffix, written as `keys list` shows it (`...ABCD`).
+    Suffix,
+}
+
+impl Naming {
+    fn phrase(self) -> &'static str {
+        match self {
+            Naming::KeyId => "by key ID",
+            Naming::Name => "by name",
+            Naming::Suffix => "by key ID suffix",
+        }
+    }
+}
+
+/// The suffix an argument names when it is written as one: `...ABCD` or
+/// `…ABCD`, exactly four characters after the dots.
+fn written_suffix(arg: &str) -> Option<&str> {
+    let rest = arg.strip_prefix("...").or_else(|| arg.strip_prefix('…'))?;
+    (rest.chars().count() == 4).then_some(rest)
+}
+
+/// Finds the key `arg` names, taking `arg` exactly as given (no trimming):
+/// a UUID as is; otherwise every key of the listing that `arg` names by
+/// full key ID (known for keys this tool created and for the key it is
+/// signed in with), by exact name, or by key ID suffix written as
+/// `...ABCD`. One key is the answer; none is "not found"; several (two keys
+/// of that name, or one by name and another by suffix) is an error listing
+/// them by UUID, never a guess.
+async fn resolve(
+    session: &Session,
+    keys: &ApiKeys,
+    org: Uuid,
+    arg: &str,
+) -> Result<Resolved, CliError> {
     if let Ok(id) = Uuid::parse_str(arg) {
         return Ok(Resolved { id, listed: None });
     }
+    let listed = wait("Listing keys", keys.list()).await?.into_result();
+    let mut found: Vec<(Uuid, Naming)> = Vec::new();
+    let mut add = |id: Option<Uuid>, how: Naming| {
+        if let Some(id) = id
+            && !found.iter().any(|(known, _)| *known == id)
+        {
+            found.push((id, how));
+        }
+    };
     if let Some(record) = KeyRecords::load()
         .uuid_of(arg)
         .filter(|record| record.organization_id == org)
     {
-        return Ok(Resolved {
-            id: record.id,
-            listed: None,
-        });
+        add(Some(record.id), Naming::KeyId);
+    } else if arg == session.credentials.credentials.key_id().as_str() {
+        let own = SignedIn::ask(session, org).await;
+        add(own.id_among(&listed), Naming::KeyId);
     }
-    let listed = wait("Listing keys", keys.list()).await?.into_result();
-    let mut matches: Vec<&ApiKey> = listed
-        .iter()
-        .filter(|key| key.name.as_deref() == Some(arg))
-        .collect();
-    if matches.is_empty() {
-        let id_like = arg
-            .strip_prefix("...")
-            .or_else(|| arg.strip_prefix('…'))
-            .unwrap_or(arg);
-        if let Some(suffix) = last_four(id_like) {
-            matches = listed
-                .iter()
-                .filter(|key| key.key_suffix.as_deref() == Some(suffix))
-                .collect();
+    for key in listed.iter().filter(|key| key.name.as_deref() == Some(arg)) {
+        add(key.id, Naming::Name);
+    }
+    if let Some(suffix) = written_suffix(arg) {
+        for key in listed
+            .iter()
+            .filter(|key| key.key_suffix.as_deref() == Some(suffix))
+        {
+            add(key.id, Naming::Suffix);
         }
     }
-    match matches.as_slice() {
+    match found.as_slice() {
         [] => Err(CliError::NotFound(format!(
-            "no key in organization {org} has the UUID, key ID or name {arg:?} \
-             (`chc keys list` shows them)"
+            "no key in organization {org} has the UUID, key ID or name {} (`chc keys list` \
+             shows them; give a key ID suffix as it shows it, with the dots)",
+            output::quoted(arg)
         ))),
-        [only] => {
-            let id = only
-                .id
-                .ok_or_else(|| CliError::Other(format!("the key matching {arg:?} has no ID")))?;
-            Ok(Resolved {
-                id,
-                listed: Some(listed.clone()),
-            })
-        }
+        [(id, _)] => Ok(Resolved {
+            id: *id,
+            listed: Some(listed),
+        }),
         several => {
             let ids: Vec<String> = several
                 .iter()
-                .map(|key| {
-                    format!(
-                        "{} {}",
-                        key.id.map_or_else(|| "?".into(), |id| id.to_string()),
-                        output::key_label(key)
-                    )
+                .map(|(id, how)| {
+                    let label = listed
+                        .iter()
+                        .find(|key| key.id == Some(*id))
+                        .map_or_else(String::new, |key| format!(" {}", output::key_label(key)));
+                    format!("{id}{label} {}", how.phrase())
                 })
                 .collect();
             Err(CliError::Usage(format!(
-                "{arg:?} matches {} keys; name one by its UUID: {}",
+                "{} matches {} keys; name one by its UUID: {}",
+                output::quoted(arg),
                 several.len(),
                 ids.join(", ")
             )))
         }
     }
+}
+
+/// What this tool knows of the key it is signed in with, from `whoamiGet`
+/// (else from the local record of keys it created).
+pub(crate) struct SignedIn {
+    /// The key ID in use.
+    key_id: KeyId,
+    /// Its UUID, when known for certain.
+    id: Option<Uuid>,
+    /// Its name, as the service gave it.
+    pub(crate) name: Option<String>,
+    /// Why the key is not known for certain, when it is not.
+    unknown: Option<String>,
+}
+
+/// Whether a key is the one this tool is signed in with.
+enum Own {
+    Yes,
+    No,
+    CannotTell(String),
+}
+
+impl SignedIn {
+    /// Asks the service who the caller is. The answer names the key by
+    /// UUID, or by key ID (then the UUID comes from the local record, or
+    /// from the one listed key with that name and suffix).
+    pub(crate) async fn ask(session: &Session, org: Uuid) -> Self {
+        let key_id = session.credentials.credentials.key_id().clone();
+        let recorded = KeyRecords::load()
+            .uuid_of(key_id.as_str())
+            .filter(|record| record.organization_id == org)
+            .map(|record| record.id);
+        let answer = wait(
+            "Asking which key is in use",
+            session.client.members(org).whoami_get(),
+        )
+        .await;
+        let value = match answer {
+            Ok(answer) => serde_json::to_value(&*answer).unwrap_or_default(),
+            Err(error) => {
+                return Self {
+                    unknown: recorded.is_none().then(|| {
+                        format!(
+                            "the service did not say which key is in use ({})",
+                            CliError::from(error)
+                        )
+                    }),
+                    key_id,
+                    id: recorded,
+                    name: None,
+                };
+            }
+        };
+        let text = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
+        let name = text("name").map(str::to_owned);
+        if text("actorType") != Some("apiKey") {
+            return Self {
+                unknown: recorded
+                    .is_none()
+                    .then(|| "the service did not answer for an API key".to_owned()),
+                key_id,
+                id: recorded,
+                name: None,
+            };
+        }
+        let said = text("keyId").unwrap_or_default();
+        let id = Uuid::parse_str(said).ok().or(recorded);
+        let unknown = id.is_none().then(|| {
+            if said == key_id.as_str() {
+                "the service names the key in use by its key ID, not its UUID".to_owned()
+            } else {
+                "the service's answer does not identify the key in use".to_owned()
+            }
+        });
+        Self {
+            key_id,
+            id,
+            name,
+            unknown,
+        }
+    }
+
+    /// The UUID of the key in use, when known or found in `listed` by name
+    /// and suffix together.
+    pub(crate) fn id_among(&self, listed: &[ApiKey]) -> Option<Uuid> {
+        if self.id.is_some() {
+            return self.id;
+        }
+        let name = self.name.as_deref()?;
+        let mut matching = listed.iter().filter(|key| {
+            key.key_suffix.as_deref() == Some(self.key_id.suffix())
+                && key.name.as_deref() == Some(name)
+        });
+        let only = matching.next()?;
+        matching.next().is_none().then_some(only.id).flatten()
+    }
+
+    /// Whether `key` is the key in use. A key whose suffix differs is not;
+    /// one that shares it is told apart only by a certain answer.
+    fn is(&self, key: &ApiKey, listed: &[ApiKey]) -> Own {
+        if let Some(id) = self.id_among(listed) {
+            return if key.id == Some(id) {
+                Own::Yes
+            } else {
+                Own::No
+            };
+        }
+        if key.key_suffix.as_deref() != Some(self.key_id.suffix()) {
+            return Own::No;
+        }
+        Own::CannotTell(format!(
+            "its key ID ends in {}, like the key chc is signed in with, and chc cannot tell \
+             whether it is that key: {}",
+            self.key_id.suffix(),
+            self.unknown
+                .as_deref()
+                .unwrap_or("the service did not say which key is in use")
+        ))
+    }
+}
+
+/// Refuses to `action` (`delete`, `disable`, ...) the key the tool is
+/// signed in with, and a key it cannot tell from it: afterwards every call
+/// with these credentials could be refused.
+async fn refuse_own_key(
+    session: &Session,
+    org: Uuid,
+    target: &ApiKey,
+    listed: &[ApiKey],
+    action: &str,
+) -> Result<(), CliError> {
+    let own = SignedIn::ask(session, org).await;
+    let (why, consequence) = match own.is(target, listed) {
+        Own::No => return Ok(()),
+        Own::Yes => (
+            "it is the key chc is signed in with".to_owned(),
+            "That would cut off",
+        ),
+        Own::CannotTell(why) => (why, "If it is, that would cut off"),
+    };
+    Err(CliError::Refused(format!(
+        "refusing to {action} key {}: {why}. {consequence} the credentials this command runs \
+         with; do it while signed in with another admin key",
+        output::key_label(target)
+    )))
+}
+
+/// The key `resolved` names, from its listing or fetched.
+async fn target_of(keys: &ApiKeys, resolved: Resolved) -> Result<(ApiKey, Vec<ApiKey>), CliError> {
+    let listed = match resolved.listed {
+        Some(listed) => listed,
+        None => wait("Listing keys", keys.list()).await?.into_result(),
+    };
+    let target = match listed.iter().find(|key| key.id == Some(resolved.id)) {
+        Some(key) => key.clone(),
+        // Not listed: let the service say whether it exists (404 -> exit 4).
+        None => wait("Fetching the key", keys.get(resolved.id))
+            .await?
+            .into_result(),
+    };
+    Ok((target, listed))
 }
 
 async fn delete(
@@ -431,72 +657,41 @@ async fn delete(
     args: DeleteArgs,
     output: Output,
 ) -> Result<(), CliError> {
-    let resolved = resolve(keys, org, &args.key.key).await?;
+    let resolved = resolve(session, keys, org, &args.key.key).await?;
     let target_id = resolved.id;
-    let listed = match resolved.listed {
-        Some(listed) => listed,
-        None => wait("Listing keys", keys.list()).await?.into_result(),
-    };
-    let target = match listed.iter().find(|key| key.id == Some(target_id)) {
-        Some(key) => key.clone(),
-        // Not listed: let the service say whether it exists (404 -> exit 4).
-        None => wait("Fetching the key", keys.get(target_id))
-            .await?
-            .into_result(),
-    };
-    refuse_own_key(session, &target, &listed)?;
+    let (target, listed) = target_of(keys, resolved).await?;
+    refuse_own_key(session, org, &target, &listed, "delete").await?;
 
     if !args.yes && !confirm(&target)? {
         return Err(CliError::Refused(
             "not confirmed; nothing was deleted".into(),
         ));
     }
-    let deleted = wait("Deleting the key", keys.delete(target_id)).await?;
+    let first_answer_lost = match wait("Deleting the key", keys.delete(target_id)).await {
+        Ok(_) => false,
+        // An earlier attempt reached the service and deleted the key; its
+        // answer was lost, and the retry found the key gone.
+        Err(error) if is_not_found(&error) && error.may_have_acted_earlier() => true,
+        Err(error) => return Err(error.into()),
+    };
     if let Err(error) = KeyRecords::forget(target_id) {
         eprintln!("warning: could not update the local key record: {error}");
     }
+    if first_answer_lost {
+        eprintln!(
+            "note: the service's first answer to the delete was lost in transit; the request \
+             was sent again and found the key already gone"
+        );
+    }
     if output == Output::Json {
-        return print_json(&*deleted);
+        return print_json(&());
     }
     print_text(&format!("Deleted key {}.\n", output::key_label(&target)))
 }
 
-/// Refuses to delete the key the tool is signed in with: known exactly from
-/// the local record when this tool created it, else guessed from the key ID
-/// suffix, refusing too when the guess is ambiguous.
-fn refuse_own_key(session: &Session, target: &ApiKey, listed: &[ApiKey]) -> Result<(), CliError> {
-    let own_key_id = session.credentials.credentials.key_id();
-    let refusal = |why: String| {
-        CliError::Refused(format!(
-            "refusing to delete key {}: {why}. Deleting it would cut off the credentials this \
-             command runs with; delete it while signed in with another admin key",
-            output::key_label(target)
-        ))
-    };
-    if let Some(record) = KeyRecords::load().uuid_of(own_key_id.as_str()) {
-        if target.id == Some(record.id) {
-            return Err(refusal("it is the key chc is signed in with".into()));
-        }
-        return Ok(());
-    }
-    let own_suffix = own_key_id.suffix();
-    if target.key_suffix.as_deref() != Some(own_suffix) {
-        return Ok(());
-    }
-    let sharing = listed
-        .iter()
-        .filter(|key| key.key_suffix.as_deref() == Some(own_suffix))
-        .count();
-    if sharing <= 1 {
-        Err(refusal(format!(
-            "its key ID ends in {own_suffix}, like the key chc is signed in with"
-        )))
-    } else {
-        Err(refusal(format!(
-            "{sharing} keys end in {own_suffix}, like the key chc is signed in with, and chc \
-             cannot tell which of them it is"
-        )))
-    }
+/// Whether the service answered `404`.
+fn is_not_found(error: &clickhouse_cloud_client::Error) -> bool {
+    error.status().map(|status| status.as_u16()) == Some(404)
 }
 
 /// Asks on the terminal; true only for an explicit "yes".
@@ -504,10 +699,10 @@ fn confirm(target: &ApiKey) -> Result<bool, CliError> {
     let mut err = std::io::stderr().lock();
     let _ = write!(
         err,
-        "Delete key {:?} ({}, id {})? It stops working at once and cannot be restored.\n\
+        "Delete key {} ({}, id {})? It stops working at once and cannot be restored.\n\
          Type \"yes\" to delete it: ",
-        target.name.as_deref().unwrap_or("unnamed"),
-        output::suffix(target),
+        output::quoted(target.name.as_deref().unwrap_or("unnamed")),
+        output::clean(&output::suffix(target)),
         target.id.map_or_else(|| "?".into(), |id| id.to_string())
     );
     let _ = err.flush();

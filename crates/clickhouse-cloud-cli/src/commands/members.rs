@@ -50,13 +50,12 @@ pub(crate) async fn run_invitations(
     command: InvitationsCommand,
     global: &GlobalArgs,
 ) -> Result<(), CliError> {
-    if let InvitationsCommand::Create { roles, .. } = &command {
-        if roles.is_empty() {
-            return Err(CliError::Usage(
-                "give the invitation a role: --role NAME (`chc roles list`) or --role-id UUID"
-                    .into(),
-            ));
-        }
+    if let InvitationsCommand::Create { roles, .. } = &command
+        && roles.is_empty()
+    {
+        return Err(CliError::Usage(
+            "give the invitation a role: --role NAME (`chc roles list`) or --role-id UUID".into(),
+        ));
     }
     let session = Session::open(global)?;
     let org = session.org().await?.value;
@@ -101,11 +100,12 @@ pub(crate) async fn run_invitations(
                 return print_json(&*invitation);
             }
             print_text(&format!(
-                "Invited {email} as {}: invitation {}, expires {}.\n",
-                roles(
+                "Invited {} as {}: invitation {}, expires {}.\n",
+                output::clean(&email),
+                output::clean(&roles(
                     invitation.assigned_roles.as_deref(),
                     invitation.role.as_ref()
-                ),
+                )),
                 invitation
                     .id
                     .map_or_else(|| "-".into(), |id| id.to_string()),

@@ -130,10 +130,11 @@ async fn list(services: &Services, wanted: &[String], output: Output) -> Result<
     ))
 }
 
-/// Finds the service `arg` names: a UUID is fetched as is (a `404` is
-/// "not found"); a name is looked up in the list and must be unique.
+/// Finds the service `arg` names, taken exactly as given (no trimming): a
+/// UUID is fetched as is (a `404` is "not found"); a name is looked up in
+/// the list and must be unique.
 async fn find(services: &Services, arg: &ServiceArg) -> Result<Service, CliError> {
-    let arg = arg.service.trim();
+    let arg = arg.service.as_str();
     if let Ok(id) = Uuid::parse_str(arg) {
         return Ok(wait("Fetching the service", services.instance_get(id))
             .await?
@@ -151,15 +152,17 @@ async fn find(services: &Services, arg: &ServiceArg) -> Result<Service, CliError
         .collect();
     match matches.len() {
         0 => Err(CliError::NotFound(format!(
-            "no service in organization {} has the UUID or name {arg:?} (`chc services list` \
+            "no service in organization {} has the UUID or name {} (`chc services list` \
              shows them)",
-            services.organization_id()
+            services.organization_id(),
+            output::quoted(arg)
         ))),
         1 => Ok(matches.remove(0)),
         several => {
             let ids: Vec<String> = matches.iter().map(id_text).collect();
             Err(CliError::Usage(format!(
-                "{arg:?} names {several} services; give one by its UUID: {}",
+                "{} names {several} services; give one by its UUID: {}",
+                output::quoted(arg),
                 ids.join(", ")
             )))
         }
@@ -177,25 +180,30 @@ fn id_text(service: &Service) -> String {
     service.id.map_or_else(|| "-".into(), |id| id.to_string())
 }
 
+/// The state as the service said it, escaped for a terminal (an unknown
+/// state is shown as it came).
 fn state(service: &Service) -> String {
-    service
-        .state
-        .as_ref()
-        .map_or_else(|| "-".into(), |state| state.as_str().to_owned())
+    service.state.as_ref().map_or_else(
+        || "-".into(),
+        |state| output::clean(state.as_str()).into_owned(),
+    )
 }
 
 /// `"analytics" (8b2c...)`.
 fn label(service: &Service) -> String {
     format!(
-        "{:?} ({})",
-        service.name.as_deref().unwrap_or("unnamed"),
+        "{} ({})",
+        output::quoted(service.name.as_deref().unwrap_or("unnamed")),
         id_text(service)
     )
 }
 
 /// What the live progress line calls the service.
 fn progress_label(service: &Service) -> String {
-    format!("service {}", service.name.as_deref().unwrap_or("unnamed"))
+    format!(
+        "service {}",
+        output::clean(service.name.as_deref().unwrap_or("unnamed"))
+    )
 }
 
 /// Every field a person usually wants, as labelled lines.
@@ -319,9 +327,17 @@ async fn create(
         body.idle_scaling = Some(false);
     }
 
-    let created = wait("Creating the service", services.instance_create(body))
-        .await?
-        .into_result();
+    let created = match wait("Creating the service", services.instance_create(body)).await {
+        Ok(created) => created.into_result(),
+        Err(error) if error.may_have_acted() => {
+            return Err(CliError::MayExist {
+                error: Box::new(error),
+                what: format!("a service named {}", output::quoted(&args.name)),
+                check: "chc services list",
+            });
+        }
+        Err(error) => return Err(error.into()),
+    };
     let Some(service) = created.service else {
         return Err(CliError::Other(
             "the service was created but the answer did not describe it".into(),
