@@ -1,7 +1,8 @@
 //! The waits for Postgres services, ClickPipes, reverse private endpoints
-//! and UDF attachments, over HTTP against the emulator's example answers
-//! (a pipe `Running`, an endpoint `Ready`, an attachment `deployed`, a
-//! Postgres service forever `creating`).
+//! and UDF attachments, over HTTP against resources created in the
+//! emulator's store, in the states the spec's examples give them (a pipe
+//! `Running`, an endpoint `Ready`, an attachment `deployed`, a Postgres
+//! service forever `creating`).
 
 use std::time::Duration;
 
@@ -33,6 +34,54 @@ fn client(emulator: &RunningEmulator) -> Client {
 
 const POLL: Duration = Duration::from_millis(20);
 
+/// The request body of operation `id`'s example cassette, as `T`.
+fn example_body<T: serde::de::DeserializeOwned>(id: &str) -> T {
+    let path = format!(
+        "{}/../../conformance/cassettes/examples/{id}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let cassette: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("the cassette")).unwrap();
+    serde_json::from_value(cassette["request"]["body"].clone()).expect("the body decodes")
+}
+
+/// A pipe, a reverse private endpoint and a function attached to
+/// `service`, created through the API.
+async fn pipe_endpoint_and_function(client: &Client, org: Uuid, service: Uuid) -> (Uuid, Uuid) {
+    let pipes = client.clickpipes(org);
+    let pipe = pipes
+        .click_pipe_create(service, example_body("clickPipeCreate"))
+        .await
+        .unwrap()
+        .into_result();
+    let endpoint = pipes
+        .click_pipe_reverse_private_endpoint_create(
+            service,
+            example_body("clickPipeReversePrivateEndpointCreate"),
+        )
+        .await
+        .unwrap()
+        .into_result();
+    let udfs = client.udfs(org);
+    udfs.udf_create(example_body("udfCreate")).await.unwrap();
+    udfs.udf_version_create("example", example_body("udfVersionCreate"))
+        .await
+        .unwrap();
+    udfs.udf_attach("example", service, example_body("udfAttach"))
+        .await
+        .unwrap();
+    let id = |text: Option<String>| text.and_then(|t| Uuid::parse_str(&t).ok()).unwrap();
+    (
+        pipe.id
+            .map(|id| id.to_string())
+            .map_or_else(|| panic!("a pipe ID"), |t| id(Some(t))),
+        endpoint
+            .id
+            .map(|id| id.to_string())
+            .map_or_else(|| panic!("an endpoint ID"), |t| id(Some(t))),
+    )
+}
+
 /// A service of the emulator's, running: pipes and attachments need one.
 async fn running_service(client: &Client, org: Uuid) -> Uuid {
     let body = ServicePostRequest::new(
@@ -58,7 +107,7 @@ async fn a_running_pipe_a_ready_endpoint_and_a_deployed_function_end_their_waits
     let client = client(&emulator);
     let org = emulator.organization_id();
     let service = running_service(&client, org).await;
-    let (pipe, endpoint) = (Uuid::new_v4(), Uuid::new_v4());
+    let (pipe, endpoint) = pipe_endpoint_and_function(&client, org, service).await;
 
     let running = client
         .clickpipes(org)
@@ -92,9 +141,15 @@ async fn a_running_pipe_a_ready_endpoint_and_a_deployed_function_end_their_waits
 async fn a_postgres_service_that_stays_creating_times_out_naming_it() {
     let emulator = emulator().await;
     let client = client(&emulator);
-    let error = client
-        .postgres(emulator.organization_id())
-        .wait_until(Uuid::new_v4(), PgStateProperty::Running)
+    let postgres = client.postgres(emulator.organization_id());
+    let created = postgres
+        .postgres_service_create(example_body("postgresServiceCreate"))
+        .await
+        .unwrap()
+        .into_result();
+    let id = created.id.map(|id| id.0).expect("a Postgres service ID");
+    let error = postgres
+        .wait_until(id, PgStateProperty::Running)
         .interval(POLL)
         .budget(Duration::from_millis(200))
         .await
@@ -120,9 +175,10 @@ async fn a_pipe_waited_for_in_another_state_waits_the_budget() {
     let client = client(&emulator);
     let org = emulator.organization_id();
     let service = running_service(&client, org).await;
+    let (pipe, _) = pipe_endpoint_and_function(&client, org, service).await;
     let error = client
         .clickpipes(org)
-        .wait_until(service, Uuid::new_v4(), ClickPipeState::Stopped)
+        .wait_until(service, pipe, ClickPipeState::Stopped)
         .interval(POLL)
         .budget(Duration::from_millis(200))
         .await

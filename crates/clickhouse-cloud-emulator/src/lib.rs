@@ -1,23 +1,15 @@
 #![doc = include_str!("../README.md")]
 
-mod activities;
-mod auth;
-mod clock;
-mod error;
-mod examples;
 mod faults;
-mod invitations;
-mod keys;
-mod members;
-mod organizations;
-mod paging;
+mod handlers;
+mod listener;
+mod model;
 mod pipeline;
-mod roles;
 mod routes;
 pub mod serve;
-mod services;
-mod whoami;
-mod world;
+
+/// The model's errors, where the fault injector finds them.
+pub(crate) use model::error;
 
 use std::fmt;
 use std::io;
@@ -31,17 +23,23 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use examples::EXAMPLE_HEADER;
 pub use faults::{Fault, FaultPlan, FaultSpecError, InjectedFault};
-pub use members::{EmulatedMember, MemberSpec, MemberSpecError};
-pub use roles::{ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, QUERY_ENDPOINTS_ROLE_ID};
+pub use handlers::examples::EXAMPLE_HEADER;
+pub use model::members::{EmulatedMember, MemberSpec, MemberSpecError};
+pub use model::roles::{ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, QUERY_ENDPOINTS_ROLE_ID};
+pub use model::world::RateLimit;
 pub use routes::Answerer;
 
 use crate::faults::Injector;
-use crate::keys::KeyRecord;
-use crate::members::MemberRecord;
+use crate::model::activities::Log;
+use crate::model::invitations::Invitations;
+use crate::model::keys::{KeyRecord, Keys};
+use crate::model::members::{MemberRecord, Members};
+use crate::model::organizations::Profile;
+use crate::model::roles::Roles;
+use crate::model::services::Services;
+use crate::model::world::{Org, Settings, World};
 use crate::routes::{Shared, Table};
-use crate::world::{Org, Settings, World};
 
 /// How long [`RunningEmulator::shutdown`] waits for open connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -58,25 +56,6 @@ impl Emulator {
     /// at real speed, the owner as the only member.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
-    }
-}
-
-/// A per-key fixed-window rate limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Requests allowed in one window.
-    pub requests: u32,
-    /// Length of the window.
-    pub window: Duration,
-}
-
-impl Default for RateLimit {
-    /// The published limit: 10 requests per 10 seconds.
-    fn default() -> Self {
-        Self {
-            requests: 10,
-            window: Duration::from_secs(10),
-        }
     }
 }
 
@@ -238,8 +217,8 @@ impl EmulatorBuilder {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
+                listener::EnvelopeListener(listener),
+                app.into_make_service_with_connect_info::<listener::Peer>(),
             )
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -286,13 +265,14 @@ fn add_organization(
         ));
     }
     let mut org = Org {
-        profile: organizations::Profile::new(id, name, now),
-        keys: keys::Keys::default(),
-        roles: roles::Roles::new(id, now),
-        members: members::Members::default(),
-        invitations: invitations::Invitations::default(),
-        services: services::Services::default(),
-        activities: activities::Log::new(id),
+        profile: Profile::new(id, name, now),
+        keys: Keys::default(),
+        roles: Roles::new(id, now),
+        members: Members::default(),
+        invitations: Invitations::default(),
+        services: Services::default(),
+        activities: Log::new(id),
+        store: Default::default(),
     };
     for spec in members {
         if org.members.has_email(spec.email()) {
@@ -428,13 +408,12 @@ impl RunningEmulator {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
                 .await
                 .is_err()
-            {
-                task.abort();
-            }
+        {
+            task.abort();
         }
     }
 

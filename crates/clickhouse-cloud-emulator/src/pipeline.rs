@@ -2,8 +2,6 @@
 //! the peer, the path and the roles, decode, run, and answer in the JSON
 //! envelope.
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
@@ -11,51 +9,17 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse as _, Response};
 use clickhouse_cloud_types::operation::match_path;
-use clickhouse_cloud_types::{Activity, ActivityType, ErrorBody, Method, Operation, Timestamp};
+use clickhouse_cloud_types::{ErrorBody, Method, Operation};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::auth::{Caller, RateInfo, authenticate};
-use crate::error::ApiError;
-use crate::paging::PageMeta;
-use crate::roles::Access;
-use crate::world::World;
-
-/// Who is calling, from where, and when.
-pub(crate) struct Context {
-    pub(crate) caller: Caller,
-    pub(crate) peer: IpAddr,
-    pub(crate) user_agent: Option<String>,
-    pub(crate) now: Timestamp,
-}
-
-impl Context {
-    /// An activity of type `kind` attributed to the calling key, now.
-    pub(crate) fn activity(&self, kind: ActivityType) -> Activity {
-        Activity {
-            r#type: Some(kind),
-            created_at: Some(self.now),
-            actor_id: Some(self.caller.key.to_string()),
-            actor_details: Some(self.caller.key_name.clone()),
-            actor_ip_address: Some(self.peer.to_string()),
-            user_agent: self.user_agent.clone(),
-            ..Activity::default()
-        }
-    }
-
-    /// Refuses the call unless the caller's roles allow `access`.
-    pub(crate) fn require(&self, access: Access, operation: &str) -> Result<(), ApiError> {
-        if self.caller.grade.allows(access) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format_args!(
-                "the key's roles do not permit {operation}"
-            )))
-        }
-    }
-}
+use crate::model::access::{Access, Context};
+use crate::model::error::ApiError;
+use crate::model::gate::{RateInfo, authenticate};
+use crate::model::paging::PageMeta;
+use crate::model::world::World;
 
 /// A successful result, and its page when it is one.
 pub(crate) struct Answer<T> {
@@ -114,8 +78,8 @@ pub(crate) fn admit(
 ) -> Result<Context, ApiError> {
     let peer = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_canonical())
+        .get::<ConnectInfo<crate::listener::Peer>>()
+        .map(|info| info.0.0.ip().to_canonical())
         .ok_or_else(|| ApiError::internal("peer address unavailable"))?;
     let authorization = parts
         .headers
@@ -156,10 +120,10 @@ pub(crate) fn decode_params<P: DeserializeOwned>(
     path: &str,
 ) -> Result<P, ApiError> {
     let params = match_path(template, path).unwrap_or_default();
-    if params.is_empty() {
-        if let Ok(none) = serde_json::from_value(Value::Null) {
-            return Ok(none);
-        }
+    if params.is_empty()
+        && let Ok(none) = serde_json::from_value(Value::Null)
+    {
+        return Ok(none);
     }
     let attempt = |params: &Map<String, Value>| -> Result<P, serde_json::Error> {
         serde_json::from_value(Value::Object(params.clone())).or_else(|first| {
@@ -232,10 +196,11 @@ pub(crate) fn serve<O: Handle>(
 fn whole_numbers(value: &mut Value) {
     match value {
         Value::Number(number) => {
-            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
-                if float.fract() == 0.0 && float.abs() < 9.0e15 {
-                    *value = Value::from(float as i64);
-                }
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                *value = Value::from(float as i64);
             }
         }
         Value::Array(items) => items.iter_mut().for_each(whole_numbers),
@@ -252,8 +217,20 @@ pub(crate) fn envelope(
     page: Option<&PageMeta>,
     rate: Option<RateInfo>,
 ) -> Response {
+    envelope_with(StatusCode::OK, request_id, result, page, rate)
+}
+
+/// The success envelope with another status than `200` (`201` for some
+/// creates).
+pub(crate) fn envelope_with(
+    status: StatusCode,
+    request_id: Uuid,
+    result: Value,
+    page: Option<&PageMeta>,
+    rate: Option<RateInfo>,
+) -> Response {
     let mut body = Map::new();
-    body.insert("status".into(), Value::from(StatusCode::OK.as_u16()));
+    body.insert("status".into(), Value::from(status.as_u16()));
     body.insert("requestId".into(), Value::String(request_id.to_string()));
     if !result.is_null() {
         body.insert("result".into(), result);
@@ -269,7 +246,7 @@ pub(crate) fn envelope(
             page.next_cursor.clone().map_or(Value::Null, Value::String),
         );
     }
-    json_response(StatusCode::OK, &Value::Object(body), rate)
+    json_response(status, &Value::Object(body), rate)
 }
 
 pub(crate) fn error_response(

@@ -15,9 +15,9 @@ use clickhouse_cloud_types::operation::{OperationVisitor, match_path};
 use clickhouse_cloud_types::ops::*;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::model::error::ApiError;
+use crate::model::world::World;
 use crate::pipeline::{Handle, error_response};
-use crate::world::World;
 
 /// The state every request shares.
 pub(crate) type Shared = Arc<Mutex<World>>;
@@ -33,6 +33,9 @@ type ServeFn = fn(&mut World, &Parts, &Bytes, Uuid) -> Response;
 pub enum Answerer {
     /// The emulator's model of the resource.
     Stateful,
+    /// The generic store: plain collections and singletons, with the
+    /// rules of their lifecycles.
+    Stored,
     /// The spec's example (marked `x-emulator-example: true`).
     Example,
 }
@@ -113,7 +116,14 @@ impl OperationVisitor for Builder {
     fn visit<O: Operation>(&mut self) {
         let (answerer, serve) = match self.stateful.0.remove(O::ID) {
             Some(serve) => (Answerer::Stateful, serve),
-            None => (Answerer::Example, crate::examples::serve::<O> as ServeFn),
+            None if crate::model::shapes::table().shape(O::ID).is_some() => (
+                Answerer::Stored,
+                crate::handlers::generic::serve::<O> as ServeFn,
+            ),
+            None => (
+                Answerer::Example,
+                crate::handlers::examples::serve::<O> as ServeFn,
+            ),
         };
         self.routes.push(Route {
             id: O::ID,
@@ -177,6 +187,19 @@ impl Table {
     }
 }
 
+/// Whether every segment of `path` names something: none is empty (no
+/// `//`, no trailing `/`) or `.` or `..`, written plainly or
+/// percent-encoded (`%2e`). Such paths are not routed to the parent.
+fn plain_segments(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    rest.split('/').all(|segment| {
+        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+        !segment.is_empty() && decoded != "." && decoded != ".."
+    })
+}
+
 /// The server's only handler: finds the route and serves it.
 pub(crate) async fn dispatch(
     State((table, shared)): State<(Arc<Table>, Shared)>,
@@ -185,6 +208,13 @@ pub(crate) async fn dispatch(
     let request_id = Uuid::new_v4();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
+    if !plain_segments(&path) {
+        let error = ApiError::not_found(format_args!(
+            "no route for {} {path}: empty, `.` and `..` segments name nothing",
+            parts.method
+        ));
+        return error_response(request_id, &error, None);
+    }
     let route = match table.find(parts.method.as_str(), &path) {
         Found::Route(route) => route,
         Found::WrongMethod => {
@@ -230,6 +260,20 @@ mod tests {
         );
         assert!(matches!(table.find("PUT", &keys), Found::WrongMethod));
         assert!(matches!(table.find("GET", "/nowhere"), Found::Nothing));
+        assert!(plain_segments(&keys));
+        for odd in [
+            "",
+            "/",
+            "/v1//organizations",
+            "/v1/x/",
+            "/v1/./x",
+            "/v1/../x",
+            "/v1/%2e%2E",
+            "/v1/%2E",
+        ] {
+            assert!(!plain_segments(odd), "{odd}");
+        }
+        assert!(plain_segments("/v1/a.b/..c"));
         let stateful = table
             .answerers()
             .iter()

@@ -721,6 +721,98 @@ async fn unknown_routes_and_methods_answer_json() {
     assert!(reply.error().starts_with("METHOD_NOT_ALLOWED: "));
 }
 
+/// Sends `request` as raw bytes on a fresh connection and reads the whole
+/// answer: status code, head and body.
+async fn raw_exchange(api: &Api, request: &[u8]) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(api.emulator.local_addr())
+        .await
+        .unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    let text = String::from_utf8(answer).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a head");
+    let status = head[9..12].parse().unwrap();
+    (status, head.to_owned(), body.to_owned())
+}
+
+#[tokio::test]
+async fn empty_and_dot_segments_name_nothing() {
+    let api = Api::unlimited().await;
+    let (id, _) = api
+        .create_key(json!({"name": "kept", "roles": ["developer"]}))
+        .await;
+    let authorization = api.admin().authorization();
+    for path in [
+        format!("{}/", api.key_path(&id)),
+        format!("{}//", api.key_path(&id)),
+        format!("{}/.", api.key_path(&id)),
+        format!("{}/x/..", api.key_path(&id)),
+        format!("{}/x/%2e%2E", api.key_path(&id)),
+        format!("{}/%2E", api.key_path(&id)),
+    ] {
+        let request = format!(
+            "DELETE {path} HTTP/1.1\r\nhost: emulator\r\nauthorization: {}\r\nconnection: close\r\n\r\n",
+            authorization.expose()
+        );
+        let (status, head, body) = raw_exchange(&api, request.as_bytes()).await;
+        assert_eq!(status, 404, "{path}: {head}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            body["error"].as_str().unwrap().starts_with("NOT_FOUND: "),
+            "{body}"
+        );
+        assert!(body["requestId"].is_string(), "{body}");
+    }
+    let reply = api
+        .call(Method::GET, &api.key_path(&id), api.admin(), None)
+        .await;
+    assert_eq!(reply.status, 200, "the key is still there");
+}
+
+#[tokio::test]
+async fn unparsable_request_lines_and_long_uris_answer_in_the_envelope() {
+    let api = Api::unlimited().await;
+    let long = format!(
+        "GET /v1/{} HTTP/1.1\r\nhost: emulator\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let cases: [(&[u8], u16, &str); 4] = [
+        (b"GARBAGE\r\n\r\n", 400, "BAD_REQUEST: "),
+        (
+            b"GET /v1/whoami HTTP/9.9\r\nhost: x\r\n\r\n",
+            400,
+            "BAD_REQUEST: ",
+        ),
+        (
+            b"G{T /v1/whoami HTTP/1.1\r\nhost: x\r\n\r\n",
+            400,
+            "BAD_REQUEST: ",
+        ),
+        (long.as_bytes(), 414, "URI_TOO_LONG: "),
+    ];
+    for (request, expected, code) in cases {
+        let (status, head, body) = raw_exchange(&api, request).await;
+        assert_eq!(status, expected, "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: application/json"),
+            "{head}"
+        );
+        let body: Value = serde_json::from_str(&body).expect("a JSON body");
+        assert_eq!(body["status"], expected);
+        assert!(body["error"].as_str().unwrap().starts_with(code), "{body}");
+        assert!(body["requestId"].is_string(), "{body}");
+    }
+    // The server keeps serving.
+    let reply = api.call(Method::GET, "/v1/whoami", api.admin(), None).await;
+    assert_eq!(reply.status, 200);
+}
+
 #[tokio::test]
 async fn updates_replace_fields_and_are_recorded() {
     let api = Api::unlimited().await;

@@ -64,10 +64,10 @@ impl HttpBody for Broken {
             self.pause = Some(Box::pin(tokio::time::sleep(CUT_OFF_PAUSE)));
             return Poll::Ready(Some(Ok(Frame::data(first))));
         }
-        if let Some(pause) = self.pause.as_mut() {
-            if pause.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
+        if let Some(pause) = self.pause.as_mut()
+            && pause.as_mut().poll(cx).is_pending()
+        {
+            return Poll::Pending;
         }
         Poll::Ready(Some(Err(io::Error::new(
             io::ErrorKind::ConnectionReset,

@@ -17,7 +17,7 @@ impl fmt::Display for DisplayDuration {
         let wait = self.0;
         if wait.subsec_nanos() == 0 {
             write!(f, "{}s", wait.as_secs())
-        } else if wait.subsec_nanos() % 1_000_000 == 0 {
+        } else if wait.subsec_nanos().is_multiple_of(1_000_000) {
             write!(f, "{}ms", wait.as_millis())
         } else {
             write!(f, "{}s", wait.as_secs_f64())

@@ -3,20 +3,16 @@
 
 use std::collections::BTreeSet;
 
-use clickhouse_cloud_types::ops::{
-    OrganizationPath, OrganizationRoleDelete, OrganizationRoleGet, OrganizationRolePatch,
-    OrganizationRolePost, OrganizationRolesGetList, RolePath,
-};
 use clickhouse_cloud_types::{
     Activity, ActivityType, AssignedRole, LegacyRole, RbacPolicy, RbacPolicyAllowDeny,
-    RbacPolicyCreateRequest, RbacRole, RbacRoleType, RoleCreateRequest, RoleType,
-    RoleUpdateRequest, Timestamp,
+    RbacPolicyCreateRequest, RbacRole, RbacRoleType, RoleType, Timestamp,
 };
 use uuid::Uuid;
 
-use crate::error::ApiError;
-use crate::pipeline::{Answer, Context, Handle};
-use crate::world::{Org, World};
+use crate::model::access::Context;
+use crate::model::access::Grade;
+use crate::model::error::ApiError;
+use crate::model::world::Org;
 
 /// UUID of the system role "Admin" (legacy role `admin`).
 pub const ADMIN_ROLE_ID: Uuid = Uuid::from_u128(0x8da6b9c1_2bf1_4a57_8f44_c0378b0b8dc6);
@@ -26,49 +22,19 @@ pub const DEVELOPER_ROLE_ID: Uuid = Uuid::from_u128(0x5431cba9_cafe_40bd_a87c_16
 pub const QUERY_ENDPOINTS_ROLE_ID: Uuid = Uuid::from_u128(0xff33a10b_d6ee_451b_81b3_e72b722638c4);
 
 /// Longest role name accepted.
-const MAX_NAME_CHARS: usize = 100;
-
-/// What a key may do: its strongest role decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Grade {
-    /// Nothing but asking who it is.
-    None,
-    /// GET requests (and waking a service).
-    Read,
-    /// Everything.
-    Full,
-}
-
-/// What an operation needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// Any valid key (`whoami`).
-    Any,
-    Read,
-    Write,
-}
-
-impl Grade {
-    pub(crate) fn allows(self, access: Access) -> bool {
-        match access {
-            Access::Any => true,
-            Access::Read => self >= Grade::Read,
-            Access::Write => self == Grade::Full,
-        }
-    }
-}
+pub(crate) const MAX_NAME_CHARS: usize = 100;
 
 /// A role every organization has.
-struct SystemRole {
-    id: Uuid,
-    name: &'static str,
-    legacy: Option<LegacyRole>,
-    grade: Grade,
-    permissions: &'static [&'static str],
+pub(crate) struct SystemRole {
+    pub(crate) id: Uuid,
+    pub(crate) name: &'static str,
+    pub(crate) legacy: Option<LegacyRole>,
+    pub(crate) grade: Grade,
+    pub(crate) permissions: &'static [&'static str],
 }
 
 /// In the order lists show them.
-fn system_roles() -> [SystemRole; 9] {
+pub(crate) fn system_roles() -> [SystemRole; 9] {
     [
         SystemRole {
             id: ADMIN_ROLE_ID,
@@ -172,18 +138,18 @@ pub(crate) fn system_role_names() -> Vec<&'static str> {
 
 /// A role an organization created.
 #[derive(Debug, Clone)]
-struct CustomRole {
-    id: Uuid,
-    name: String,
-    policies: Vec<RbacPolicy>,
-    created_at: Timestamp,
-    updated_at: Timestamp,
+pub(crate) struct CustomRole {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) policies: Vec<RbacPolicy>,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
 }
 
 impl CustomRole {
     /// `Full` when an allowing policy grants anything but viewing, `Read`
     /// when it grants only viewing, `None` without allowing policies.
-    fn grade(&self) -> Grade {
+    pub(crate) fn grade(&self) -> Grade {
         let allowed = self
             .policies
             .iter()
@@ -204,18 +170,18 @@ impl CustomRole {
 
 /// One organization's roles.
 pub(crate) struct Roles {
-    org: Uuid,
-    created_at: Timestamp,
-    custom: Vec<CustomRole>,
+    pub(crate) org: Uuid,
+    pub(crate) created_at: Timestamp,
+    pub(crate) custom: Vec<CustomRole>,
 }
 
 /// What lists and keys show of a role.
-struct RoleView {
-    id: Uuid,
-    name: String,
-    system: bool,
-    grade: Grade,
-    legacy: Option<LegacyRole>,
+pub(crate) struct RoleView {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) system: bool,
+    pub(crate) grade: Grade,
+    pub(crate) legacy: Option<LegacyRole>,
 }
 
 impl Roles {
@@ -228,7 +194,7 @@ impl Roles {
     }
 
     /// Every role: system roles first, then custom ones by creation.
-    fn all(&self) -> Vec<RoleView> {
+    pub(crate) fn all(&self) -> Vec<RoleView> {
         let system = system_roles().into_iter().map(|role| RoleView {
             id: role.id,
             name: role.name.to_owned(),
@@ -246,7 +212,7 @@ impl Roles {
         system.chain(custom).collect()
     }
 
-    fn view(&self, id: Uuid) -> Option<RoleView> {
+    pub(crate) fn view(&self, id: Uuid) -> Option<RoleView> {
         self.all().into_iter().find(|role| role.id == id)
     }
 
@@ -343,7 +309,7 @@ impl Roles {
             .collect()
     }
 
-    fn to_api(&self, id: Uuid, actors: Vec<String>) -> Option<RbacRole> {
+    pub(crate) fn to_api(&self, id: Uuid, actors: Vec<String>) -> Option<RbacRole> {
         let tenant = format!("organization/{}", self.org);
         let policy =
             |index: usize, allow: RbacPolicyAllowDeny, permissions, resources| RbacPolicy {
@@ -389,7 +355,7 @@ impl Roles {
         })
     }
 
-    fn name_taken(&self, name: &str, except: Option<Uuid>) -> bool {
+    pub(crate) fn name_taken(&self, name: &str, except: Option<Uuid>) -> bool {
         self.all()
             .iter()
             .any(|role| Some(role.id) != except && role.name.eq_ignore_ascii_case(name))
@@ -398,13 +364,13 @@ impl Roles {
 
 /// `apiKey/UUID` or `user/UUID`, checked against the organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Actor {
+pub(crate) enum Actor {
     Key(Uuid),
     User(Uuid),
 }
 
 impl Actor {
-    fn parse(org: &Org, text: &str) -> Result<Self, ApiError> {
+    pub(crate) fn parse(org: &Org, text: &str) -> Result<Self, ApiError> {
         let bad = || {
             ApiError::bad_request(format_args!(
                 "actors: {text:?} is neither apiKey/UUID nor user/UUID of this organization"
@@ -419,7 +385,7 @@ impl Actor {
         }
     }
 
-    fn render(self) -> String {
+    pub(crate) fn render(self) -> String {
         match self {
             Actor::Key(id) => format!("apiKey/{id}"),
             Actor::User(id) => format!("user/{id}"),
@@ -428,7 +394,7 @@ impl Actor {
 }
 
 /// Who holds role `role`, keys first.
-fn actors_of(org: &Org, role: Uuid) -> Vec<String> {
+pub(crate) fn actors_of(org: &Org, role: Uuid) -> Vec<String> {
     let keys = org
         .keys
         .ordered()
@@ -444,7 +410,7 @@ fn actors_of(org: &Org, role: Uuid) -> Vec<String> {
 }
 
 /// Gives `role` to exactly `actors`, taking it from everyone else.
-fn assign(org: &mut Org, role: Uuid, actors: &[Actor]) {
+pub(crate) fn assign(org: &mut Org, role: Uuid, actors: &[Actor]) {
     let order = org.roles.all();
     let sort = |roles: &mut Vec<Uuid>| {
         roles.sort_by_key(|id| order.iter().position(|known| known.id == *id));
@@ -468,7 +434,7 @@ fn assign(org: &mut Org, role: Uuid, actors: &[Actor]) {
     }
 }
 
-fn check_name(name: Option<&str>) -> Result<String, ApiError> {
+pub(crate) fn check_name(name: Option<&str>) -> Result<String, ApiError> {
     let name = name.ok_or_else(|| ApiError::bad_request("name is required"))?;
     if name.trim().is_empty() {
         return Err(ApiError::bad_request("name must not be blank"));
@@ -481,7 +447,7 @@ fn check_name(name: Option<&str>) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-fn check_policies(
+pub(crate) fn check_policies(
     role: Uuid,
     org: Uuid,
     policies: Vec<RbacPolicyCreateRequest>,
@@ -517,7 +483,7 @@ fn check_policies(
         .collect()
 }
 
-fn check_actors(org: &Org, actors: &[String]) -> Result<Vec<Actor>, ApiError> {
+pub(crate) fn check_actors(org: &Org, actors: &[String]) -> Result<Vec<Actor>, ApiError> {
     let mut parsed = actors
         .iter()
         .map(|actor| Actor::parse(org, actor))
@@ -527,11 +493,11 @@ fn check_actors(org: &Org, actors: &[String]) -> Result<Vec<Actor>, ApiError> {
     Ok(parsed)
 }
 
-fn role_not_found(id: Uuid) -> ApiError {
+pub(crate) fn role_not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format_args!("role {id} not found"))
 }
 
-fn role_activity(
+pub(crate) fn role_activity(
     cx: &Context,
     kind: ActivityType,
     id: Uuid,
@@ -546,187 +512,17 @@ fn role_activity(
     }
 }
 
-impl Handle for OrganizationRolesGetList {
-    const ACCESS: Access = Access::Read;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        _: OrganizationPath,
-        _: (),
-        _: (),
-    ) -> Result<Answer<Vec<RbacRole>>, ApiError> {
-        let org = world.org(cx.caller.org)?;
-        Ok(org
-            .roles
-            .all()
-            .iter()
-            .filter_map(|role| org.roles.to_api(role.id, actors_of(org, role.id)))
-            .collect::<Vec<_>>()
-            .into())
-    }
-}
-
-impl Handle for OrganizationRoleGet {
-    const ACCESS: Access = Access::Read;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        path: RolePath,
-        _: (),
-        _: (),
-    ) -> Result<Answer<RbacRole>, ApiError> {
-        let org = world.org(cx.caller.org)?;
-        org.roles
-            .to_api(path.role_id, actors_of(org, path.role_id))
-            .map(Answer::from)
-            .ok_or_else(|| role_not_found(path.role_id))
-    }
-}
-
-impl Handle for OrganizationRolePost {
-    const ACCESS: Access = Access::Write;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        _: OrganizationPath,
-        _: (),
-        body: RoleCreateRequest,
-    ) -> Result<Answer<RbacRole>, ApiError> {
-        let org = world.org_mut(cx.caller.org)?;
-        let name = check_name(body.name.as_deref())?;
-        if org.roles.name_taken(&name, None) {
-            return Err(ApiError::conflict(format_args!(
-                "a role named {name:?} already exists"
-            )));
-        }
-        let actors = body
-            .actors
-            .ok_or_else(|| ApiError::bad_request("actors is required"))?;
-        let actors = check_actors(org, &actors)?;
-        let id = Uuid::new_v4();
-        let policies = body
-            .policies
-            .ok_or_else(|| ApiError::bad_request("policies is required"))?;
-        let policies = check_policies(id, cx.caller.org, policies)?;
-        org.roles.custom.push(CustomRole {
-            id,
-            name: name.clone(),
-            policies,
-            created_at: cx.now,
-            updated_at: cx.now,
-        });
-        assign(org, id, &actors);
-        org.activities.record(
-            cx,
-            role_activity(cx, ActivityType::RoleCreate, id, &name, &actors),
-        );
-        let role = org.roles.to_api(id, actors_of(org, id));
-        role.map(Answer::from).ok_or_else(|| role_not_found(id))
-    }
-}
-
-impl Handle for OrganizationRolePatch {
-    const ACCESS: Access = Access::Write;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        path: RolePath,
-        _: (),
-        body: RoleUpdateRequest,
-    ) -> Result<Answer<RbacRole>, ApiError> {
-        let org = world.org_mut(cx.caller.org)?;
-        let id = path.role_id;
-        let view = org.roles.view(id).ok_or_else(|| role_not_found(id))?;
-        if view.system {
-            return Err(ApiError::bad_request(format_args!(
-                "{} is a system role and cannot be changed",
-                view.name
-            )));
-        }
-        let name = match body.name.as_deref() {
-            Some(name) => {
-                let name = check_name(Some(name))?;
-                if org.roles.name_taken(&name, Some(id)) {
-                    return Err(ApiError::conflict(format_args!(
-                        "a role named {name:?} already exists"
-                    )));
-                }
-                name
-            }
-            None => view.name.clone(),
-        };
-        let actors = body
-            .actors
-            .as_deref()
-            .map(|actors| check_actors(org, actors))
-            .transpose()?;
-        let policies = body
-            .policies
-            .map(|policies| check_policies(id, cx.caller.org, policies))
-            .transpose()?;
-        if let Some(role) = org.roles.custom.iter_mut().find(|role| role.id == id) {
-            role.name = name.clone();
-            if let Some(policies) = policies {
-                role.policies = policies;
-            }
-            role.updated_at = cx.now;
-        }
-        if let Some(actors) = &actors {
-            assign(org, id, actors);
-        }
-        let holders = actors.unwrap_or_default();
-        org.activities.record(
-            cx,
-            role_activity(cx, ActivityType::RoleUpdate, id, &name, &holders),
-        );
-        let role = org.roles.to_api(id, actors_of(org, id));
-        role.map(Answer::from).ok_or_else(|| role_not_found(id))
-    }
-}
-
-impl Handle for OrganizationRoleDelete {
-    const ACCESS: Access = Access::Write;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        path: RolePath,
-        _: (),
-        _: (),
-    ) -> Result<Answer<()>, ApiError> {
-        let org = world.org_mut(cx.caller.org)?;
-        let id = path.role_id;
-        let view = org.roles.view(id).ok_or_else(|| role_not_found(id))?;
-        if view.system {
-            return Err(ApiError::bad_request(format_args!(
-                "{} is a system role and cannot be deleted",
-                view.name
-            )));
-        }
-        assign(org, id, &[]);
-        org.roles.custom.retain(|role| role.id != id);
-        org.activities.record(
-            cx,
-            role_activity(cx, ActivityType::RoleDelete, id, &view.name, &[]),
-        );
-        Ok(().into())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::access::Access;
 
-    fn roles() -> Roles {
+    pub(crate) fn roles() -> Roles {
         Roles::new(Uuid::new_v4(), "2026-01-01T00:00:00Z".parse().unwrap())
     }
 
     #[test]
-    fn legacy_and_ids_merge_and_the_strongest_wins() {
+    pub(crate) fn legacy_and_ids_merge_and_the_strongest_wins() {
         let roles = roles();
         let set = roles
             .resolve(Some(&[LegacyRole::Developer]), Some(&[ADMIN_ROLE_ID]))
@@ -740,7 +536,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_empty_roles() {
+    pub(crate) fn unknown_and_empty_roles() {
         let roles = roles();
         let err = roles
             .resolve(Some(&[LegacyRole::from("owner")]), None)
@@ -754,7 +550,7 @@ mod tests {
     }
 
     #[test]
-    fn grades() {
+    pub(crate) fn grades() {
         let roles = roles();
         let qe = roles
             .resolve(Some(&[LegacyRole::QueryEndpoints]), None)
@@ -792,7 +588,7 @@ mod tests {
     }
 
     #[test]
-    fn system_roles_are_found_by_loose_names() {
+    pub(crate) fn system_roles_are_found_by_loose_names() {
         assert_eq!(
             system_role_named("developer").map(|r| r.0),
             Some(DEVELOPER_ROLE_ID)

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::error::ApiError;
+use crate::model::error::ApiError;
 
 /// Items per page when the request does not say.
 pub(crate) const DEFAULT_LIMIT: i64 = 250;

@@ -2,7 +2,7 @@
 
 use std::fmt::Display;
 
-use axum::http::StatusCode;
+use http::StatusCode;
 
 /// A failed request: its status and the message after the code.
 #[derive(Debug, Clone, PartialEq, Eq)]

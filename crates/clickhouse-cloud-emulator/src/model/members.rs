@@ -4,20 +4,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use clickhouse_cloud_types::ops::{
-    MemberDelete, MemberGet, MemberGetList, MemberPath, MemberUpdate, OrganizationPath,
-};
-use clickhouse_cloud_types::{
-    Activity, ActivityType, Member, MemberPatchRequest, MemberRole, Timestamp,
-};
+use clickhouse_cloud_types::{Member, MemberRole, Timestamp};
 use uuid::Uuid;
 
-use crate::error::ApiError;
-use crate::pipeline::{Answer, Context, Handle};
-use crate::roles::{
-    ADMIN_ROLE_ID, Access, DEVELOPER_ROLE_ID, Roles, system_role_named, system_role_names,
+use crate::model::error::ApiError;
+use crate::model::roles::{
+    ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, Roles, system_role_named, system_role_names,
 };
-use crate::world::World;
 
 /// A member to add at start: `NAME=EMAIL[:ROLE]` on the command line.
 ///
@@ -35,10 +28,10 @@ use crate::world::World;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberSpec {
-    name: String,
-    email: String,
-    role: Uuid,
-    role_name: &'static str,
+    pub(crate) name: String,
+    pub(crate) email: String,
+    pub(crate) role: Uuid,
+    pub(crate) role_name: &'static str,
 }
 
 impl MemberSpec {
@@ -173,7 +166,7 @@ impl MemberRecord {
         }
     }
 
-    fn to_api(&self, roles: &Roles) -> Member {
+    pub(crate) fn to_api(&self, roles: &Roles) -> Member {
         Member {
             user_id: Some(self.user_id.to_string()),
             name: Some(self.name.clone()),
@@ -239,7 +232,7 @@ pub(crate) fn requested_roles(
 /// One organization's members, in the order they joined.
 #[derive(Default)]
 pub(crate) struct Members {
-    list: Vec<MemberRecord>,
+    pub(crate) list: Vec<MemberRecord>,
 }
 
 impl Members {
@@ -263,7 +256,7 @@ impl Members {
         self.list.iter().any(|member| member.email == email)
     }
 
-    fn admins_other_than(&self, id: Uuid) -> usize {
+    pub(crate) fn admins_other_than(&self, id: Uuid) -> usize {
         self.list
             .iter()
             .filter(|member| member.user_id != id && member.roles.contains(&ADMIN_ROLE_ID))
@@ -271,131 +264,8 @@ impl Members {
     }
 }
 
-fn member_not_found(id: Uuid) -> ApiError {
+pub(crate) fn member_not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format_args!("member {id} not found"))
-}
-
-impl Handle for MemberGetList {
-    const ACCESS: Access = Access::Read;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        _: OrganizationPath,
-        _: (),
-        _: (),
-    ) -> Result<Answer<Vec<Member>>, ApiError> {
-        let org = world.org(cx.caller.org)?;
-        Ok(org
-            .members
-            .iter()
-            .map(|member| member.to_api(&org.roles))
-            .collect::<Vec<_>>()
-            .into())
-    }
-}
-
-impl Handle for MemberGet {
-    const ACCESS: Access = Access::Read;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        path: MemberPath,
-        _: (),
-        _: (),
-    ) -> Result<Answer<Member>, ApiError> {
-        let org = world.org(cx.caller.org)?;
-        org.members
-            .get(path.user_id)
-            .map(|member| member.to_api(&org.roles).into())
-            .ok_or_else(|| member_not_found(path.user_id))
-    }
-}
-
-impl Handle for MemberUpdate {
-    const ACCESS: Access = Access::Write;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        path: MemberPath,
-        _: (),
-        body: MemberPatchRequest,
-    ) -> Result<Answer<Member>, ApiError> {
-        let org = world.org_mut(cx.caller.org)?;
-        let id = path.user_id;
-        let current = org
-            .members
-            .get(id)
-            .cloned()
-            .ok_or_else(|| member_not_found(id))?;
-        let Some(roles) = requested_roles(
-            &org.roles,
-            body.role.as_ref(),
-            body.assigned_role_ids.as_deref(),
-        )?
-        else {
-            return Ok(current.to_api(&org.roles).into());
-        };
-        if !roles.contains(&ADMIN_ROLE_ID) && org.members.admins_other_than(id) == 0 {
-            return Err(ApiError::conflict(
-                "the organization's last Admin cannot lose the Admin role",
-            ));
-        }
-        let kind = if body.assigned_role_ids.is_some() {
-            ActivityType::OrganizationMemberUpdateRoles
-        } else {
-            ActivityType::OrganizationMemberUpdateRole
-        };
-        let names = org.roles.names(&roles);
-        let role_ids = roles.iter().map(Uuid::to_string).collect();
-        let mut updated = current;
-        updated.roles = roles;
-        if let Some(member) = org.members.iter_mut().find(|member| member.user_id == id) {
-            *member = updated.clone();
-        }
-        org.activities.record(
-            cx,
-            Activity {
-                target_actor_ids: Some(vec![format!("user/{id}")]),
-                target_role_ids: Some(role_ids),
-                target_role_names: Some(names),
-                ..cx.activity(kind)
-            },
-        );
-        Ok(updated.to_api(&org.roles).into())
-    }
-}
-
-impl Handle for MemberDelete {
-    const ACCESS: Access = Access::Write;
-
-    fn run(
-        world: &mut World,
-        cx: &Context,
-        path: MemberPath,
-        _: (),
-        _: (),
-    ) -> Result<Answer<()>, ApiError> {
-        let org = world.org_mut(cx.caller.org)?;
-        let id = path.user_id;
-        let member = org.members.get(id).ok_or_else(|| member_not_found(id))?;
-        if member.roles.contains(&ADMIN_ROLE_ID) && org.members.admins_other_than(id) == 0 {
-            return Err(ApiError::conflict(
-                "the organization's last Admin cannot be removed",
-            ));
-        }
-        org.members.list.retain(|member| member.user_id != id);
-        org.activities.record(
-            cx,
-            Activity {
-                target_actor_ids: Some(vec![format!("user/{id}")]),
-                ..cx.activity(ActivityType::OrganizationMemberDelete)
-            },
-        );
-        Ok(().into())
-    }
 }
 
 #[cfg(test)]
@@ -403,7 +273,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn member_specs_parse_or_say_why() {
+    pub(crate) fn member_specs_parse_or_say_why() {
         let spec: MemberSpec = " Ada = Ada@Example.com : service admin".parse().unwrap();
         assert_eq!(
             (spec.name(), spec.email(), spec.role()),
@@ -421,7 +291,7 @@ mod tests {
     }
 
     #[test]
-    fn emails_are_checked_loosely() {
+    pub(crate) fn emails_are_checked_loosely() {
         assert!(plausible_email("a@b.co"));
         for bad in ["", "a", "a@b", "@b.c", "a@.b", "a@b.", "a b@c.d", "a@b@c.d"] {
             assert!(!plausible_email(bad), "{bad}");

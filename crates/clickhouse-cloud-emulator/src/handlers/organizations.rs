@@ -1,44 +1,18 @@
-//! The organization itself: list (one per key), get, update.
+//! The organizations operations.
 
+use crate::model::access::Access;
+use crate::model::access::Context;
+use crate::model::error::ApiError;
+use crate::model::paging;
+use crate::model::world::World;
+use crate::pipeline::{Answer, Handle};
 use clickhouse_cloud_types::ops::{
     OrganizationGet, OrganizationGetList, OrganizationGetListQuery, OrganizationPath,
     OrganizationUpdate,
 };
 use clickhouse_cloud_types::{
-    ActivityType, Organization, OrganizationPatchRequest, OrganizationPrivateEndpoint, Timestamp,
+    ActivityType, Organization, OrganizationPatchRequest, OrganizationPrivateEndpoint,
 };
-use uuid::Uuid;
-
-use crate::error::ApiError;
-use crate::paging;
-use crate::pipeline::{Answer, Context, Handle};
-use crate::roles::Access;
-use crate::world::World;
-
-/// What the organization says about itself.
-pub(crate) struct Profile {
-    pub(crate) info: Organization,
-}
-
-impl Profile {
-    pub(crate) fn new(id: Uuid, name: String, now: Timestamp) -> Self {
-        Self {
-            info: Organization {
-                id: Some(id),
-                created_at: Some(now),
-                name: Some(name),
-                private_endpoints: Some(Vec::new()),
-                byoc_config: Some(Vec::new()),
-                enable_core_dumps: Some(false),
-                capabilities: None,
-            },
-        }
-    }
-
-    pub(crate) fn name(&self) -> &str {
-        self.info.name.as_deref().unwrap_or_default()
-    }
-}
 
 impl Handle for OrganizationGetList {
     const ACCESS: Access = Access::Read;

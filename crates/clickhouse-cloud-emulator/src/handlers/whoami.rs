@@ -4,10 +4,11 @@ use clickhouse_cloud_types::ops::WhoamiGet;
 use clickhouse_cloud_types::{Whoami, WhoamiApiKey, WhoamiApiKeyActorType};
 use serde_json::Value;
 
-use crate::error::ApiError;
-use crate::pipeline::{Answer, Context, Handle};
-use crate::roles::Access;
-use crate::world::World;
+use crate::model::access::Access;
+use crate::model::access::Context;
+use crate::model::error::ApiError;
+use crate::model::world::World;
+use crate::pipeline::{Answer, Handle};
 
 impl Handle for WhoamiGet {
     /// Any valid key may ask, whatever its roles.

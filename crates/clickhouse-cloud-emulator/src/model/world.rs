@@ -5,17 +5,37 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use crate::RateLimit;
-use crate::activities::Log;
-use crate::auth::Gate;
-use crate::clock::Clock;
-use crate::error::ApiError;
-use crate::invitations::Invitations;
-use crate::keys::Keys;
-use crate::members::Members;
-use crate::organizations::Profile;
-use crate::roles::Roles;
-use crate::services::Services;
+use crate::model::activities::Log;
+use crate::model::clock::Clock;
+use crate::model::error::ApiError;
+use crate::model::gate::Gate;
+use crate::model::invitations::Invitations;
+use crate::model::keys::Keys;
+use crate::model::members::Members;
+use crate::model::organizations::Profile;
+use crate::model::roles::Roles;
+use crate::model::services::Services;
+use crate::model::store::Store;
+use std::time::Duration;
+
+/// A per-key fixed-window rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed in one window.
+    pub requests: u32,
+    /// Length of the window.
+    pub window: Duration,
+}
+
+impl Default for RateLimit {
+    /// The published limit: 10 requests per 10 seconds.
+    fn default() -> Self {
+        Self {
+            requests: 10,
+            window: Duration::from_secs(10),
+        }
+    }
+}
 
 /// Limits fixed at start.
 #[derive(Debug, Clone)]
@@ -43,6 +63,8 @@ pub(crate) struct Org {
     pub(crate) invitations: Invitations,
     pub(crate) services: Services,
     pub(crate) activities: Log,
+    /// Everything kept by the generic store.
+    pub(crate) store: Store,
 }
 
 impl World {

@@ -7,9 +7,6 @@
 //! operations under a service, the service itself (it must exist, and be
 //! running for those that need it).
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
 use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
@@ -17,42 +14,19 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use clickhouse_cloud_types::Operation;
 use clickhouse_cloud_types::operation::match_path;
-use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::model::catalogue::{Example, examples};
+use crate::model::error::ApiError;
+use crate::model::services::check_service;
+use crate::model::world::World;
 use crate::pipeline::{
     access_of, admit, decode_body, decode_params, error_response, set_rate_headers,
 };
-use crate::services::check_service;
-use crate::world::World;
 
 /// The header that marks an answer made of example data.
 pub const EXAMPLE_HEADER: &str = "x-emulator-example";
-
-/// One operation's example answer.
-#[derive(Debug, Deserialize)]
-struct Example {
-    status: u16,
-    #[serde(rename = "contentType")]
-    content_type: String,
-    body: Value,
-}
-
-#[derive(Debug, Deserialize)]
-struct ExampleFile {
-    operations: HashMap<String, Example>,
-}
-
-fn examples() -> &'static HashMap<String, Example> {
-    static EXAMPLES: OnceLock<HashMap<String, Example>> = OnceLock::new();
-    EXAMPLES.get_or_init(|| {
-        serde_json::from_str::<ExampleFile>(include_str!("generated/examples.json"))
-            .map(|file| file.operations)
-            .unwrap_or_default()
-    })
-}
 
 /// Serves operation `O` from its example.
 pub(crate) fn serve<O: Operation>(

@@ -12,10 +12,10 @@ use ipnet::IpNet;
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
-use crate::RateLimit;
-use crate::error::ApiError;
-use crate::roles::Grade;
-use crate::world::World;
+use crate::model::access::Caller;
+use crate::model::error::ApiError;
+use crate::model::world::RateLimit;
+use crate::model::world::World;
 
 /// The key index and the rate-limit windows of every key.
 pub(crate) struct Gate {
@@ -23,15 +23,6 @@ pub(crate) struct Gate {
     index: HashMap<String, (Uuid, Uuid)>,
     windows: HashMap<Uuid, Window>,
     rate_limit: Option<RateLimit>,
-}
-
-/// The identified key behind a request.
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub(crate) org: Uuid,
-    pub(crate) key: Uuid,
-    pub(crate) key_name: String,
-    pub(crate) grade: Grade,
 }
 
 /// A key's fixed rate-limit window.
@@ -245,7 +236,7 @@ mod tests {
             window: std::time::Duration::from_secs(10),
         }));
         let key = Uuid::new_v4();
-        let now = crate::clock::Clock::new(1.0).now();
+        let now = crate::model::clock::Clock::new(1.0).now();
         let first = gate.count_request(key, now).unwrap();
         assert_eq!((first.remaining, first.exceeded), (1, false));
         assert!((first.reset - 10.0).abs() < 1e-9);

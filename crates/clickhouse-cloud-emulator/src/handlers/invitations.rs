@@ -1,68 +1,20 @@
-//! Invitations: create, list, get, delete. Nobody accepts them here.
+//! The invitations operations.
 
+use crate::model::access::Access;
+use crate::model::access::Context;
+use crate::model::error::ApiError;
+use crate::model::invitations::*;
+use crate::model::members::{plausible_email, requested_roles};
+use crate::model::roles::DEVELOPER_ROLE_ID;
+use crate::model::world::World;
+use crate::pipeline::{Answer, Handle};
 use chrono::TimeDelta;
 use clickhouse_cloud_types::ops::{
     InvitationCreate, InvitationDelete, InvitationGet, InvitationGetList, InvitationPath,
     OrganizationPath,
 };
-use clickhouse_cloud_types::{
-    Activity, ActivityType, Invitation, InvitationPostRequest, Timestamp,
-};
+use clickhouse_cloud_types::{ActivityType, Invitation, InvitationPostRequest};
 use uuid::Uuid;
-
-use crate::error::ApiError;
-use crate::members::{legacy_member_role, plausible_email, requested_roles};
-use crate::pipeline::{Answer, Context, Handle};
-use crate::roles::{Access, DEVELOPER_ROLE_ID, Roles};
-use crate::world::World;
-
-/// How long an invitation stays open.
-const VALID_FOR_DAYS: i64 = 30;
-
-/// A pending invitation.
-#[derive(Debug, Clone)]
-struct InvitationRecord {
-    id: Uuid,
-    email: String,
-    roles: Vec<Uuid>,
-    created_at: Timestamp,
-    expire_at: Timestamp,
-}
-
-impl InvitationRecord {
-    fn to_api(&self, roles: &Roles) -> Invitation {
-        Invitation {
-            id: Some(self.id),
-            email: Some(self.email.clone()),
-            role: Some(legacy_member_role(&self.roles)),
-            assigned_roles: Some(roles.assigned(&self.roles)),
-            created_at: Some(self.created_at),
-            expire_at: Some(self.expire_at),
-        }
-    }
-}
-
-/// One organization's invitations, oldest first.
-#[derive(Default)]
-pub(crate) struct Invitations {
-    list: Vec<InvitationRecord>,
-}
-
-fn invitation_not_found(id: Uuid) -> ApiError {
-    ApiError::not_found(format_args!("invitation {id} not found"))
-}
-
-fn invitation_activity(
-    cx: &Context,
-    kind: ActivityType,
-    invitation: &InvitationRecord,
-) -> Activity {
-    Activity {
-        target_resource_ids: Some(vec![invitation.id.to_string()]),
-        target_role_ids: Some(invitation.roles.iter().map(Uuid::to_string).collect()),
-        ..cx.activity(kind)
-    }
-}
 
 impl Handle for InvitationGetList {
     const ACCESS: Access = Access::Read;
