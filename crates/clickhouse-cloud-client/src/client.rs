@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use clickhouse_cloud_auth::Credentials;
 use clickhouse_cloud_transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ExponentialBackoff,
-    HttpRequest, HttpResponse, RateLimit, RateLimiter, ReqwestTransport, Resilient, RetryPolicy,
-    StatusCode, Transport, check_status, request_id_header, safe_decode_message,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_PAUSE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOTAL_TIMEOUT,
+    ExponentialBackoff, HttpRequest, HttpResponse, Method, RateLimit, RateLimiter,
+    ReqwestTransport, Resilient, RetryPolicy, StatusCode, Transport, check_status_of,
+    request_id_header, safe_decode_message,
 };
 use clickhouse_cloud_types::operation::{Paged, ResponseFormat};
 use clickhouse_cloud_types::ops::InstanceStateUpdate;
@@ -35,7 +36,7 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 /// ```
 #[derive(Debug, Clone)]
 pub struct Client {
-    transport: Arc<dyn Transport>,
+    transport: Arc<Resilient<Arc<dyn Transport>>>,
     shared: Arc<Shared>,
     wake_idle_services: bool,
 }
@@ -57,6 +58,8 @@ pub struct Response<T> {
     status: StatusCode,
     next_cursor: Option<String>,
     total_count: Option<i64>,
+    limit: Option<i64>,
+    carried_result: bool,
 }
 
 impl<T> Response<T> {
@@ -87,6 +90,20 @@ impl<T> Response<T> {
         self.total_count
     }
 
+    /// On a page of a list: the most items the service says the page
+    /// could hold (the envelope's `limit`), when it says.
+    pub fn page_limit(&self) -> Option<i64> {
+        self.limit
+    }
+
+    /// Whether the answer carried a `result`. An operation whose result is
+    /// informational (an update, a state change, a validation) succeeds
+    /// without one, with an empty result (every field absent): this tells
+    /// such an empty result from one the service sent.
+    pub fn carried_result(&self) -> bool {
+        self.carried_result
+    }
+
     /// A response put together from its parts (a listing across pages).
     pub(crate) fn from_parts(
         result: T,
@@ -101,6 +118,8 @@ impl<T> Response<T> {
             status,
             next_cursor,
             total_count,
+            limit: None,
+            carried_result: true,
         }
     }
 
@@ -116,6 +135,8 @@ impl<T> Response<T> {
             status: self.status,
             next_cursor: self.next_cursor,
             total_count: self.total_count,
+            limit: self.limit,
+            carried_result: self.carried_result,
         })
     }
 }
@@ -229,7 +250,7 @@ impl Client {
         if !self.wake_idle_services || O::ID == InstanceStateUpdate::ID {
             return result;
         }
-        let idle = matches!(&result, Err(Error::Api { error, .. }) if error.is_service_idle());
+        let idle = matches!(&result, Err(e) if e.api().is_some_and(|e| e.is_service_idle()));
         let Some((organization_id, service_id)) = idle.then(|| service_of(&request.path)).flatten()
         else {
             return result;
@@ -264,32 +285,56 @@ impl Client {
                 source,
             })?;
             let http_request = HttpRequest::from(encoded);
-            let response = self
-                .transport
-                .send(http_request)
-                .await
-                .map_err(|e| Error::from_transport(O::ID, e))?;
-            let span = tracing::Span::current();
-            span.record("status", response.status.as_u16());
-            let response = check_status(response).map_err(|e| {
-                if let Some(id) = e.request_id() {
-                    span.record("request_id", id);
+            let outcome = self.transport.send_reporting(http_request).await;
+            let earlier = outcome.earlier_in_transit;
+            let result = match outcome.result {
+                Ok(response) => {
+                    let span = tracing::Span::current();
+                    span.record("status", response.status.as_u16());
+                    check_status_of(O::ID, response)
+                        .map_err(|e| Error::from_transport(O::ID, e))
+                        .and_then(|response| decode::<O>(&response))
                 }
-                Error::from_transport(O::ID, e)
-            })?;
-            let decoded = decode::<O>(&response).inspect_err(|e| {
-                if let Some(id) = e.request_id() {
-                    span.record("request_id", id);
+                Err(e) => Err(Error::from_transport(O::ID, e)),
+            };
+            let decoded = result.map_err(|error| {
+                let error = may_have_acted::<O>(error, earlier);
+                if let Some(id) = error.request_id() {
+                    tracing::Span::current().record("request_id", id);
                 }
+                error
             })?;
             if let Some(id) = &decoded.request_id {
-                span.record("request_id", id.as_str());
+                tracing::Span::current().record("request_id", id.as_str());
             }
             tracing::debug!("call succeeded");
             Ok(decoded)
         }
         .instrument(span)
         .await
+    }
+}
+
+/// `error`, saying so when the service may have acted on the call
+/// although it failed: an earlier attempt failed in transit (`earlier`), or
+/// this one did for an operation that is never resent.
+fn may_have_acted<O: Operation>(error: Error, earlier: Option<&'static str>) -> Error {
+    let advice = if earlier.is_some() {
+        crate::error::ACTED_EARLIER
+    } else if !O::IDEMPOTENT && error.may_have_acted() {
+        if O::METHOD == Method::Post {
+            crate::error::MAY_HAVE_CREATED
+        } else {
+            crate::error::MAY_HAVE_ACTED
+        }
+    } else {
+        return error;
+    };
+    Error::MayHaveActed {
+        operation: O::ID,
+        error: Box::new(error),
+        earlier,
+        advice,
     }
 }
 
@@ -330,11 +375,18 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
     let envelope: Envelope<O::Output> =
         decode_body(&response.body).map_err(|(p, m)| decode_error(p, m))?;
     let request_id = envelope.request_id.or_else(header_id);
+    let carried_result = envelope.result.is_some();
     let result = match envelope.result {
         Some(result) => result,
-        // Operations without a result (`()`) accept a missing one.
-        None => O::Output::deserialize(serde_json::Value::Null)
-            .map_err(|_| decode_error("result".into(), "missing field `result`".into()))?,
+        None => match missing_result::<O>() {
+            Some(result) => result,
+            None => {
+                return Err(Error::MissingResult {
+                    operation: O::ID,
+                    request_id,
+                });
+            }
+        },
     };
     Ok(Response {
         result,
@@ -342,7 +394,29 @@ fn decode<O: Operation>(response: &HttpResponse) -> Result<Response<O::Output>, 
         status: response.status,
         next_cursor: envelope.next_cursor,
         total_count: envelope.total_count,
+        limit: envelope.limit,
+        carried_result,
     })
+}
+
+/// What operation `O` answers when the envelope carries no `result`, or
+/// `None` when the call is then a failure.
+///
+/// An operation without output (`()`) needs none. A read (`GET`) or an
+/// operation that is never resent (a create, a generated password) is
+/// called for its result: without one, the call fails with
+/// [`Error::MissingResult`]. Any other operation (an update, a state
+/// change, a validation, a replacement) has done its work when the service
+/// says `2xx`; its result is informational, and a missing one is an empty
+/// one (every field absent) when the output type has such a value.
+fn missing_result<O: Operation>() -> Option<O::Output> {
+    if let Ok(nothing) = O::Output::deserialize(serde_json::Value::Null) {
+        return Some(nothing);
+    }
+    if O::METHOD == Method::Get || !O::IDEMPOTENT {
+        return None;
+    }
+    O::Output::deserialize(serde_json::Value::Object(Default::default())).ok()
 }
 
 /// Decodes a JSON body. The fast path is plain serde_json; only a body that
@@ -362,6 +436,8 @@ impl<T> Response<T> {
             status,
             next_cursor: None,
             total_count: None,
+            limit: None,
+            carried_result: true,
         }
     }
 }
@@ -409,6 +485,7 @@ pub struct ClientBuilder {
     request_timeout: Duration,
     total_timeout: Option<Duration>,
     rate_limit: Option<RateLimit>,
+    max_pause: Duration,
     retry_policy: Arc<dyn RetryPolicy>,
     transport: Option<Arc<dyn Transport>>,
     wake_idle_services: bool,
@@ -423,6 +500,7 @@ impl Default for ClientBuilder {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
             rate_limit: Some(RateLimit::PUBLISHED),
+            max_pause: DEFAULT_MAX_PAUSE,
             retry_policy: Arc::new(ExponentialBackoff::default()),
             transport: None,
             wake_idle_services: false,
@@ -472,6 +550,27 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest the service's `Retry-After` or `X-RateLimit-Reset` may
+    /// hold back every call with the key at once (default
+    /// [`DEFAULT_MAX_PAUSE`], 2 min): a header asking for hours or days
+    /// pauses the rate limiter for this long, no longer. The call that got
+    /// such an answer ends at once when the wait is beyond its time budget,
+    /// with the wait the service asked for in its error.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # fn main() -> Result<(), clickhouse_cloud_client::Error> {
+    /// let client = clickhouse_cloud_client::Client::builder()
+    ///     .credentials(clickhouse_cloud_client::auth::KeyMaterial::generate().into_credentials())
+    ///     .rate_limit_max_pause(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn rate_limit_max_pause(mut self, max_pause: Duration) -> Self {
+        self.max_pause = max_pause;
+        self
+    }
+
     /// Replaces the retry policy (default [`ExponentialBackoff`]); pass
     /// [`clickhouse_cloud_transport::NoRetry`] to turn retries off.
     pub fn retry_policy(mut self, policy: impl RetryPolicy + 'static) -> Self {
@@ -511,7 +610,7 @@ impl ClientBuilder {
             Some(transport) => {
                 let limiter = self
                     .rate_limit
-                    .map(|limit| Arc::new(RateLimiter::new(limit)));
+                    .map(|limit| Arc::new(RateLimiter::with_max_pause(limit, self.max_pause)));
                 (transport, limiter)
             }
             None => {
@@ -531,7 +630,7 @@ impl ClientBuilder {
                 let scope = format!("{}|{key_id}", transport.base_url());
                 let limiter = self
                     .rate_limit
-                    .map(|limit| RateLimiter::shared(&scope, limit));
+                    .map(|limit| RateLimiter::shared_with_max_pause(&scope, limit, self.max_pause));
                 (Arc::new(transport), limiter)
             }
         };

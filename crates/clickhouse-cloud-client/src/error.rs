@@ -29,6 +29,42 @@ pub enum Error {
         #[source]
         source: clickhouse_cloud_transport::Error,
     },
+    /// The call failed, yet the service may have acted on it: an earlier
+    /// attempt failed in transit after the request may have reached the
+    /// service (so a retried `DELETE` answering `404` may have deleted),
+    /// or this attempt did, for an operation that is not resent (so a
+    /// create may have created). `error` is the call's own failure; every
+    /// accessor ([`Error::status`], [`Error::api`], [`Error::request_id`],
+    /// ...) reads it.
+    #[error(
+        "{error}{}; {advice}",
+        earlier.map(|how| format!(" (an earlier attempt failed in transit: {how})")).unwrap_or_default()
+    )]
+    MayHaveActed {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The call's final error.
+        #[source]
+        error: Box<Error>,
+        /// How an earlier attempt failed in transit (`"timeout"`,
+        /// `"connection error"`, `"HTTP 502"`, ...), when one did.
+        earlier: Option<&'static str>,
+        /// What to do about it, e.g. `the service may have created it;
+        /// list before trying again`.
+        advice: &'static str,
+    },
+    /// A 2xx answer without the `result` an operation's caller needs (a
+    /// read, a list, a create): the envelope carried none.
+    #[error(
+        "{operation}: the answer carried no result (requestId {})",
+        request_id.as_deref().unwrap_or("none")
+    )]
+    MissingResult {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The answer's `requestId` (or request-ID header), when it had one.
+        request_id: Option<String>,
+    },
     /// A 2xx response whose body does not match the expected type.
     #[error(
         "{operation}: response does not decode at `{path}`: {message} (requestId {})",
@@ -125,11 +161,21 @@ pub enum Error {
     },
 }
 
+/// Advice when a create failed in transit and was not resent.
+pub(crate) const MAY_HAVE_CREATED: &str =
+    "the service may have created it; list before trying again";
+/// Advice when another operation that is not resent failed in transit.
+pub(crate) const MAY_HAVE_ACTED: &str =
+    "the service may have acted on it; check before trying again";
+/// Advice when an earlier attempt failed in transit.
+pub(crate) const ACTED_EARLIER: &str = "the service may have acted on it before this answer";
+
 impl Error {
     /// The service's error, when it answered with one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Error::Api { error, .. } => Some(error),
+            Error::MayHaveActed { error, .. } => error.api(),
             _ => None,
         }
     }
@@ -139,7 +185,66 @@ impl Error {
         match self {
             Error::Api { error, .. } => Some(error.status),
             Error::Transport { source, .. } => source.status(),
+            Error::MayHaveActed { error, .. } => error.status(),
             _ => None,
+        }
+    }
+
+    /// Whether an earlier attempt of this same call failed in transit
+    /// after its request may have reached the service (the connection
+    /// broke after sending, no answer came in time, a gateway answered
+    /// `502` or `504`), so that the service may have acted although this
+    /// final answer is an error. A `DELETE` whose first attempt was cut
+    /// off after the service deleted is retried and answers `404`: then
+    /// this is `true`, and the resource is gone as asked.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid, key: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+    /// match client.api_keys(org).delete(key).await {
+    ///     Ok(_) => println!("deleted"),
+    ///     Err(e) if e.status().map(|s| s.as_u16()) == Some(404) && e.may_have_acted_earlier() => {
+    ///         println!("deleted (the first attempt's answer was lost)")
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn may_have_acted_earlier(&self) -> bool {
+        matches!(
+            self,
+            Error::MayHaveActed {
+                earlier: Some(_),
+                ..
+            }
+        )
+    }
+
+    /// Whether this call's request may have reached the service and been
+    /// acted on although the call failed: its last attempt failed in
+    /// transit (a broken connection after sending, a timeout waiting for
+    /// the answer, a `502` or `504` from a gateway), or
+    /// [`Error::may_have_acted_earlier`]. A create that fails so may have
+    /// created: list before creating again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clickhouse_cloud_client::{Error, transport};
+    /// let error = Error::Transport {
+    ///     operation: "openapiKeyCreate",
+    ///     source: transport::Error::Timeout { operation: "openapiKeyCreate", after: Duration::from_secs(60) },
+    /// };
+    /// assert!(error.may_have_acted());
+    /// assert!(!error.may_have_acted_earlier());
+    /// ```
+    pub fn may_have_acted(&self) -> bool {
+        match self {
+            Error::MayHaveActed { .. } => true,
+            Error::Transport { source, .. } => source.may_have_acted(),
+            Error::Api { error, .. } => matches!(
+                error.status,
+                StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+            ),
+            _ => false,
         }
     }
 
@@ -152,6 +257,7 @@ impl Error {
                 clickhouse_cloud_transport::Error::Api((**error).clone()).is_retryable()
             }
             Error::Transport { source, .. } => source.is_retryable(),
+            Error::MayHaveActed { error, .. } => error.is_retryable(),
             _ => false,
         }
     }
@@ -164,6 +270,7 @@ impl Error {
         match self {
             Error::Api { error, .. } => error.status == StatusCode::TOO_MANY_REQUESTS,
             Error::Transport { source, .. } => source.is_rate_limited(),
+            Error::MayHaveActed { error, .. } => error.is_rate_limited(),
             _ => false,
         }
     }
@@ -174,6 +281,7 @@ impl Error {
         match self {
             Error::Api { error, .. } => error.retry_after,
             Error::Transport { source, .. } => source.retry_after(),
+            Error::MayHaveActed { error, .. } => error.retry_after(),
             _ => None,
         }
     }
@@ -185,9 +293,10 @@ impl Error {
         match self {
             Error::Api { error, .. } => error.request_id.as_deref(),
             Error::Transport { source, .. } => source.request_id(),
-            Error::Decode { request_id, .. } | Error::RepeatedCursor { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Decode { request_id, .. }
+            | Error::RepeatedCursor { request_id, .. }
+            | Error::MissingResult { request_id, .. } => request_id.as_deref(),
+            Error::MayHaveActed { error, .. } => error.request_id(),
             _ => None,
         }
     }

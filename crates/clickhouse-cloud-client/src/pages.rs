@@ -18,11 +18,16 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// time, when the items before them are used up, each through the client's
 /// rate limiter and retries.
 ///
-/// A list paged by cursor ends on a page without `nextCursor` (absent or
-/// `null`); one paged by offset ends on a page shorter than the page size.
-/// A service that hands out a cursor it gave before would loop for ever:
-/// the stream ends with [`Error::RepeatedCursor`] instead. Any failed page
-/// ends it with that page's error, after the items already fetched.
+/// The page size asked for is at most the list's maximum from the spec
+/// ([`Paged::MAX_LIMIT`]). The stream ends on what the service says, never
+/// on a page shorter than asked (a service may cap pages below the size
+/// asked for): a list paged by cursor ends on a page without `nextCursor`
+/// (absent or `null`) or an empty page; one paged by offset ends on an
+/// empty page, on a page shorter than the `limit` its envelope names, or
+/// once `totalCount` items have come. A service that hands out a cursor it
+/// gave before would loop for ever: the stream ends with
+/// [`Error::RepeatedCursor`] instead. Any failed page ends it with that
+/// page's error, after the items already fetched.
 ///
 /// ```no_run
 /// use futures_util::TryStreamExt as _;
@@ -88,7 +93,7 @@ impl<O: Paged<Body = ()>> Items<O> {
             client,
             path,
             query,
-            page_size: DEFAULT_PAGE_SIZE,
+            page_size: clamp_page_size::<O>(DEFAULT_PAGE_SIZE),
             next: Page::default(),
             buffer: VecDeque::new(),
             seen_cursors: HashSet::new(),
@@ -98,11 +103,26 @@ impl<O: Paged<Body = ()>> Items<O> {
         }
     }
 
-    /// Asks for `size` items per page (at least 1; default
-    /// [`DEFAULT_PAGE_SIZE`]). Takes effect from the next page fetched.
+    /// Asks for `size` items per page (at least 1, at most the list's
+    /// [`Paged::MAX_LIMIT`]; default [`DEFAULT_PAGE_SIZE`], or the maximum
+    /// when that is smaller). Takes effect from the next page fetched.
+    ///
+    /// ```
+    /// use clickhouse_cloud_client::types::ops::UdfListQuery;
+    /// # fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid) {
+    /// let udfs = client.udfs(org).udf_list_stream(UdfListQuery::default()).page_size(5000);
+    /// assert_eq!(udfs.asked_page_size(), 100); // the spec's maximum for udfList
+    /// # }
+    /// ```
     pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = size.max(1);
+        self.page_size = clamp_page_size::<O>(size);
         self
+    }
+
+    /// The page size asked for: [`Items::page_size`] within the list's
+    /// bounds.
+    pub fn asked_page_size(&self) -> u32 {
+        self.page_size
     }
 
     /// Pages fetched so far.
@@ -191,14 +211,17 @@ impl<O: Paged<Body = ()>> Items<O> {
     fn record_page(&mut self, response: Response<O::Output>) -> Vec<O::Item> {
         self.pages += 1;
         let next_cursor = response.next_cursor().map(str::to_owned);
+        let page_limit = response.page_limit();
         self.last = Some(PageMeta {
             request_id: response.request_id().map(str::to_owned),
             status: response.status(),
             total_count: response.total_count(),
         });
+        let total_count = response.total_count();
         let items = O::items(response.into_result());
         let count = items.len();
         self.state = match O::STYLE {
+            _ if count == 0 => State::Done,
             PageStyle::Cursor => match next_cursor.filter(|c| !c.is_empty()) {
                 None => State::Done,
                 Some(cursor) if !self.seen_cursors.insert(cursor.clone()) => {
@@ -214,16 +237,30 @@ impl<O: Paged<Body = ()>> Items<O> {
                 }
             },
             PageStyle::Offset => {
-                if count < self.page_size as usize {
+                let seen = self.next.offset.unwrap_or(0) + count as u64;
+                // A page shorter than the page size the service says it
+                // used is the last; one merely shorter than asked is not
+                // (the service may cap pages without saying so).
+                let short_of_its_limit =
+                    page_limit.is_some_and(|limit| limit > 0 && (count as i64) < limit);
+                let all_seen = total_count
+                    .is_some_and(|total| i64::try_from(seen).unwrap_or(i64::MAX) >= total);
+                if short_of_its_limit || all_seen {
                     State::Done
                 } else {
-                    self.next.offset = Some(self.next.offset.unwrap_or(0) + count as u64);
+                    self.next.offset = Some(seen);
                     State::Ready
                 }
             }
         };
         items
     }
+}
+
+/// `size` within 1 and the list's maximum from the spec.
+fn clamp_page_size<O: Paged>(size: u32) -> u32 {
+    let size = size.max(1);
+    O::MAX_LIMIT.map_or(size, |max| size.min(max.max(1)))
 }
 
 impl<O: Paged<Body = ()>> Stream for Items<O> {

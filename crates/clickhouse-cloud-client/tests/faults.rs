@@ -33,6 +33,20 @@ fn client_with_timeout(emulator: &RunningEmulator, per_attempt: Duration) -> Cli
         .unwrap()
 }
 
+/// The text of the error a [`Error::MayHaveActed`] wraps.
+trait SourceText {
+    fn source_text(&self) -> String;
+}
+
+impl SourceText for Error {
+    fn source_text(&self) -> String {
+        match self {
+            Error::MayHaveActed { error, .. } => error.to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// A key with the Developer role given by ID, so that a create is one
 /// request (no roles lookup) and the counts below are the create's alone.
 fn create(name: &str) -> NewApiKey {
@@ -123,7 +137,20 @@ async fn gateway_errors_on_create_are_not_retried_and_nothing_is_created() {
         );
         assert_eq!(emulator.keys_named(org, "gw"), 0, "{fault:?}");
         if let Fault::HtmlGateway(code) = fault {
-            match &error {
+            // A gateway answered in the service's place: the create may
+            // have gone through, and the error says to look first.
+            assert!(error.may_have_acted(), "{fault:?}");
+            assert!(!error.may_have_acted_earlier(), "{fault:?}");
+            assert!(
+                error
+                    .to_string()
+                    .ends_with("the service may have created it; list before trying again"),
+                "{error}"
+            );
+            let Error::MayHaveActed { error: inner, .. } = &error else {
+                panic!("{error:?}");
+            };
+            match &**inner {
                 Error::Transport {
                     source:
                         TransportError::UnexpectedBody {
@@ -140,6 +167,10 @@ async fn gateway_errors_on_create_are_not_retried_and_nothing_is_created() {
             let id = error.request_id().expect("the CDN's request ID");
             assert!(id.len() > 8 && id.ends_with("=="), "{id}");
             assert!(error.to_string().contains(id), "{error}");
+        } else {
+            // A 503 is the service saying it did not take the request.
+            assert!(!error.may_have_acted(), "{fault:?}");
+            assert!(!matches!(error, Error::MayHaveActed { .. }), "{error:?}");
         }
     }
 }
@@ -155,19 +186,36 @@ async fn a_reset_create_is_never_sent_twice() {
         .create(create("r1"))
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert!(error.is_retryable());
+    // The client cannot tell a reset before acting from one after: it
+    // says the key may exist.
+    assert!(error.may_have_acted(), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("may have created it; list before trying again"),
+        "{error}"
+    );
     assert_eq!(emulator.keys_named(org, "r1"), 0);
 
     // After acting: the key exists once; the client did not make a second.
     let emulator =
         start(FaultPlan::new().on_operation("openapiKeyCreate", 1, Fault::ResetAfterActing)).await;
     let org = emulator.organization_id();
-    client(&emulator)
+    let error = client(&emulator)
         .api_keys(org)
         .create(create("r2"))
         .await
         .unwrap_err();
+    assert!(error.may_have_acted(), "{error:?}");
+    assert!(!error.may_have_acted_earlier(), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}; the service may have created it; list before trying again",
+            error.source_text()
+        )
+    );
     assert_eq!(emulator.keys_named(org, "r2"), 1);
     assert_eq!(emulator.requests_received(), 1);
 }
@@ -198,15 +246,23 @@ async fn slow_responses_time_out_per_attempt() {
         .create(create("slow"))
         .await
         .unwrap_err();
+    let Error::MayHaveActed { error: inner, .. } = &error else {
+        panic!("{error:?}");
+    };
     assert!(
         matches!(
-            error,
+            **inner,
             Error::Transport {
                 source: TransportError::Timeout { .. },
                 ..
             }
         ),
         "{error:?}"
+    );
+    assert!(error.may_have_acted());
+    assert!(
+        error.to_string().contains("list before trying again"),
+        "{error}"
     );
     assert_eq!(emulator.requests_received(), 1);
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -243,8 +299,41 @@ async fn a_retried_delete_that_already_happened_reports_not_found_and_deletes_on
     ));
     let error = keys.delete(created.key.id.unwrap()).await.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
+    // The first attempt was cut off after the service deleted: the error
+    // says so, and a caller can report the key as deleted.
+    assert!(error.may_have_acted_earlier(), "{error:?}");
+    assert!(error.may_have_acted());
+    assert!(error.api().is_some());
+    assert!(error.request_id().is_some());
+    let text = error.to_string();
+    assert!(
+        text.contains("an earlier attempt failed in transit: connection error"),
+        "{text}"
+    );
     assert_eq!(emulator.keys_named(org, "doomed"), 0);
     assert_eq!(emulator.key_count(org), 1);
+
+    // A plain 404 says nothing of the kind.
+    let error = keys.delete(uuid::Uuid::new_v4()).await.unwrap_err();
+    assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
+    assert!(!error.may_have_acted_earlier(), "{error:?}");
+    assert!(!error.may_have_acted(), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_retried_get_after_a_gateway_error_says_an_earlier_attempt_may_have_acted() {
+    let emulator = start(FaultPlan::new().on_request(1, Fault::HtmlGateway(504))).await;
+    let org = emulator.organization_id();
+    // The retry's answer is an error too (a key that does not exist).
+    let error = client(&emulator)
+        .api_keys(org)
+        .get(uuid::Uuid::new_v4())
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
+    assert!(error.may_have_acted_earlier(), "{error:?}");
+    assert!(error.to_string().contains("HTTP 504"), "{error}");
+    assert_eq!(emulator.requests_received(), 2);
 }
 
 #[tokio::test]

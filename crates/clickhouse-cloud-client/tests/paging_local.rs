@@ -124,8 +124,11 @@ async fn alerts(
 }
 
 #[tokio::test]
-async fn an_offset_list_stops_on_a_short_page() {
-    for (page_size, requests) in [(1, 24), (7, 4), (23, 2), (250, 1)] {
+async fn an_offset_list_stops_on_an_empty_page() {
+    // The envelope names neither its limit nor a total: a page shorter
+    // than asked may be the service's cap, so only an empty page ends the
+    // list (one request more than the pages holding items).
+    for (page_size, requests) in [(1, 24), (7, 5), (23, 2), (250, 2)] {
         let seen = Seen::default();
         let router = Router::new()
             .route(
@@ -149,7 +152,12 @@ async fn an_offset_list_stops_on_a_short_page() {
         for (n, query) in seen.iter().enumerate() {
             assert_eq!(query["limit"], page_size.to_string());
             let offset = query.get("offset").map_or(0, |o| o.parse().unwrap());
-            assert_eq!(offset, n * page_size as usize, "page size {page_size}");
+            // Each page starts after the items already received.
+            assert_eq!(
+                offset,
+                (n * page_size as usize).min(23),
+                "page size {page_size}"
+            );
         }
     }
 }

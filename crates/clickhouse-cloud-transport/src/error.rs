@@ -106,7 +106,29 @@ impl fmt::Display for ApiError {
         if let Some(id) = &self.request_id {
             write!(f, " (requestId {id})")?;
         }
+        if let Some(wait) = self.retry_after {
+            write!(f, "; the service asked to wait {}", describe_wait(wait))?;
+        }
         Ok(())
+    }
+}
+
+/// A wait as a person reads it: `2.5 s`, `90 s`, `864000 s (10.0 days)`.
+pub(crate) fn describe_wait(wait: Duration) -> String {
+    let secs = wait.as_secs_f64();
+    let exact = if wait.subsec_millis() == 0 {
+        format!("{} s", wait.as_secs())
+    } else {
+        format!("{secs:.1} s")
+    };
+    if secs >= 2.0 * 86_400.0 {
+        format!("{exact} ({:.1} days)", secs / 86_400.0)
+    } else if secs >= 2.0 * 3_600.0 {
+        format!("{exact} ({:.1} h)", secs / 3_600.0)
+    } else if secs >= 120.0 {
+        format!("{exact} ({:.1} min)", secs / 60.0)
+    } else {
+        exact
     }
 }
 
@@ -156,13 +178,41 @@ pub enum Error {
     },
     /// The request was sent but the exchange failed (connection reset, body
     /// cut off, protocol error).
-    #[error("{operation} failed in transit: {source}")]
+    #[error(
+        "{operation} failed in transit: {source}{}",
+        request_id.as_deref().map(|id| format!(" (request ID {id})")).unwrap_or_default()
+    )]
     Io {
         /// The operation.
         operation: &'static str,
         /// The underlying error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
+        /// The request ID of the answer, when its head (status and
+        /// headers) arrived before the exchange broke: the first of
+        /// [`crate::REQUEST_ID_HEADERS`].
+        request_id: Option<String>,
+    },
+    /// The service answered with a redirect (`3xx`). An API client follows
+    /// none: the API does not redirect, and following one would send the
+    /// request (a POST, PATCH or DELETE included) somewhere else. Not
+    /// retried.
+    #[error(
+        "{operation}: HTTP {} redirect to {}, not followed{}",
+        status.as_u16(),
+        location.as_deref().unwrap_or("no location"),
+        request_id.as_deref().map(|id| format!(" (request ID {id})")).unwrap_or_default()
+    )]
+    Redirect {
+        /// The operation.
+        operation: &'static str,
+        /// The `3xx` status.
+        status: StatusCode,
+        /// Where the redirect pointed (its `Location` header, at most 200
+        /// characters), when it said.
+        location: Option<String>,
+        /// The request ID of the redirect answer, when it carried one.
+        request_id: Option<String>,
     },
     /// The transport could not be configured (bad base URL, TLS set-up).
     #[error("invalid transport configuration: {0}")]
@@ -191,8 +241,28 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(api) => Some(api.status),
-            Error::UnexpectedBody { status, .. } => Some(*status),
+            Error::UnexpectedBody { status, .. } | Error::Redirect { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// Whether the request may have reached the service and been acted on
+    /// although no proper answer came back: the exchange broke after
+    /// sending ([`Error::Io`]), no answer came in time ([`Error::Timeout`]),
+    /// or a gateway answered `502` or `504` in the service's place.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clickhouse_cloud_transport::Error;
+    /// let timeout = Error::Timeout { operation: "openapiKeyCreate", after: Duration::from_secs(60) };
+    /// assert!(timeout.may_have_acted());
+    /// assert!(!Error::Config("bad URL".into()).may_have_acted());
+    /// ```
+    pub fn may_have_acted(&self) -> bool {
+        match self {
+            Error::Io { source, .. } => !replay_mismatch(source.as_ref()),
+            Error::Timeout { .. } => true,
+            _ => self.status().is_some_and(gateway_status),
         }
     }
 
@@ -217,7 +287,7 @@ impl Error {
             | Error::Timeout { .. }
             | Error::Io { .. }
             | Error::RateLimited { .. } => true,
-            Error::Config(_) => false,
+            Error::Config(_) | Error::Redirect { .. } => false,
         }
     }
 
@@ -249,15 +319,19 @@ impl Error {
             Error::Io { .. } => "connection error",
             Error::Config(_) => "configuration error",
             Error::RateLimited { .. } => "rate limited",
+            Error::Redirect { .. } => "redirect",
         }
     }
 
     /// The ID of the request that failed, when the answer carried one:
-    /// the body's `requestId`, else a request-ID header (a gateway's page).
+    /// the body's `requestId`, else a request-ID header (a gateway's page,
+    /// a redirect, an answer whose body was cut off).
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api(api) => api.request_id.as_deref(),
-            Error::UnexpectedBody { request_id, .. } => request_id.as_deref(),
+            Error::UnexpectedBody { request_id, .. }
+            | Error::Io { request_id, .. }
+            | Error::Redirect { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -271,8 +345,31 @@ impl Error {
     }
 }
 
+/// Whether `source` is a replay's refusal of a request it has no
+/// recording for: nothing was sent anywhere, so nothing acted.
+#[cfg(feature = "test-util")]
+fn replay_mismatch(source: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    source.downcast_ref::<crate::ReplayMismatch>().is_some()
+}
+
+#[cfg(not(feature = "test-util"))]
+fn replay_mismatch(_: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    false
+}
+
+/// `502` and `504`: a gateway answered in the service's place, after
+/// passing the request on or while doing so.
+pub(crate) fn gateway_status(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+    )
+}
+
 /// Returns a 2xx response unchanged and turns anything else into
-/// [`Error::Api`] (JSON or empty body) or [`Error::UnexpectedBody`].
+/// [`Error::Api`] (JSON or empty body), [`Error::UnexpectedBody`], or, for
+/// a `3xx`, [`Error::Redirect`] naming its `Location` (`operation` names
+/// the call in that error; [`check_status`] leaves it `"unknown"`).
 ///
 /// ```
 /// use clickhouse_cloud_transport::{check_status, Error, HttpResponse, StatusCode};
@@ -287,10 +384,47 @@ impl Error {
 /// assert_eq!(error.request_id.as_deref(), Some("r1"));
 /// ```
 pub fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
+    check_status_of("unknown", response)
+}
+
+/// [`check_status`] for the call `operation`: a redirect's error names it.
+///
+/// ```
+/// use clickhouse_cloud_transport::{check_status_of, Error, HttpResponse, StatusCode};
+/// let mut response = HttpResponse {
+///     status: StatusCode::TEMPORARY_REDIRECT,
+///     headers: Default::default(),
+///     body: Default::default(),
+/// };
+/// response.headers.insert("location", "http://elsewhere.example/v1/organizations".parse().unwrap());
+/// let Err(error @ Error::Redirect { .. }) = check_status_of("organizationGetList", response) else { panic!() };
+/// assert!(!error.is_retryable());
+/// assert_eq!(
+///     error.to_string(),
+///     "organizationGetList: HTTP 307 redirect to http://elsewhere.example/v1/organizations, not followed"
+/// );
+/// ```
+pub fn check_status_of(
+    operation: &'static str,
+    response: HttpResponse,
+) -> Result<HttpResponse, Error> {
     if response.status.is_success() {
         return Ok(response);
     }
     let header_request_id = request_id_header(&response.headers).map(str::to_owned);
+    if response.status.is_redirection() {
+        let location = response
+            .headers
+            .get(http::header::LOCATION)
+            .map(|value| excerpt(&String::from_utf8_lossy(value.as_bytes())))
+            .filter(|location| !location.is_empty());
+        return Err(Error::Redirect {
+            operation,
+            status: response.status,
+            location,
+            request_id: header_request_id,
+        });
+    }
     let Some(body) = ErrorBody::parse(&response.body) else {
         return Err(Error::UnexpectedBody {
             status: response.status,

@@ -22,10 +22,10 @@ pub use bytes::Bytes;
 /// judge it). `http::Method` appears only where an HTTP library needs one,
 /// inside [`ReqwestTransport`] ([`http_method`] converts).
 pub use clickhouse_cloud_types::Method;
-pub use error::{ApiError, Error, ServiceHold, check_status, safe_decode_message};
+pub use error::{ApiError, Error, ServiceHold, check_status, check_status_of, safe_decode_message};
 pub use headers::{REQUEST_ID_HEADERS, request_id_header};
 pub use http::{HeaderMap, StatusCode};
-pub use limiter::{RateLimit, RateLimiter};
+pub use limiter::{DEFAULT_MAX_PAUSE, RateLimit, RateLimiter};
 #[cfg(feature = "test-util")]
 pub use record::RecordingTransport;
 #[cfg(feature = "test-util")]
@@ -34,7 +34,7 @@ pub use reqwest_transport::{
     DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ENV_BASE_URL,
     ReqwestTransport, ReqwestTransportBuilder, USER_AGENT,
 };
-pub use resilient::{DEFAULT_TOTAL_TIMEOUT, Resilient};
+pub use resilient::{CallOutcome, DEFAULT_TOTAL_TIMEOUT, Resilient};
 pub use retry::{Attempt, ExponentialBackoff, NoRetry, RetryDecision, RetryPolicy, Retryable};
 
 /// A boxed, sendable future: what [`Transport::send`] returns.

@@ -55,8 +55,16 @@ impl Default for RateLimit {
 pub struct RateLimiter {
     limit: RateLimit,
     margin: Duration,
+    max_pause: Duration,
     state: Mutex<State>,
 }
+
+/// The longest the service's headers may hold the limiter back at once
+/// (see [`RateLimiter::pause_for`]): a `Retry-After` or `X-RateLimit-Reset`
+/// of hours or days pauses every caller of the key for this long, no
+/// longer. A service that still refuses afterwards says so again with its
+/// next answer.
+pub const DEFAULT_MAX_PAUSE: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Default)]
 struct State {
@@ -91,11 +99,26 @@ const DEFAULT_MARGIN: Duration = Duration::from_millis(100);
 const MARGIN_DIVISOR: u32 = 50;
 
 impl RateLimiter {
-    /// A limiter of its own (not shared through [`RateLimiter::shared`]).
+    /// A limiter of its own (not shared through [`RateLimiter::shared`]),
+    /// whose pauses last at most [`DEFAULT_MAX_PAUSE`].
     pub fn new(limit: RateLimit) -> Self {
+        Self::with_max_pause(limit, DEFAULT_MAX_PAUSE)
+    }
+
+    /// A limiter of its own whose pauses (from the service's headers) last
+    /// at most `max_pause`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clickhouse_cloud_transport::{RateLimit, RateLimiter};
+    /// let limiter = RateLimiter::with_max_pause(RateLimit::PUBLISHED, Duration::from_secs(30));
+    /// assert_eq!(limiter.max_pause(), Duration::from_secs(30));
+    /// ```
+    pub fn with_max_pause(limit: RateLimit, max_pause: Duration) -> Self {
         Self {
             limit,
             margin: DEFAULT_MARGIN.min(limit.window / MARGIN_DIVISOR),
+            max_pause,
             state: Mutex::new(State::default()),
         }
     }
@@ -103,17 +126,32 @@ impl RateLimiter {
     /// The limiter for `scope` (e.g. base URL and key ID): every caller
     /// with the same scope and limit in this process shares one, so clones
     /// of a client and separate clients for one key throttle together.
+    /// Its pauses last at most [`DEFAULT_MAX_PAUSE`].
     pub fn shared(scope: &str, limit: RateLimit) -> Arc<Self> {
-        type Registry = Mutex<HashMap<(String, RateLimit), Weak<RateLimiter>>>;
+        Self::shared_with_max_pause(scope, limit, DEFAULT_MAX_PAUSE)
+    }
+
+    /// Like [`RateLimiter::shared`], with pauses of at most `max_pause`
+    /// (callers that ask for another maximum get another limiter).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clickhouse_cloud_transport::{RateLimit, RateLimiter};
+    /// let a = RateLimiter::shared_with_max_pause("https://x|k", RateLimit::PUBLISHED, Duration::from_secs(5));
+    /// let b = RateLimiter::shared_with_max_pause("https://x|k", RateLimit::PUBLISHED, Duration::from_secs(5));
+    /// assert!(std::sync::Arc::ptr_eq(&a, &b));
+    /// ```
+    pub fn shared_with_max_pause(scope: &str, limit: RateLimit, max_pause: Duration) -> Arc<Self> {
+        type Registry = Mutex<HashMap<(String, RateLimit, Duration), Weak<RateLimiter>>>;
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
         let registry = REGISTRY.get_or_init(Default::default);
         let mut map = registry.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, weak| weak.strong_count() > 0);
-        let key = (scope.to_owned(), limit);
+        let key = (scope.to_owned(), limit, max_pause);
         if let Some(existing) = map.get(&key).and_then(Weak::upgrade) {
             return existing;
         }
-        let limiter = Arc::new(Self::new(limit));
+        let limiter = Arc::new(Self::with_max_pause(limit, max_pause));
         map.insert(key, Arc::downgrade(&limiter));
         limiter
     }
@@ -121,6 +159,12 @@ impl RateLimiter {
     /// The limit enforced.
     pub fn limit(&self) -> RateLimit {
         self.limit
+    }
+
+    /// The longest one pause from the service's headers holds callers
+    /// back ([`DEFAULT_MAX_PAUSE`] unless set).
+    pub fn max_pause(&self) -> Duration {
+        self.max_pause
     }
 
     /// Waits until a request may start; returns how long it waited.
@@ -213,10 +257,23 @@ impl RateLimiter {
     }
 
     /// Tells the limiter the service wants no request for `wait` (a `429`
-    /// with `Retry-After`, or `X-RateLimit-Remaining: 0`). Reservations
-    /// not started yet move past the pause, keeping their order and the
-    /// limit's spacing.
+    /// with `Retry-After`, or `X-RateLimit-Remaining: 0`), at most
+    /// [`RateLimiter::max_pause`]: one answer cannot hold every caller of
+    /// the key back for longer. Reservations not started yet move past the
+    /// pause, keeping their order and the limit's spacing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clickhouse_cloud_transport::{RateLimit, RateLimiter};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let limiter = RateLimiter::with_max_pause(RateLimit::PUBLISHED, Duration::from_millis(20));
+    /// limiter.pause_for(Duration::from_secs(10 * 24 * 3600)); // "come back in ten days"
+    /// let waited = limiter.acquire().await;
+    /// assert!(waited <= Duration::from_millis(20));
+    /// # }
+    /// ```
     pub fn pause_for(&self, wait: Duration) {
+        let wait = wait.min(self.max_pause);
         let span = self.limit.window + self.margin;
         let allowed = self.limit.requests.max(1) as usize;
         let mut state = self.lock();
@@ -383,6 +440,30 @@ mod tests {
         for task in tasks {
             assert_eq!(task.await.unwrap(), Duration::ZERO);
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_of_days_lasts_at_most_the_maximum() {
+        let limiter = RateLimiter::with_max_pause(
+            RateLimit {
+                requests: 10,
+                window: Duration::from_secs(1),
+            },
+            Duration::from_secs(3),
+        );
+        limiter.pause_for(Duration::from_secs(10 * 24 * 3600));
+        let needed = limiter
+            .acquire_within(Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(needed <= Duration::from_secs(3), "{needed:?}");
+        let waited = limiter.acquire().await;
+        assert!(waited <= Duration::from_secs(3), "{waited:?}");
+        // The default limiter is bounded too.
+        let default = RateLimiter::new(RateLimit::PUBLISHED);
+        default.pause_for(Duration::MAX);
+        let waited = default.acquire().await;
+        assert!(waited <= DEFAULT_MAX_PAUSE, "{waited:?}");
     }
 
     #[test]

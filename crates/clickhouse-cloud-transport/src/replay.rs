@@ -269,10 +269,10 @@ impl Cassette {
             }
         }
         for value in query.values_mut() {
-            if let QueryValue::Many(values) = value {
-                if values.len() == 1 {
-                    *value = QueryValue::One(values.remove(0));
-                }
+            if let QueryValue::Many(values) = value
+                && values.len() == 1
+            {
+                *value = QueryValue::One(values.remove(0));
             }
         }
         let headers = response
@@ -720,6 +720,7 @@ impl Transport for ReplayTransport {
         let outcome = self.serve(&request).map_err(|mismatch| Error::Io {
             operation: request.operation,
             source: Box::new(mismatch),
+            request_id: None,
         });
         Box::pin(async move { outcome })
     }

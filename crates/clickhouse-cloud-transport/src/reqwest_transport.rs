@@ -6,7 +6,9 @@ use std::time::Duration;
 use clickhouse_cloud_auth::Credentials;
 use http::HeaderValue;
 
-use crate::{BoxFuture, Error, HttpRequest, HttpResponse, Transport, http_method};
+use crate::{
+    BoxFuture, Error, HttpRequest, HttpResponse, Transport, http_method, request_id_header,
+};
 
 /// Where the API lives unless told otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.clickhouse.cloud";
@@ -21,6 +23,11 @@ pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PK
 
 /// Sends requests with reqwest (rustls, no system OpenSSL), adding the Basic
 /// `Authorization` header (marked sensitive) and a `User-Agent`.
+///
+/// Redirects are not followed: a `3xx` comes back as it is, and
+/// [`crate::check_status`] turns it into [`Error::Redirect`] naming where it
+/// pointed. The API does not redirect; following one would send the
+/// request, a POST or DELETE included, to another place.
 ///
 /// ```no_run
 /// use clickhouse_cloud_auth::Credentials;
@@ -62,7 +69,14 @@ impl ReqwestTransport {
         &self.base_url
     }
 
-    fn classify(&self, operation: &'static str, error: reqwest::Error) -> Error {
+    /// The error for `error`; `request_id` is the answer's, when its head
+    /// arrived before the exchange broke.
+    fn classify(
+        &self,
+        operation: &'static str,
+        error: reqwest::Error,
+        request_id: Option<String>,
+    ) -> Error {
         if error.is_timeout() {
             Error::Timeout {
                 operation,
@@ -77,6 +91,7 @@ impl ReqwestTransport {
             Error::Io {
                 operation,
                 source: Box::new(error.without_url()),
+                request_id,
             }
         }
     }
@@ -113,14 +128,14 @@ impl Transport for ReqwestTransport {
             let mut response = builder
                 .send()
                 .await
-                .map_err(|e| self.classify(operation, e))?;
+                .map_err(|e| self.classify(operation, e, None))?;
             let status = response.status();
             // Taken, not cloned: reading the body does not need them.
             let headers = std::mem::take(response.headers_mut());
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| self.classify(operation, e))?;
+            let body = response.bytes().await.map_err(|e| {
+                let request_id = request_id_header(&headers).map(str::to_owned);
+                self.classify(operation, e, request_id)
+            })?;
             Ok(HttpResponse {
                 status,
                 headers,
@@ -195,6 +210,7 @@ impl ReqwestTransportBuilder {
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
             .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(e.to_string()))?;
         Ok(ReqwestTransport {

@@ -45,6 +45,56 @@ pub struct Resilient<T> {
 /// Default budget for one call, retries and waits included.
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// What one call through [`Resilient::send_reporting`] came to: the final
+/// outcome, and what its earlier attempts say about it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CallOutcome {
+    /// The outcome the call answers with (what [`Transport::send`] returns).
+    pub result: Result<HttpResponse, Error>,
+    /// Attempts sent on the wire.
+    pub attempts: u32,
+    /// When an attempt before the one answered failed in transit after the
+    /// request may have reached the service (a broken connection after
+    /// sending, a timeout waiting for the answer, a `502` or `504` from a
+    /// gateway): how it failed (`"timeout"`, `"connection error"`,
+    /// `"HTTP 502"`, ...). The service may then have acted on the call even
+    /// though the answer is an error, e.g. a `404` from a retried `DELETE`.
+    pub earlier_in_transit: Option<&'static str>,
+}
+
+/// How an attempt failed in transit after the request may have reached
+/// the service, if it did.
+fn in_transit(outcome: &Result<HttpResponse, Error>) -> Option<&'static str> {
+    match outcome {
+        Ok(response) => match response.status {
+            StatusCode::BAD_GATEWAY => Some("HTTP 502"),
+            StatusCode::GATEWAY_TIMEOUT => Some("HTTP 504"),
+            _ => None,
+        },
+        Err(error) if error.may_have_acted() => Some(error.kind()),
+        Err(_) => None,
+    }
+}
+
+/// What the attempts so far say, kept outside the call's future so that it
+/// survives the total timeout dropping that future.
+#[derive(Debug, Default)]
+struct Progress {
+    attempts: u32,
+    /// The first attempt that failed in transit: its number and how.
+    first_in_transit: Option<(u32, &'static str)>,
+}
+
+impl Progress {
+    /// What failed in transit before attempt `answered`.
+    fn before(&self, answered: u32) -> Option<&'static str> {
+        self.first_in_transit
+            .filter(|&(number, _)| number < answered)
+            .map(|(_, how)| how)
+    }
+}
+
 impl<T: Transport> Resilient<T> {
     /// Wraps `inner` with the default retry policy, no limiter and the
     /// default total timeout.
@@ -82,7 +132,55 @@ impl<T: Transport> Resilient<T> {
         self
     }
 
-    async fn send_with_retries(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+    /// Sends `request` as [`Transport::send`] does, and says besides how
+    /// many attempts it took and whether an earlier attempt failed in
+    /// transit (so that the service may have acted although the answer is
+    /// an error).
+    ///
+    /// ```
+    /// # use clickhouse_cloud_transport::{HttpRequest, Method, Resilient, Transport};
+    /// # async fn run(transport: Resilient<impl Transport>) {
+    /// let request = HttpRequest::new("openapiKeyDelete", Method::Delete, "/v1/organizations/o/keys/k");
+    /// let outcome = transport.send_reporting(request).await;
+    /// if outcome.earlier_in_transit.is_some() {
+    ///     println!("a first attempt may have deleted it already");
+    /// }
+    /// # }
+    /// ```
+    pub async fn send_reporting(&self, request: HttpRequest) -> CallOutcome {
+        let operation = request.operation;
+        let mut progress = Progress::default();
+        let (result, answered) = match self.total_timeout {
+            Some(limit) => {
+                match tokio::time::timeout(limit, self.send_with_retries(request, &mut progress))
+                    .await
+                {
+                    Ok(answer) => answer,
+                    // The attempt in flight is the one answered.
+                    Err(_) => (
+                        Err(Error::Timeout {
+                            operation,
+                            after: limit,
+                        }),
+                        progress.attempts,
+                    ),
+                }
+            }
+            None => self.send_with_retries(request, &mut progress).await,
+        };
+        CallOutcome {
+            result,
+            attempts: progress.attempts,
+            earlier_in_transit: progress.before(answered),
+        }
+    }
+
+    /// The call, with the number of the attempt whose outcome it answers.
+    async fn send_with_retries(
+        &self,
+        request: HttpRequest,
+        progress: &mut Progress,
+    ) -> (Result<HttpResponse, Error>, u32) {
         let started = Instant::now();
         let budget_left = || {
             self.total_timeout.map_or(Duration::MAX, |limit| {
@@ -111,17 +209,27 @@ impl<T: Transport> Resilient<T> {
                             budget_left_ms = budget_left.as_millis() as u64,
                             "giving up: the limiter's wait exceeds the time budget"
                         );
-                        return previous.unwrap_or(Err(Error::RateLimited {
-                            operation: request.operation,
-                            wait,
-                            budget_left,
-                        }));
+                        return match previous {
+                            Some(outcome) => (outcome, number - 1),
+                            None => (
+                                Err(Error::RateLimited {
+                                    operation: request.operation,
+                                    wait,
+                                    budget_left,
+                                }),
+                                number,
+                            ),
+                        };
                     }
                 }
             }
             span.record("attempts", number);
             span.record("limiter_wait_ms", limiter_wait.as_millis() as u64);
+            progress.attempts = number;
             let outcome = self.inner.send(request.clone()).await;
+            if progress.first_in_transit.is_none() {
+                progress.first_in_transit = in_transit(&outcome).map(|how| (number, how));
+            }
             if let (Some(limiter), Ok(response)) = (&self.limiter, &outcome) {
                 feed_back(limiter, response);
             }
@@ -134,7 +242,7 @@ impl<T: Transport> Resilient<T> {
                 outcome: outcome.as_ref(),
             };
             let after = match self.policy.decide(&attempt) {
-                RetryDecision::Stop => return outcome,
+                RetryDecision::Stop => return (outcome, number),
                 RetryDecision::Retry { after } => after,
             };
             let (status, request_id) = match &outcome {
@@ -157,7 +265,7 @@ impl<T: Transport> Resilient<T> {
                     budget_left_ms = budget_left.as_millis() as u64,
                     "giving up: the retry's wait exceeds the time budget"
                 );
-                return outcome;
+                return (outcome, number);
             }
             tracing::info!(
                 operation = request.operation,
@@ -181,27 +289,16 @@ fn feed_back(limiter: &RateLimiter, response: &HttpResponse) {
     let wait = server_wait(response.status, &response.headers);
     if response.status == StatusCode::TOO_MANY_REQUESTS {
         limiter.pause_for(wait.unwrap_or(limiter.limit().window));
-    } else if rate_limit_remaining(&response.headers) == Some(0) {
-        if let Some(wait) = wait {
-            limiter.pause_for(wait);
-        }
+    } else if rate_limit_remaining(&response.headers) == Some(0)
+        && let Some(wait) = wait
+    {
+        limiter.pause_for(wait);
     }
 }
 
 impl<T: Transport> Transport for Resilient<T> {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, Error>> {
-        Box::pin(async move {
-            let operation = request.operation;
-            match self.total_timeout {
-                Some(limit) => tokio::time::timeout(limit, self.send_with_retries(request))
-                    .await
-                    .unwrap_or(Err(Error::Timeout {
-                        operation,
-                        after: limit,
-                    })),
-                None => self.send_with_retries(request).await,
-            }
-        })
+        Box::pin(async move { self.send_reporting(request).await.result })
     }
 
     fn is_resilient(&self) -> bool {
