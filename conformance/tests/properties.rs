@@ -16,6 +16,9 @@ use clickhouse_cloud_transport::{
     Error as TransportError, HttpResponse, NoRetry, ReplayTransport, ReqwestTransport, StatusCode,
     check_status,
 };
+use clickhouse_cloud_types::operation::{
+    EncodeError, Operation, OperationVisitor, encode_path, match_path,
+};
 use clickhouse_cloud_types::ops::{OpenapiKeyGetList, OrganizationPath};
 use clickhouse_cloud_types::{
     Activity, ApiKey, ApiKeyPostResponse, Envelope, ErrorBody, Organization, Request, SecretValue,
@@ -556,6 +559,164 @@ proptest! {
         }
         for text in [format!("{error}"), format!("{error:?}"), format!("{error:#?}")] {
             prop_assert!(!text.contains(&secret), "{}", text);
+        }
+    }
+}
+
+/// Fills an operation's path from JSON values (`None`: they do not make
+/// its `Path` type).
+type EncodePath = fn(&Map<String, Value>) -> Option<Result<String, EncodeError>>;
+
+/// One operation of the table, able to fill its path from JSON values.
+struct PathCase {
+    id: &'static str,
+    template: &'static str,
+    /// Parameters whose type takes any string.
+    free: Vec<String>,
+    /// A value every parameter accepts (a UUID, or a number).
+    base: Map<String, Value>,
+    /// Fills its path.
+    encode: EncodePath,
+}
+
+fn encode_with<O: Operation>(values: &Map<String, Value>) -> Option<Result<String, EncodeError>> {
+    // An operation without path parameters takes `()`, which is `null`.
+    let json = if values.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(values.clone())
+    };
+    let path: O::Path = serde_json::from_value(json).ok()?;
+    Some(encode_path::<O>(&path))
+}
+
+struct PathCases(Vec<PathCase>);
+
+impl OperationVisitor for PathCases {
+    fn visit<O: Operation>(&mut self) {
+        let names: Vec<String> = O::PATH
+            .split('/')
+            .filter_map(|s| Some(s.strip_prefix('{')?.strip_suffix('}')?.to_owned()))
+            .collect();
+        let fits = |values: &Map<String, Value>| encode_with::<O>(values).is_some();
+        // Each parameter is a UUID or a number (a UDF's version): the first
+        // combination the `Path` type takes.
+        let base = (0..1u32 << names.len())
+            .map(|numbers| -> Map<String, Value> {
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        let value = if numbers & (1 << i) == 0 {
+                            Value::String(Uuid::nil().to_string())
+                        } else {
+                            json!(1)
+                        };
+                        (n.clone(), value)
+                    })
+                    .collect()
+            })
+            .find(|values| fits(values));
+        let Some(base) = base else {
+            panic!("{}: no values make its path", O::ID);
+        };
+        let free = names
+            .iter()
+            .filter(|name| {
+                let mut values = base.clone();
+                values.insert((*name).clone(), json!("free text"));
+                fits(&values)
+            })
+            .cloned()
+            .collect();
+        self.0.push(PathCase {
+            id: O::ID,
+            template: O::PATH,
+            free,
+            base,
+            encode: encode_with::<O>,
+        });
+    }
+}
+
+static PATH_CASES: LazyLock<Vec<PathCase>> = LazyLock::new(|| {
+    let mut cases = PathCases(Vec::new());
+    clickhouse_cloud_types::ops::visit_all(&mut cases);
+    cases.0
+});
+
+/// The base URL as the transport keeps it (normalized by its builder).
+static TRANSPORT_BASE: LazyLock<String> = LazyLock::new(|| {
+    let secret: String = (0..24).map(|i| char::from(b'a' + (i % 26))).collect();
+    let credentials = Credentials::new(
+        KeyId::new("path-property".to_owned()).unwrap(),
+        KeySecret::new(secret).unwrap(),
+    );
+    ReqwestTransport::builder(credentials)
+        .base_url("http://127.0.0.1:1/")
+        .build()
+        .unwrap()
+        .base_url()
+        .to_owned()
+});
+
+/// Path values a caller or a server might hand over: dots, slashes,
+/// percent signs, escapes of dots, unicode, nothing at all.
+fn path_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        select(vec![
+            "", ".", "..", "...", "%2e", "%2E%2e", ".%2e", "./..", "a/../b", "\\..", "?", "#", ";",
+            "%"
+        ])
+        .prop_map(str::to_owned),
+        "[./%\\\\?#;a-z2eE]{0,6}",
+        "\\PC{0,10}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// For every operation, any path values are refused before sending, or
+    /// make exactly the template's segments once parsed as a URL the way
+    /// the reqwest transport does (its base URL, then reqwest's parsing),
+    /// and read back as the same values.
+    #[test]
+    fn path_values_never_change_the_endpoint(values in vec(path_value(), 1..5)) {
+        prop_assert!(!PATH_CASES.is_empty());
+        let client = reqwest::Client::new();
+        for case in PATH_CASES.iter() {
+            let mut params = case.base.clone();
+            for (name, value) in case.free.iter().zip(values.iter().cycle()) {
+                params.insert(name.clone(), Value::String(value.clone()));
+            }
+            let Some(encoded) = (case.encode)(&params) else {
+                return Err(TestCaseError::fail(format!("{}: {params:?} is not its path type", case.id)));
+            };
+            let path = match encoded {
+                Err(EncodeError::UnsafePathValue { name, value }) => {
+                    prop_assert!(matches!(value.as_str(), "" | "." | ".."), "{}: {name} = {value:?} refused", case.id);
+                    prop_assert_eq!(&params[&name], &Value::String(value));
+                    continue;
+                }
+                Err(other) => return Err(TestCaseError::fail(format!("{}: {other}", case.id))),
+                Ok(path) => path,
+            };
+            let request = client
+                .request(reqwest::Method::DELETE, format!("{}{path}", *TRANSPORT_BASE))
+                .build()
+                .map_err(|e| TestCaseError::fail(format!("{}: {path}: {e}", case.id)))?;
+            let url = request.url();
+            let segments: Vec<&str> = url.path_segments().map(Iterator::collect).unwrap_or_default();
+            let template: Vec<&str> = case.template.trim_start_matches('/').split('/').collect();
+            prop_assert_eq!(segments.len(), template.len(), "{}: {} -> {}", case.id, path, url);
+            prop_assert!(url.query().is_none() && url.fragment().is_none(), "{}: {}", case.id, url);
+            let back = match_path(case.template, url.path());
+            prop_assert!(back.is_some(), "{}: {} does not match {}", case.id, url.path(), case.template);
+            let back = back.unwrap_or_default();
+            for name in &case.free {
+                prop_assert_eq!(&back[name], &params[name], "{}: {}", case.id, url);
+            }
         }
     }
 }

@@ -10,16 +10,29 @@ mod nullable;
 pub mod operation;
 mod secret;
 mod timestamp;
-pub mod union;
+mod union;
 
 pub use envelope::{Envelope, ErrorBody};
 pub use generated::types::*;
+#[cfg(feature = "schema")]
+pub use generated::visit_described_schemas;
 pub use generated::{SECRET_FIELDS, SECRET_PROPERTIES, ops, visit_schemas};
 pub use nullable::Nullable;
 pub use operation::{Method, Operation, Request};
 pub use secret::SecretValue;
 pub use timestamp::Timestamp;
-pub use union::{IntegerOrString, NumberOrString};
+pub use union::{IntegerOrString, JsonScalar, NumberOrString};
+
+/// What generated code uses: the union picker and its tables.
+///
+/// Not part of the stable API: it changes whenever the generator does, in
+/// any release. Do not use it.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(feature = "schema")]
+    pub use crate::union::schema;
+    pub use crate::union::{Alt, JsonShape, JsonType, decode, pick};
+}
 
 /// A calendar date on the wire (`YYYY-MM-DD`).
 pub type Date = chrono::NaiveDate;

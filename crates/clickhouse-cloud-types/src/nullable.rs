@@ -9,12 +9,21 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// "never expires") and `Value` sets it. Declare such fields with
 /// `#[serde(default, skip_serializing_if = "Nullable::is_absent")]`.
 ///
+/// Clearing is always spelled out ([`Nullable::Null`] or
+/// [`Nullable::clear`]): an `Option` converts with `None` as
+/// [`Nullable::Absent`], so a value that happens to be missing leaves the
+/// field alone instead of erasing it.
+///
 /// ```
-/// use clickhouse_cloud_types::{ApiKeyPatchRequest, Nullable};
-/// let never = ApiKeyPatchRequest { expire_at: Nullable::Null, ..Default::default() };
+/// use clickhouse_cloud_types::{ApiKeyPatchRequest, Nullable, Timestamp};
+/// let never = ApiKeyPatchRequest { expire_at: Nullable::clear(), ..Default::default() };
 /// assert_eq!(serde_json::to_string(&never)?, r#"{"expireAt":null}"#);
 /// let untouched = ApiKeyPatchRequest::default();
 /// assert_eq!(serde_json::to_string(&untouched)?, "{}");
+/// // A missing value leaves the expiry as it is.
+/// let maybe: Option<Timestamp> = None;
+/// let patch = ApiKeyPatchRequest { expire_at: maybe.into(), ..Default::default() };
+/// assert_eq!(serde_json::to_string(&patch)?, "{}");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -29,6 +38,21 @@ pub enum Nullable<T> {
 }
 
 impl<T> Nullable<T> {
+    /// An explicit `null`: in a PATCH body, "clear this value".
+    ///
+    /// ```
+    /// use clickhouse_cloud_types::Nullable;
+    /// assert_eq!(Nullable::<u8>::clear(), Nullable::Null);
+    /// ```
+    pub const fn clear() -> Self {
+        Nullable::Null
+    }
+
+    /// True for [`Nullable::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Nullable::Null)
+    }
+
     /// True for [`Nullable::Absent`] (the `skip_serializing_if` predicate).
     pub fn is_absent(&self) -> bool {
         matches!(self, Nullable::Absent)
@@ -52,9 +76,10 @@ impl<T> Nullable<T> {
 }
 
 impl<T> From<Option<T>> for Nullable<T> {
-    /// `Some(v)` sets the value; `None` sends an explicit `null`.
+    /// `Some(v)` sets the value; `None` is [`Nullable::Absent`] (not sent).
+    /// It never becomes `null`: clearing is [`Nullable::clear`].
     fn from(value: Option<T>) -> Self {
-        value.map_or(Nullable::Null, Nullable::Value)
+        value.map_or(Nullable::Absent, Nullable::Value)
     }
 }
 
@@ -69,7 +94,10 @@ impl<T: Serialize> Serialize for Nullable<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Option::<T>::deserialize(deserializer)?.into())
+        // A field that is present as `null` arrives here as `None`: it is an
+        // explicit `null`. A field that is not there at all never reaches
+        // this function; `#[serde(default)]` makes it `Absent`.
+        Ok(Option::<T>::deserialize(deserializer)?.map_or(Nullable::Null, Nullable::Value))
     }
 }
 
@@ -122,5 +150,36 @@ mod tests {
             assert_eq!(serde_json::to_string(&patch).unwrap(), wire);
             assert_eq!(serde_json::from_str::<Patch>(wire).unwrap(), patch);
         }
+    }
+
+    #[test]
+    fn none_from_an_option_is_absent_never_null() {
+        let none: Option<u8> = None;
+        let patch = Patch { v: none.into() };
+        assert_eq!(patch.v, Nullable::Absent);
+        assert_eq!(serde_json::to_string(&patch).unwrap(), "{}");
+        assert_eq!(Nullable::from(Some(4u8)), Nullable::Value(4));
+        let cleared = Patch {
+            v: Nullable::clear(),
+        };
+        assert!(cleared.v.is_null());
+        assert_eq!(serde_json::to_string(&cleared).unwrap(), r#"{"v":null}"#);
+    }
+
+    #[test]
+    fn decoding_tells_null_from_absent() {
+        assert_eq!(
+            serde_json::from_str::<Patch>(r#"{"v":null}"#).unwrap().v,
+            Nullable::Null
+        );
+        assert_eq!(
+            serde_json::from_str::<Patch>("{}").unwrap().v,
+            Nullable::Absent
+        );
+        assert_eq!(
+            serde_json::from_str::<Patch>(r#"{"v":9}"#).unwrap().v,
+            Nullable::Value(9)
+        );
+        assert!(serde_json::from_str::<Patch>(r#"{"v":"x"}"#).is_err());
     }
 }

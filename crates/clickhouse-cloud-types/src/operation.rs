@@ -51,23 +51,72 @@ impl std::fmt::Display for Method {
     }
 }
 
-/// What every part of an operation must be: JSON both ways (and, with the
-/// `schema` feature, described by a JSON Schema).
-#[cfg(not(feature = "schema"))]
+/// What every part of an operation must be: JSON both ways, printable
+/// (`Debug`) and shareable between threads.
+///
+/// The bounds are the same with and without the `schema` feature, so an
+/// [`Operation`] written outside this crate compiles whatever features the
+/// rest of a build turns on. What the feature adds lives in traits of its
+/// own ([`Described`], [`DescribedOperation`]).
+///
+/// ```
+/// use clickhouse_cloud_types::operation::{Method, Operation, ResponseFormat};
+///
+/// // An operation of your own, with types that have no JSON Schema.
+/// #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// struct Ping { note: String }
+///
+/// struct PingOp;
+/// impl Operation for PingOp {
+///     const ID: &'static str = "ping";
+///     const METHOD: Method = Method::Post;
+///     const PATH: &'static str = "/v1/ping";
+///     const TAG: &'static str = "Ping";
+///     const BETA: bool = false;
+///     const DEPRECATED: bool = false;
+///     const IDEMPOTENT: bool = false;
+///     const RESPONSE: ResponseFormat = ResponseFormat::Json;
+///     type Path = ();
+///     type Query = ();
+///     type Body = Ping;
+///     type Output = Ping;
+/// }
+///
+/// let encoded = clickhouse_cloud_types::Request::<PingOp>::new((), Ping { note: "hi".into() }).encode()?;
+/// assert_eq!(encoded.path, "/v1/ping");
+/// # Ok::<(), clickhouse_cloud_types::operation::EncodeError>(())
+/// ```
 pub trait Wire: Serialize + DeserializeOwned + Debug + Send + Sync + 'static {}
-#[cfg(not(feature = "schema"))]
 impl<T: Serialize + DeserializeOwned + Debug + Send + Sync + 'static> Wire for T {}
 
-/// What every part of an operation must be: JSON both ways and described by
-/// a JSON Schema.
+/// A [`Wire`] type with a JSON Schema (feature `schema`). Every type of
+/// this crate is one when the feature is on.
 #[cfg(feature = "schema")]
-pub trait Wire:
-    Serialize + DeserializeOwned + schemars::JsonSchema + Debug + Send + Sync + 'static
+pub trait Described: Wire + schemars::JsonSchema {}
+#[cfg(feature = "schema")]
+impl<T: Wire + schemars::JsonSchema> Described for T {}
+
+/// An [`Operation`] whose parts all have a JSON Schema (feature `schema`):
+/// every operation of [`crate::ops`] when the feature is on. Used by
+/// [`crate::ops::visit_all_described`].
+#[cfg(feature = "schema")]
+pub trait DescribedOperation:
+    Operation<
+        Path: schemars::JsonSchema,
+        Query: schemars::JsonSchema,
+        Body: schemars::JsonSchema,
+        Output: schemars::JsonSchema,
+    >
 {
 }
 #[cfg(feature = "schema")]
-impl<T: Serialize + DeserializeOwned + schemars::JsonSchema + Debug + Send + Sync + 'static> Wire
-    for T
+impl<O> DescribedOperation for O
+where
+    O: Operation,
+    O::Path: schemars::JsonSchema,
+    O::Query: schemars::JsonSchema,
+    O::Body: schemars::JsonSchema,
+    O::Output: schemars::JsonSchema,
 {
 }
 
@@ -153,6 +202,10 @@ pub struct Page {
 pub trait Paged: Operation {
     /// How it pages.
     const STYLE: PageStyle;
+    /// The most items a page may hold: the spec's `maximum` of the `limit`
+    /// parameter (`None`: the spec sets none). Asking for more may be
+    /// refused or silently capped by the service.
+    const MAX_LIMIT: Option<u32> = None;
     /// One item of a page.
     type Item: Wire;
     /// Sets the page to ask for in the query.
@@ -230,8 +283,26 @@ impl<O: Operation> Request<O> {
     }
 
     /// Turns the typed request into method, path, query pairs and body bytes.
+    ///
+    /// Every path value becomes exactly one path segment: its bytes other
+    /// than `A-Z a-z 0-9 - . _ ~` are percent-encoded, and a value that is
+    /// empty, `.` or `..` is refused ([`EncodeError::UnsafePathValue`]),
+    /// since a URL parser would drop it or climb to the parent resource.
+    ///
+    /// ```
+    /// use clickhouse_cloud_types::ops::{ServiceClickhouseSettingDelete, SettingNamePath};
+    /// use clickhouse_cloud_types::operation::EncodeError;
+    /// use clickhouse_cloud_types::Request;
+    /// let path = SettingNamePath {
+    ///     organization_id: uuid::Uuid::nil(),
+    ///     service_id: uuid::Uuid::nil(),
+    ///     setting_name: "..".into(),
+    /// };
+    /// let refused = Request::<ServiceClickhouseSettingDelete>::new(path, ()).encode();
+    /// assert!(matches!(refused, Err(EncodeError::UnsafePathValue { .. })));
+    /// ```
     pub fn encode(&self) -> Result<EncodedRequest, EncodeError> {
-        let path = render_path(O::PATH, &to_object(&self.path, "path")?)?;
+        let path = encode_path::<O>(&self.path)?;
         let query = query_pairs(&to_object(&self.query, "query")?);
         let body = serde_json::to_vec(&self.body).map_err(|e| EncodeError::Body(e.to_string()))?;
         Ok(EncodedRequest {
@@ -243,6 +314,22 @@ impl<O: Operation> Request<O> {
             idempotent: O::IDEMPOTENT,
         })
     }
+}
+
+/// The path of operation `O` with `path`'s values filled in: what
+/// [`Request::encode`] puts in [`EncodedRequest::path`], and refuses the
+/// same way.
+///
+/// ```
+/// use clickhouse_cloud_types::operation::encode_path;
+/// use clickhouse_cloud_types::ops::{OpenapiKeyGetList, OrganizationPath};
+/// let org = uuid::Uuid::nil();
+/// let path = encode_path::<OpenapiKeyGetList>(&OrganizationPath { organization_id: org })?;
+/// assert_eq!(path, format!("/v1/organizations/{org}/keys"));
+/// # Ok::<(), clickhouse_cloud_types::operation::EncodeError>(())
+/// ```
+pub fn encode_path<O: Operation>(path: &O::Path) -> Result<String, EncodeError> {
+    render_path(O::PATH, &to_object(path, "path")?)
 }
 
 /// A request reduced to what goes on the wire. Its `Debug` shows the body's
@@ -290,6 +377,15 @@ pub enum EncodeError {
     MissingPathParam(String),
     /// The body failed to serialize.
     Body(String),
+    /// A path parameter's value is empty, `.` or `..`: as a path segment it
+    /// would be dropped or would climb to the parent resource, so the
+    /// request would reach another endpoint than the operation's.
+    UnsafePathValue {
+        /// The parameter's wire name (`settingName`).
+        name: String,
+        /// The value that was refused (path values are not secret).
+        value: String,
+    },
 }
 
 impl std::fmt::Display for EncodeError {
@@ -303,6 +399,11 @@ impl std::fmt::Display for EncodeError {
             }
             EncodeError::MissingPathParam(name) => write!(f, "path parameter {name:?} is missing"),
             EncodeError::Body(reason) => write!(f, "body does not serialize: {reason}"),
+            EncodeError::UnsafePathValue { name, value } => write!(
+                f,
+                "path parameter {name:?} is {value:?}: an empty, \".\" or \"..\" value would \
+                 change which endpoint the request reaches"
+            ),
         }
     }
 }
@@ -383,6 +484,12 @@ fn render_path(template: &str, params: &Map<String, Value>) -> Result<String, En
             .get(name)
             .and_then(scalar)
             .ok_or_else(|| EncodeError::MissingPathParam(name.to_owned()))?;
+        if matches!(value.as_str(), "" | "." | "..") {
+            return Err(EncodeError::UnsafePathValue {
+                name: name.to_owned(),
+                value,
+            });
+        }
         encode_segment(&value, &mut out);
         rest = rest.get(close + 1..).unwrap_or("");
     }
@@ -494,6 +601,22 @@ pub trait TypeVisitor {
     fn visit<T: Wire>(&mut self, schema: &'static str);
 }
 
+/// Like [`OperationVisitor`], with the JSON Schema of every part at hand
+/// (feature `schema`; see [`crate::ops::visit_all_described`]).
+#[cfg(feature = "schema")]
+pub trait DescribedOperationVisitor {
+    /// Called once per operation.
+    fn visit<O: DescribedOperation>(&mut self);
+}
+
+/// Like [`TypeVisitor`], with each type's JSON Schema at hand (feature
+/// `schema`; see [`crate::visit_described_schemas`]).
+#[cfg(feature = "schema")]
+pub trait DescribedTypeVisitor {
+    /// Called once per schema, with the schema's name in the spec.
+    fn visit<T: Described>(&mut self, schema: &'static str);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -554,6 +677,43 @@ mod tests {
     }
 
     #[test]
+    fn empty_and_dot_path_values_are_refused() {
+        let template =
+            "/v1/organizations/{organizationId}/services/{serviceId}/settings/{settingName}";
+        for bad in ["", ".", ".."] {
+            let params =
+                serde_json::json!({"organizationId": "o", "serviceId": "s", "settingName": bad});
+            assert_eq!(
+                render_path(template, params.as_object().unwrap()),
+                Err(EncodeError::UnsafePathValue {
+                    name: "settingName".into(),
+                    value: bad.into()
+                }),
+                "{bad:?}"
+            );
+        }
+        // Dots inside a longer value, or escaped slashes, stay one segment.
+        for fine in ["...", ".a", "a.", "../x", "./", "%2e%2e", " .."] {
+            let params =
+                serde_json::json!({"organizationId": "o", "serviceId": "s", "settingName": fine});
+            let path = render_path(template, params.as_object().unwrap()).unwrap();
+            assert_eq!(
+                path.split('/').count(),
+                template.split('/').count(),
+                "{path}"
+            );
+            assert_eq!(match_path(template, &path).unwrap()["settingName"], fine);
+        }
+        // The first parameter is checked as well as the last.
+        let params =
+            serde_json::json!({"organizationId": "..", "serviceId": "s", "settingName": "x"});
+        assert!(matches!(
+            render_path(template, params.as_object().unwrap()),
+            Err(EncodeError::UnsafePathValue { name, .. }) if name == "organizationId"
+        ));
+    }
+
+    #[test]
     fn errors_say_what_is_wrong() {
         assert_eq!(
             EncodeError::NotAnObject { part: "query" }.to_string(),
@@ -566,6 +726,14 @@ mod tests {
         assert_eq!(
             EncodeError::Body("boom".into()).to_string(),
             "body does not serialize: boom"
+        );
+        assert_eq!(
+            EncodeError::UnsafePathValue {
+                name: "settingName".into(),
+                value: "..".into()
+            }
+            .to_string(),
+            r#"path parameter "settingName" is "..": an empty, "." or ".." value would change which endpoint the request reaches"#
         );
     }
 

@@ -11,6 +11,10 @@
 //!
 //! The two-type unions of scalars have their own small types,
 //! [`IntegerOrString`] and [`NumberOrString`].
+//!
+//! Everything here but those two types is used by generated code only: it
+//! is reachable from outside as `clickhouse_cloud_types::__private`, hidden
+//! from the docs and not part of the semver-stable API.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -102,18 +106,6 @@ impl Alt {
 
 /// The index of the branch `value` fits best, or `None` when it fits none.
 /// Ties go to the earlier branch.
-///
-/// ```
-/// use clickhouse_cloud_types::union::{pick, Alt, JsonType};
-/// const EMAIL: Alt = Alt { json: JsonType::Object, required: &["type", "emailRecipients"],
-///     properties: &["type", "emailRecipients"], values: &[] };
-/// const WEBHOOK: Alt = Alt { json: JsonType::Object, required: &["type", "webhookId"],
-///     properties: &["type", "webhookId", "severity"], values: &[] };
-/// let branches: &[&[Alt]] = &[&[EMAIL], &[WEBHOOK]];
-/// let value = serde_json::json!({"type": "webhook", "webhookId": "w1"});
-/// assert_eq!(pick(&value, branches), Some(1));
-/// assert_eq!(pick(&serde_json::json!({"type": "sms"}), branches), None);
-/// ```
 pub fn pick(value: &Value, branches: &[&[Alt]]) -> Option<usize> {
     let mut best: Option<(usize, i64)> = None;
     for (index, alts) in branches.iter().enumerate() {
@@ -125,6 +117,40 @@ pub fn pick(value: &Value, branches: &[&[Alt]]) -> Option<usize> {
         }
     }
     best.map(|(index, _)| index)
+}
+
+/// Shows what a JSON value looks like without showing what it says: the
+/// keys of objects and the type of everything else, never a string, number
+/// or boolean. The `Debug` of a union's unknown branch, which may hold a
+/// credential the types never saw (a webhook's URL, its headers).
+pub struct JsonShape<'a>(pub &'a Value);
+
+impl std::fmt::Debug for JsonShape<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MAX_DEPTH: usize = 4;
+        fn shape(value: &Value, depth: usize, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match value {
+                Value::Null => f.write_str("null"),
+                Value::Bool(_) => f.write_str("boolean"),
+                Value::Number(_) => f.write_str("number"),
+                Value::String(_) => f.write_str("string"),
+                Value::Array(items) => write!(f, "array[{}]", items.len()),
+                Value::Object(_) if depth >= MAX_DEPTH => f.write_str("object{..}"),
+                Value::Object(map) => {
+                    f.write_str("{")?;
+                    for (i, (key, item)) in map.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{key:?}: ")?;
+                        shape(item, depth + 1, f)?;
+                    }
+                    f.write_str("}")
+                }
+            }
+        }
+        shape(self.0, 0, f)
+    }
 }
 
 /// Decodes a picked branch from its JSON.
@@ -268,6 +294,147 @@ scalar_union! {
     NumberOrString { Number(f64) = "number", number }
 }
 
+/// Any JSON scalar: a string, a number or a boolean, each kept as it came.
+///
+/// For values the service types loosely (a ClickHouse setting is `8`,
+/// `"8GB"`, `0.5`, `true` or `18446744073709551615`): a number keeps its
+/// exact JSON form (an integer beyond `i64`, a float), so one unusual
+/// value never makes a whole list fail to decode.
+///
+/// ```
+/// use clickhouse_cloud_types::JsonScalar;
+/// for wire in ["1", "0.25", "true", "18446744073709551615", r#""8GB""#] {
+///     let value: JsonScalar = serde_json::from_str(wire)?;
+///     assert_eq!(serde_json::to_string(&value)?, wire);
+/// }
+/// assert_eq!(JsonScalar::from(true), JsonScalar::Bool(true));
+/// assert!(serde_json::from_str::<JsonScalar>("[1]").is_err());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum JsonScalar {
+    /// A string on the wire.
+    String(String),
+    /// A number on the wire, exactly as written (integer or float).
+    Number(serde_json::Number),
+    /// `true` or `false`.
+    Bool(bool),
+}
+
+impl JsonScalar {
+    /// The string, if it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            JsonScalar::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<String> for JsonScalar {
+    fn from(value: String) -> Self {
+        JsonScalar::String(value)
+    }
+}
+
+impl From<&str> for JsonScalar {
+    fn from(value: &str) -> Self {
+        JsonScalar::String(value.to_owned())
+    }
+}
+
+impl From<bool> for JsonScalar {
+    fn from(value: bool) -> Self {
+        JsonScalar::Bool(value)
+    }
+}
+
+impl From<i64> for JsonScalar {
+    fn from(value: i64) -> Self {
+        JsonScalar::Number(value.into())
+    }
+}
+
+impl From<u64> for JsonScalar {
+    fn from(value: u64) -> Self {
+        JsonScalar::Number(value.into())
+    }
+}
+
+impl From<serde_json::Number> for JsonScalar {
+    fn from(value: serde_json::Number) -> Self {
+        JsonScalar::Number(value)
+    }
+}
+
+impl std::fmt::Display for JsonScalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonScalar::String(s) => f.write_str(s),
+            JsonScalar::Number(n) => write!(f, "{n}"),
+            JsonScalar::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+impl Serialize for JsonScalar {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            JsonScalar::String(s) => serializer.serialize_str(s),
+            JsonScalar::Number(n) => n.serialize(serializer),
+            JsonScalar::Bool(b) => serializer.serialize_bool(*b),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonScalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = JsonScalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, a number or a boolean")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<JsonScalar, E> {
+                Ok(JsonScalar::String(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<JsonScalar, E> {
+                Ok(JsonScalar::String(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<JsonScalar, E> {
+                Ok(JsonScalar::Bool(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<JsonScalar, E> {
+                Ok(JsonScalar::Number(v.into()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<JsonScalar, E> {
+                Ok(JsonScalar::Number(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<JsonScalar, E> {
+                serde_json::Number::from_f64(v)
+                    .map(JsonScalar::Number)
+                    .ok_or_else(|| E::custom("a finite number"))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for JsonScalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JsonScalar".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [{ "type": "string" }, { "type": "number" }, { "type": "boolean" }]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,6 +502,135 @@ mod tests {
         // A branch that is itself a union fits through its best shape.
         let nested: &[&[Alt]] = &[&[GCP], &[A, AWS]];
         assert_eq!(pick(&json!({"bucketProvider": "AWS"}), nested), Some(1));
+    }
+
+    #[test]
+    fn json_scalar_keeps_every_scalar_exactly() {
+        for (wire, value) in [
+            (r#""8GB""#, JsonScalar::from("8GB")),
+            ("true", JsonScalar::Bool(true)),
+            ("-3", JsonScalar::from(-3i64)),
+            ("18446744073709551615", JsonScalar::from(u64::MAX)),
+            (
+                "0.5",
+                JsonScalar::Number(serde_json::Number::from_f64(0.5).unwrap()),
+            ),
+        ] {
+            let read: JsonScalar = serde_json::from_str(wire).unwrap();
+            assert_eq!(read, value, "{wire}");
+            assert_eq!(serde_json::to_string(&read).unwrap(), wire);
+        }
+        for not_scalar in ["null", "[1]", r#"{"a":1}"#] {
+            let error = serde_json::from_str::<JsonScalar>(not_scalar).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("a string, a number or a boolean")
+            );
+        }
+        assert_eq!(JsonScalar::from("x").as_str(), Some("x"));
+        assert_eq!(JsonScalar::from(false).to_string(), "false");
+    }
+
+    #[test]
+    fn a_settings_list_with_every_kind_of_scalar_decodes() {
+        let wire = r#"{"requestId":"r","result":{"settings":[
+            {"name":"max_threads","value":8},
+            {"name":"ratio","value":0.25},
+            {"name":"async_insert","value":true},
+            {"name":"max_bytes","value":18446744073709551615},
+            {"name":"max_memory_usage","value":"8GB"}
+        ]}}"#;
+        let list: crate::Envelope<crate::ServiceClickhouseSettingsList> =
+            serde_json::from_str(wire).unwrap();
+        let settings = list.result.unwrap().settings.unwrap();
+        let values: Vec<JsonScalar> = settings
+            .iter()
+            .map(|s| s.value.clone().unwrap().0)
+            .collect();
+        assert_eq!(
+            values,
+            [
+                JsonScalar::from(8i64),
+                JsonScalar::Number(serde_json::Number::from_f64(0.25).unwrap()),
+                JsonScalar::Bool(true),
+                JsonScalar::from(u64::MAX),
+                JsonScalar::from("8GB"),
+            ]
+        );
+        // Written back exactly as read.
+        let back = serde_json::to_value(&settings).unwrap();
+        assert_eq!(back[3]["value"], serde_json::json!(u64::MAX));
+        assert_eq!(back[1]["value"], serde_json::json!(0.25));
+    }
+
+    #[test]
+    fn json_shape_shows_keys_and_types_never_values() {
+        let canary = format!("canary-{}", std::process::id());
+        let value = json!({
+            "type": "teams",
+            "url": format!("https://hooks.example/{canary}"),
+            "headers": {"Authorization": format!("Bearer {canary}")},
+            "retries": 3,
+            "on": true,
+            "tags": [canary.clone()],
+            "none": null,
+        });
+        let shown = format!("{:?}", JsonShape(&value));
+        assert!(!shown.contains(&canary), "{shown}");
+        assert!(
+            !shown.contains("teams") && !shown.contains("Bearer"),
+            "{shown}"
+        );
+        assert_eq!(
+            shown,
+            r#"{"headers": {"Authorization": string}, "none": null, "on": boolean, "retries": number, "tags": array[1], "type": string, "url": string}"#
+        );
+        assert_eq!(format!("{:?}", JsonShape(&json!("x"))), "string");
+        let deep = json!({"a": {"b": {"c": {"d": {"e": "x"}}}}});
+        assert_eq!(
+            format!("{:?}", JsonShape(&deep)),
+            r#"{"a": {"b": {"c": {"d": object{..}}}}}"#
+        );
+    }
+
+    #[test]
+    fn an_unknown_webhook_kind_keeps_its_url_and_headers_out_of_debug() {
+        let canary = format!("tok{}x{}", std::process::id(), u32::MAX - 7);
+        let wire = json!({
+            "id": "w1", "name": "team", "service": "teams",
+            "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z",
+            "url": format!("https://hooks.example/{canary}"),
+            "headers": {"Authorization": format!("Bearer {canary}")},
+        });
+        let webhook: crate::ClickStackWebhook = serde_json::from_value(wire.clone()).unwrap();
+        assert!(matches!(webhook, crate::ClickStackWebhook::Other(_)));
+        let shown = format!("{webhook:?} {webhook:#?}");
+        assert!(!shown.contains(&canary), "{shown}");
+        assert!(!shown.contains("teams"), "{shown}");
+        assert!(shown.contains(r#""url": string"#), "{shown}");
+        // Still kept as it came, for whoever sends it back.
+        assert_eq!(serde_json::to_value(&webhook).unwrap(), wire);
+    }
+
+    #[test]
+    fn pick_takes_the_branch_with_the_required_properties() {
+        const EMAIL: Alt = Alt {
+            json: JsonType::Object,
+            required: &["type", "emailRecipients"],
+            properties: &["type", "emailRecipients"],
+            values: &[],
+        };
+        const WEBHOOK: Alt = Alt {
+            json: JsonType::Object,
+            required: &["type", "webhookId"],
+            properties: &["type", "webhookId", "severity"],
+            values: &[],
+        };
+        let branches: &[&[Alt]] = &[&[EMAIL], &[WEBHOOK]];
+        let value = json!({"type": "webhook", "webhookId": "w1"});
+        assert_eq!(pick(&value, branches), Some(1));
+        assert_eq!(pick(&json!({"type": "sms"}), branches), None);
     }
 
     #[test]

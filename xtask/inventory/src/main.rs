@@ -8,7 +8,9 @@
 //! types crate: the generator that writes that crate keeps working when
 //! what it wrote does not compile.
 
-use clickhouse_cloud_types::operation::{Operation, OperationVisitor, TypeVisitor, Wire};
+use clickhouse_cloud_types::operation::{
+    Described, DescribedOperation, DescribedOperationVisitor, DescribedTypeVisitor,
+};
 use clickhouse_cloud_types::{Envelope, ErrorBody};
 use schemars::SchemaGenerator;
 use schemars::generate::SchemaSettings;
@@ -21,8 +23,8 @@ struct Collector {
     schemas: serde_json::Map<String, Value>,
 }
 
-impl OperationVisitor for Collector {
-    fn visit<O: Operation>(&mut self) {
+impl DescribedOperationVisitor for Collector {
+    fn visit<O: DescribedOperation>(&mut self) {
         let body = self.named.subschema_for::<O::Body>();
         let output = self.named.subschema_for::<O::Output>();
         let path = self.inline.subschema_for::<O::Path>();
@@ -44,8 +46,8 @@ impl OperationVisitor for Collector {
     }
 }
 
-impl TypeVisitor for Collector {
-    fn visit<T: Wire>(&mut self, schema: &'static str) {
+impl DescribedTypeVisitor for Collector {
+    fn visit<T: Described>(&mut self, schema: &'static str) {
         let reference = self.named.subschema_for::<T>();
         self.schemas
             .insert(schema.to_owned(), reference.as_value().clone());
@@ -61,8 +63,8 @@ fn main() {
         operations: Vec::new(),
         schemas: serde_json::Map::new(),
     };
-    clickhouse_cloud_types::ops::visit_all(&mut collector);
-    clickhouse_cloud_types::visit_schemas(&mut collector);
+    clickhouse_cloud_types::ops::visit_all_described(&mut collector);
+    clickhouse_cloud_types::visit_described_schemas(&mut collector);
     let envelope = collector.inline.subschema_for::<Envelope<()>>();
     let error_body = collector.inline.subschema_for::<ErrorBody>();
     let document = json!({
@@ -74,4 +76,44 @@ fn main() {
         "secrets": clickhouse_cloud_types::SECRET_FIELDS,
     });
     println!("{document}");
+}
+
+#[cfg(test)]
+mod tests {
+    //! This crate always builds the types crate with the `schema` feature:
+    //! an operation of someone else's, whose types have no JSON Schema,
+    //! must still be an `Operation` here (the feature adds, never narrows).
+
+    use clickhouse_cloud_types::Request;
+    use clickhouse_cloud_types::operation::{Method, Operation, ResponseFormat};
+
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+    struct Note {
+        text: String,
+    }
+
+    struct NotePost;
+
+    impl Operation for NotePost {
+        const ID: &'static str = "notePost";
+        const METHOD: Method = Method::Post;
+        const PATH: &'static str = "/v1/notes";
+        const TAG: &'static str = "Notes";
+        const BETA: bool = false;
+        const DEPRECATED: bool = false;
+        const IDEMPOTENT: bool = false;
+        const RESPONSE: ResponseFormat = ResponseFormat::Json;
+        type Path = ();
+        type Query = ();
+        type Body = Note;
+        type Output = Note;
+    }
+
+    #[test]
+    fn an_operation_without_json_schema_is_an_operation_with_the_feature_on() {
+        let body = Note { text: "hi".into() };
+        let encoded = Request::<NotePost>::new((), body).encode().unwrap();
+        assert_eq!(encoded.path, "/v1/notes");
+        assert_eq!(encoded.body.as_deref(), Some(&br#"{"text":"hi"}"#[..]));
+    }
 }

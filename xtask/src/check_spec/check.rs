@@ -175,6 +175,12 @@ pub fn check(spec: &SpecModel, rust: &RustInventory, exemptions: &Exemptions) ->
     }
 
     findings.extend(comparer.changes.iter().map(finding_of_change));
+    let secrets: BTreeSet<String> = rust.secrets.iter().cloned().collect();
+    findings.extend(super::secret_names::untyped_secrets(
+        spec,
+        &secrets,
+        &exemptions.reviewed_not_secret,
+    ));
 
     // Deviations.
     let mut applied: Vec<AppliedDeviation> = exemptions

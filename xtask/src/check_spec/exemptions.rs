@@ -78,6 +78,9 @@ pub struct Exemptions {
     pub schemas: BTreeSet<String>,
     /// Deliberate deviations.
     pub deviations: Vec<Deviation>,
+    /// Properties named like secrets that were reviewed elsewhere as not
+    /// secret (the `[[secrets.not]]` of `xtask/codegen.toml`).
+    pub reviewed_not_secret: BTreeSet<String>,
 }
 
 /// Why the exemptions file could not be used.

@@ -61,6 +61,9 @@ pub enum FindingKind {
     Reference,
     /// Map values / additional properties.
     AdditionalProperties,
+    /// A property whose name says it holds a secret, not typed as one and
+    /// not reviewed.
+    UntypedSecret,
 }
 
 impl FindingKind {
@@ -94,6 +97,7 @@ impl FindingKind {
         FindingKind::Deprecated,
         FindingKind::Reference,
         FindingKind::AdditionalProperties,
+        FindingKind::UntypedSecret,
     ];
 
     /// The name used in JSON output and in a deviation's `kind`.
@@ -127,6 +131,7 @@ impl FindingKind {
             FindingKind::Deprecated => "deprecated",
             FindingKind::Reference => "reference",
             FindingKind::AdditionalProperties => "additional-properties",
+            FindingKind::UntypedSecret => "untyped-secret",
         }
     }
 
@@ -165,6 +170,9 @@ impl FindingKind {
             FindingKind::Deprecated => "Deprecation differs",
             FindingKind::Reference => "Referenced schema differs",
             FindingKind::AdditionalProperties => "Additional properties differ",
+            FindingKind::UntypedSecret => {
+                "Properties named like secrets, neither SecretValue nor reviewed"
+            }
         }
     }
 }

@@ -23,7 +23,8 @@ fn pristine() -> &'static Value {
 }
 
 fn exemptions() -> Exemptions {
-    Exemptions::load(&workspace::exemptions_file(&workspace::root())).unwrap()
+    let root = workspace::root();
+    super::load_exemptions(&root, &workspace::exemptions_file(&root)).unwrap()
 }
 
 fn run(doc: Value) -> Report {
@@ -390,4 +391,45 @@ fn the_text_report_groups_and_ends_with_the_summary() {
     let json = super::to_json(&report, "spec");
     assert_eq!(json["findings"].as_array().unwrap().len(), 2);
     assert_eq!(json["findings"][0]["kind"], "field-only-in-rust");
+}
+
+#[test]
+fn a_property_named_like_a_secret_and_not_typed_one_is_a_finding() {
+    // A new property whose name says token, and one that says key material.
+    let findings = mutated(|doc| {
+        properties(doc, "ApiKey").insert("refreshToken".into(), json!({"type": "string"}));
+        properties(doc, "Service").insert("signingKey".into(), json!({"type": "string"}));
+        properties(doc, "Service").insert("signingKeyId".into(), json!({"type": "string"}));
+        properties(doc, "Service").insert("tokenCount".into(), json!({"type": "integer"}));
+    });
+    assert_finds(&findings, FindingKind::UntypedSecret, "ApiKey.refreshToken");
+    assert_finds(&findings, FindingKind::UntypedSecret, "Service.signingKey");
+    for item in ["Service.signingKeyId", "Service.tokenCount"] {
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f.kind == FindingKind::UntypedSecret && f.item == item),
+            "{item}: {findings:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_secret_the_types_do_not_hold_is_a_finding_and_a_review_excuses_it() {
+    let spec = model_from_value(pristine().clone(), "pinned spec").unwrap();
+    let mut inventory = rust().clone();
+    inventory
+        .secrets
+        .retain(|s| s != "ServicePasswordPatchRequest.newDoubleSha1Hash");
+    let mut reviewed = exemptions();
+    let report = check(&spec, &inventory, &reviewed);
+    assert_finds(
+        &report.findings,
+        FindingKind::UntypedSecret,
+        "ServicePasswordPatchRequest.newDoubleSha1Hash",
+    );
+    reviewed
+        .reviewed_not_secret
+        .insert("ServicePasswordPatchRequest.newDoubleSha1Hash".into());
+    assert!(check(&spec, &inventory, &reviewed).findings.is_empty());
 }

@@ -35,6 +35,10 @@ pub struct Overrides {
     /// How secrets are found.
     #[serde(default)]
     pub secrets: SecretRules,
+    /// Component schemas read as any JSON scalar (`JsonScalar`) instead of
+    /// the narrower scalar union the spec declares.
+    #[serde(default, rename = "any_scalar")]
+    pub any_scalar: Vec<Decision>,
     /// Operations whose retry safety differs from their method's.
     #[serde(default, rename = "retry")]
     pub retries: Vec<RetryOverride>,

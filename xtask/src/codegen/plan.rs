@@ -262,6 +262,8 @@ pub struct OpDef {
     pub status: u16,
     /// Paging.
     pub paging: Paging,
+    /// The `maximum` of the `limit` query parameter, when the spec sets one.
+    pub max_limit: Option<u32>,
 }
 
 /// A module: one per spec tag, plus shared ones.
@@ -778,6 +780,7 @@ impl Builder<'_> {
     /// The body of a named item for `shape`.
     fn body_of(&mut self, shape: &Shape, cx: &Cx, top: bool) -> Result<Body, PlanError> {
         Ok(match &shape.kind {
+            _ if top && self.any_scalar(&cx.schema) => Body::Alias(Ty::Named("JsonScalar".into())),
             ShapeKind::Object(o) if !o.properties.is_empty() => {
                 Body::Struct(self.struct_of(o, cx)?)
             }
@@ -801,6 +804,16 @@ impl Builder<'_> {
                 Body::Alias(ty)
             }
         })
+    }
+
+    /// Whether `[[any_scalar]]` says to read the component as any JSON
+    /// scalar.
+    fn any_scalar(&mut self, schema: &str) -> bool {
+        let listed = self.overrides.any_scalar.iter().any(|d| d.item == schema);
+        if listed {
+            self.used_overrides.insert(format!("any-scalar:{schema}"));
+        }
+        listed
     }
 
     fn secret_component(&mut self, schema: &str) -> bool {
@@ -1288,6 +1301,16 @@ impl Builder<'_> {
             Some(_) => Some(Ty::String),
         };
         let paging = self.paging(op, &output);
+        let max_limit = op
+            .params
+            .iter()
+            .find(|p| p.1 == "query" && p.0 == "limit")
+            .and_then(|p| match &p.2.kind {
+                ShapeKind::Integer(n) | ShapeKind::Number(n) => n.maximum,
+                _ => None,
+            })
+            .filter(|max| *max >= 1.0)
+            .map(|max| max.min(f64::from(u32::MAX)) as u32);
         let idempotent = match self.overrides.retries.iter().find(|r| r.operation == op.id) {
             Some(r) => {
                 self.used_overrides.insert(format!("retry:{}", op.id));
@@ -1312,6 +1335,7 @@ impl Builder<'_> {
             text: op.text.clone(),
             status: op.status,
             paging,
+            max_limit,
         });
         Ok(())
     }
@@ -1602,6 +1626,11 @@ impl Builder<'_> {
                     .not
                     .iter()
                     .map(|d| (format!("secret-not:{}", d.item), "secrets.not")),
+            )
+            .chain(
+                o.any_scalar
+                    .iter()
+                    .map(|d| (format!("any-scalar:{}", d.item), "any_scalar")),
             )
             .chain(
                 o.retries

@@ -100,7 +100,7 @@ fn types_mod(modules: &[String]) -> String {
     let mut out =
         file_start("The wire types, one module per area; all re-exported at the crate root.");
     out.push_str("use std::collections::BTreeMap;\n\nuse serde::{Deserialize, Serialize};\nuse uuid::Uuid;\n\n");
-    out.push_str("#[allow(unused_imports)]\nuse crate::{Date, IntegerOrString, Nullable, NumberOrString, SecretValue, Timestamp};\n#[allow(unused_imports)]\nuse crate::union::{Alt, JsonType};\n\n");
+    out.push_str("#[allow(unused_imports)]\nuse crate::{Date, IntegerOrString, JsonScalar, Nullable, NumberOrString, SecretValue, Timestamp};\n#[allow(unused_imports)]\nuse crate::union::{Alt, JsonType};\n\n");
     for m in modules {
         let _ = writeln!(out, "mod {m};");
     }
@@ -129,6 +129,15 @@ fn ops_mod(plan: &Plan, modules: &[String]) -> String {
     for op in &plan.operations {
         let _ = writeln!(out, "visitor.visit::<{}>();", op.name);
     }
+    out.push_str("}\n\n");
+    out.push_str(
+        "/// Calls `visitor.visit::<O>()` for every operation, in spec order, with the JSON Schema \
+         of each part at hand.\n#[cfg(feature = \"schema\")]\n\
+         pub fn visit_all_described(visitor: &mut impl crate::operation::DescribedOperationVisitor) {\n",
+    );
+    for op in &plan.operations {
+        let _ = writeln!(out, "visitor.visit::<{}>();", op.name);
+    }
     out.push_str("}\n\n/// The `operationId` of every operation, in spec order.\npub const ALL_IDS: &[&str] = &[\n");
     for op in &plan.operations {
         let _ = writeln!(out, "{},", literal(&op.id));
@@ -144,6 +153,22 @@ fn root_mod(plan: &Plan, sha256: &str) -> String {
     out.push_str("use crate::operation::TypeVisitor;\n\npub mod ops;\n// A union holds its branch by value (boxing would show in the API), and a\n// constructor takes every required field.\n#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]\npub(crate) mod types;\n\n");
     out.push_str("/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec, by schema name.\n");
     out.push_str("pub fn visit_schemas(visitor: &mut impl TypeVisitor) {\n");
+    for t in plan.types.values() {
+        if let Some(schema) = &t.schema {
+            let _ = writeln!(
+                out,
+                "visitor.visit::<types::{}>({});",
+                t.name,
+                literal(schema)
+            );
+        }
+    }
+    out.push_str("}\n\n");
+    out.push_str(
+        "/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec, \
+         by schema name, with each type's JSON Schema at hand.\n#[cfg(feature = \"schema\")]\n\
+         pub fn visit_described_schemas(visitor: &mut impl crate::operation::DescribedTypeVisitor) {\n",
+    );
     for t in plan.types.values() {
         if let Some(schema) = &t.schema {
             let _ = writeln!(
@@ -459,11 +484,17 @@ fn render_struct(out: &mut String, t: &TypeDef, s: &StructDef) {
 fn render_constructor(out: &mut String, t: &TypeDef, s: &StructDef, ctor: &[usize]) {
     let _ = writeln!(out, "impl {} {{", t.name);
     out.push_str("/// A value with the required fields set and every other field unset.\n");
+    if ctor.iter().any(|&i| s.fields[i].tri_state) {
+        out.push_str(
+            "///\n/// A required field that may be `null` takes a [`Nullable`]: \
+             `Nullable::Null` sends `null`, `Nullable::Value` a value.\n",
+        );
+    }
     let mut args = Vec::new();
     for &i in ctor {
         let f = &s.fields[i];
         let arg = match (&f.ty, f.tri_state) {
-            (_, true) => format!("{}: Option<{}>", f.rust, ty(&f.ty)),
+            (_, true) => format!("{}: Nullable<{}>", f.rust, ty(&f.ty)),
             (Ty::String, false) => format!("{}: impl Into<String>", f.rust),
             (other, false) => format!("{}: {}", f.rust, ty(other)),
         };
@@ -474,7 +505,7 @@ fn render_constructor(out: &mut String, t: &TypeDef, s: &StructDef, ctor: &[usiz
     for (i, f) in s.fields.iter().enumerate() {
         let value = if ctor.contains(&i) {
             match (&f.ty, f.tri_state) {
-                (_, true) => format!("Nullable::from({})", f.rust),
+                (_, true) => f.rust.clone(),
                 (Ty::String, false) => format!("Some({}.into())", f.rust),
                 (_, false) => format!("Some({})", f.rust),
             }
@@ -483,7 +514,11 @@ fn render_constructor(out: &mut String, t: &TypeDef, s: &StructDef, ctor: &[usiz
         } else {
             "None".into()
         };
-        let _ = writeln!(out, "{}: {value},", f.rust);
+        if value == f.rust {
+            let _ = writeln!(out, "{value},");
+        } else {
+            let _ = writeln!(out, "{}: {value},", f.rust);
+        }
     }
     if s.additional.is_some() {
         out.push_str("additional: BTreeMap::new(),\n");
@@ -563,19 +598,37 @@ fn render_union(out: &mut String, t: &TypeDef, branches: &[Branch]) {
         "///\n/// Decoding picks the branch whose required properties, telling values and JSON type \
          the value has; a value that fits no branch is kept in [`Self::Other`].\n",
     );
-    out.push_str("#[derive(Debug, Clone, PartialEq)]\n#[non_exhaustive]\n");
+    out.push_str("#[derive(Clone, PartialEq)]\n#[non_exhaustive]\n");
     let _ = writeln!(out, "pub enum {} {{", t.name);
     for b in branches {
         let _ = writeln!(out, "/// The {} branch.", describe(&b.ty));
         let _ = writeln!(out, "{}({}),", b.variant, ty(&b.ty));
     }
     out.push_str(
-        "/// A value no branch accepts, kept as it came.\nOther(serde_json::Value),\n}\n\n",
+        "/// A value no branch accepts, kept as it came. Its `Debug` shows the \
+         value's shape (keys and JSON types), never its strings or numbers.\n\
+         Other(serde_json::Value),\n}\n\n",
+    );
+
+    let _ = writeln!(out, "impl std::fmt::Debug for {} {{", t.name);
+    out.push_str(
+        "fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\nmatch self {\n",
+    );
+    for b in branches {
+        let _ = writeln!(
+            out,
+            "Self::{v}(value) => f.debug_tuple({}).field(value).finish(),",
+            literal(&b.variant),
+            v = b.variant
+        );
+    }
+    out.push_str(
+        "Self::Other(value) => f.debug_tuple(\"Other\").field(&crate::union::JsonShape(value)).finish(),\n}\n}\n}\n\n",
     );
 
     let _ = writeln!(out, "impl {} {{", t.name);
     out.push_str("/// What each branch looks like on the wire, in branch order.\n");
-    out.push_str("pub const BRANCHES: &'static [&'static [Alt]] = &[\n");
+    out.push_str("const BRANCHES: &'static [&'static [Alt]] = &[\n");
     for b in branches {
         let alts: Vec<String> = b.alts.iter().map(alt_literal).collect();
         let _ = writeln!(out, "&[{}],", alts.join(", "));
@@ -723,6 +776,9 @@ fn render_operation(out: &mut String, op: &OpDef, ty: &dyn Fn(&Ty) -> String) {
     };
     let _ = writeln!(out, "impl Paged for {} {{", op.name);
     let _ = writeln!(out, "const STYLE: PageStyle = PageStyle::{style};");
+    if let Some(max) = op.max_limit {
+        let _ = writeln!(out, "const MAX_LIMIT: Option<u32> = Some({max});");
+    }
     let _ = writeln!(out, "type Item = {};", ty(item));
     out.push_str("fn set_page(query: &mut Self::Query, page: &Page) {\n");
     out.push_str("query.limit = page.limit.map(i64::from);\n");

@@ -38,6 +38,7 @@ impl Operation for ActiveBalancesGet {
 
 impl Paged for ActiveBalancesGet {
     const STYLE: PageStyle = PageStyle::Offset;
+    const MAX_LIMIT: Option<u32> = Some(100);
     type Item = ActiveBalance;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);

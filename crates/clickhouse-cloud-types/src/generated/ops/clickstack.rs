@@ -39,6 +39,7 @@ impl Operation for ClickStackListAlerts {
 
 impl Paged for ClickStackListAlerts {
     const STYLE: PageStyle = PageStyle::Offset;
+    const MAX_LIMIT: Option<u32> = Some(1000);
     type Item = ClickStackAlertResponse;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);
@@ -426,6 +427,7 @@ impl Operation for ClickStackListSavedSearches {
 
 impl Paged for ClickStackListSavedSearches {
     const STYLE: PageStyle = PageStyle::Offset;
+    const MAX_LIMIT: Option<u32> = Some(1000);
     type Item = ClickStackSavedSearch;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);
@@ -672,6 +674,7 @@ impl Operation for ClickStackListWebhooks {
 
 impl Paged for ClickStackListWebhooks {
     const STYLE: PageStyle = PageStyle::Offset;
+    const MAX_LIMIT: Option<u32> = Some(1000);
     type Item = ClickStackWebhook;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);

@@ -61,6 +61,7 @@ impl Operation for NotificationGetList {
 
 impl Paged for NotificationGetList {
     const STYLE: PageStyle = PageStyle::Cursor;
+    const MAX_LIMIT: Option<u32> = Some(250);
     type Item = Notification;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);

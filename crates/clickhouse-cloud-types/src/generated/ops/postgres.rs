@@ -153,6 +153,7 @@ impl Operation for PostgresServiceBackupGetList {
 
 impl Paged for PostgresServiceBackupGetList {
     const STYLE: PageStyle = PageStyle::Cursor;
+    const MAX_LIMIT: Option<u32> = Some(100);
     type Item = PostgresBackup;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);
@@ -281,6 +282,7 @@ impl Operation for PostgresLogsGetList {
 
 impl Paged for PostgresLogsGetList {
     const STYLE: PageStyle = PageStyle::Offset;
+    const MAX_LIMIT: Option<u32> = Some(2000);
     type Item = PostgresLogEntry;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);
@@ -411,6 +413,7 @@ impl Operation for SlowQueryPatternsGetList {
 
 impl Paged for SlowQueryPatternsGetList {
     const STYLE: PageStyle = PageStyle::Offset;
+    const MAX_LIMIT: Option<u32> = Some(500);
     type Item = PostgresSlowQueryPattern;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);

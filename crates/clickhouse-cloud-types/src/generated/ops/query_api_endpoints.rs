@@ -39,6 +39,7 @@ impl Operation for QueryApiEndpointList {
 
 impl Paged for QueryApiEndpointList {
     const STYLE: PageStyle = PageStyle::Cursor;
+    const MAX_LIMIT: Option<u32> = Some(100);
     type Item = PublicQueryApiEndpointListItem;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);

@@ -61,6 +61,7 @@ impl Operation for UdfList {
 
 impl Paged for UdfList {
     const STYLE: PageStyle = PageStyle::Cursor;
+    const MAX_LIMIT: Option<u32> = Some(100);
     type Item = Udf;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);
@@ -161,6 +162,7 @@ impl Operation for UdfAttachmentList {
 
 impl Paged for UdfAttachmentList {
     const STYLE: PageStyle = PageStyle::Cursor;
+    const MAX_LIMIT: Option<u32> = Some(100);
     type Item = UdfAttachment;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);
@@ -262,6 +264,7 @@ impl Operation for UdfVersionList {
 
 impl Paged for UdfVersionList {
     const STYLE: PageStyle = PageStyle::Cursor;
+    const MAX_LIMIT: Option<u32> = Some(100);
     type Item = Udf;
     fn set_page(query: &mut Self::Query, page: &Page) {
         query.limit = page.limit.map(i64::from);

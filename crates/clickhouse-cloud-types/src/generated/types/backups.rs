@@ -165,7 +165,7 @@ pub struct Backup {
 /// Used directly by `backupBucketCreate`, `backupBucketGet`, `backupBucketUpdate`.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum BackupBucket {
     /// The [`AwsBackupBucket`] branch.
@@ -174,13 +174,27 @@ pub enum BackupBucket {
     Gcp(GcpBackupBucket),
     /// The [`AzureBackupBucket`] branch.
     Azure(AzureBackupBucket),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for BackupBucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Aws(value) => f.debug_tuple("Aws").field(value).finish(),
+            Self::Gcp(value) => f.debug_tuple("Gcp").field(value).finish(),
+            Self::Azure(value) => f.debug_tuple("Azure").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl BackupBucket {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[],
@@ -251,7 +265,7 @@ impl schemars::JsonSchema for BackupBucket {
 /// Used directly by `backupBucketUpdate`.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum BackupBucketPatchRequest {
     /// The [`AwsBackupBucketPatchRequestV1`] branch.
@@ -260,13 +274,27 @@ pub enum BackupBucketPatchRequest {
     Gcp(GcpBackupBucketPatchRequestV1),
     /// The [`AzureBackupBucketPatchRequestV1`] branch.
     Azure(AzureBackupBucketPatchRequestV1),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for BackupBucketPatchRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Aws(value) => f.debug_tuple("Aws").field(value).finish(),
+            Self::Gcp(value) => f.debug_tuple("Gcp").field(value).finish(),
+            Self::Azure(value) => f.debug_tuple("Azure").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl BackupBucketPatchRequest {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[],
@@ -341,7 +369,7 @@ impl schemars::JsonSchema for BackupBucketPatchRequest {
 /// Used directly by `backupBucketCreate`.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum BackupBucketPostRequest {
     /// The [`AwsBackupBucketPostRequestV1`] branch.
@@ -350,13 +378,27 @@ pub enum BackupBucketPostRequest {
     Gcp(GcpBackupBucketPostRequestV1),
     /// The [`AzureBackupBucketPostRequestV1`] branch.
     Azure(AzureBackupBucketPostRequestV1),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for BackupBucketPostRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Aws(value) => f.debug_tuple("Aws").field(value).finish(),
+            Self::Gcp(value) => f.debug_tuple("Gcp").field(value).finish(),
+            Self::Azure(value) => f.debug_tuple("Azure").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl BackupBucketPostRequest {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[],

@@ -210,20 +210,35 @@ ServiceAccount = "SERVICE_ACCOUNT",
 /// The `ClickPipeBigQuerySource` union. Read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickPipeBigQuerySource {
     /// The [`ClickPipeBigQueryServiceAccountSource`] branch.
     ServiceAccount(ClickPipeBigQueryServiceAccountSource),
     /// The [`ClickPipeBigQueryWorkloadIdentitySource`] branch.
     WorkloadIdentity(ClickPipeBigQueryWorkloadIdentitySource),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickPipeBigQuerySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ServiceAccount(value) => f.debug_tuple("ServiceAccount").field(value).finish(),
+            Self::WorkloadIdentity(value) => {
+                f.debug_tuple("WorkloadIdentity").field(value).finish()
+            }
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickPipeBigQuerySource {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[
@@ -565,20 +580,33 @@ FromTimestamp = "from_timestamp",
 /// The `ClickPipeKafkaSchemaRegistry` union. Read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickPipeKafkaSchemaRegistry {
     /// The [`ClickPipeKafkaConfluentSchemaRegistry`] branch.
     Confluent(ClickPipeKafkaConfluentSchemaRegistry),
     /// The [`ClickPipeKafkaGlueSchemaRegistry`] branch.
     Glue(ClickPipeKafkaGlueSchemaRegistry),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickPipeKafkaSchemaRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Confluent(value) => f.debug_tuple("Confluent").field(value).finish(),
+            Self::Glue(value) => f.debug_tuple("Glue").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickPipeKafkaSchemaRegistry {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["url"],
@@ -1039,20 +1067,35 @@ impl ClickPipeMongoDbStructuredIngestion {
 /// The `ClickPipeMutateBigQuerySource` union. Sent in requests.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickPipeMutateBigQuerySource {
     /// The [`ClickPipePostBigQueryServiceAccountSource`] branch.
     ServiceAccount(ClickPipePostBigQueryServiceAccountSource),
     /// The [`ClickPipePostBigQueryWorkloadIdentitySource`] branch.
     WorkloadIdentity(ClickPipePostBigQueryWorkloadIdentitySource),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickPipeMutateBigQuerySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ServiceAccount(value) => f.debug_tuple("ServiceAccount").field(value).finish(),
+            Self::WorkloadIdentity(value) => {
+                f.debug_tuple("WorkloadIdentity").field(value).finish()
+            }
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickPipeMutateBigQuerySource {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[
@@ -1213,20 +1256,35 @@ impl ClickPipeMutateKafkaConfluentSchemaRegistry {
 /// The `ClickPipeMutateKafkaSchemaRegistry` union. Sent in requests.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickPipeMutateKafkaSchemaRegistry {
     /// The [`ClickPipeMutateKafkaConfluentSchemaRegistry`] branch.
     MutateKafkaConfluent(ClickPipeMutateKafkaConfluentSchemaRegistry),
     /// The [`ClickPipeKafkaGlueSchemaRegistry`] branch.
     KafkaGlue(ClickPipeKafkaGlueSchemaRegistry),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickPipeMutateKafkaSchemaRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MutateKafkaConfluent(value) => {
+                f.debug_tuple("MutateKafkaConfluent").field(value).finish()
+            }
+            Self::KafkaGlue(value) => f.debug_tuple("KafkaGlue").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickPipeMutateKafkaSchemaRegistry {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["url", "authentication", "credentials"],
@@ -1814,7 +1872,7 @@ pub struct ClickPipePatchKafkaSource {
 /// Defined inline: `ClickPipePatchKafkaSource.credentials`. Sent in requests.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickPipePatchKafkaSourceCredentials {
     /// The [`Plain`] branch.
@@ -1825,13 +1883,28 @@ pub enum ClickPipePatchKafkaSourceCredentials {
     AzureEventHub(AzureEventHub),
     /// The [`MutualTls`] branch.
     MutualTls(MutualTls),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickPipePatchKafkaSourceCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Plain(value) => f.debug_tuple("Plain").field(value).finish(),
+            Self::MskIamUser(value) => f.debug_tuple("MskIamUser").field(value).finish(),
+            Self::AzureEventHub(value) => f.debug_tuple("AzureEventHub").field(value).finish(),
+            Self::MutualTls(value) => f.debug_tuple("MutualTls").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickPipePatchKafkaSourceCredentials {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[],
@@ -1939,16 +2012,18 @@ pub struct ClickPipePatchMongoDbPipeRemoveTableMapping {
 
 impl ClickPipePatchMongoDbPipeRemoveTableMapping {
     /// A value with the required fields set and every other field unset.
+    ///
+    /// A required field that may be `null` takes a [`Nullable`]: `Nullable::Null` sends `null`, `Nullable::Value` a value.
     pub fn new(
-        source_database_name: Option<String>,
-        source_collection: Option<String>,
-        target_table: Option<String>,
+        source_database_name: Nullable<String>,
+        source_collection: Nullable<String>,
+        target_table: Nullable<String>,
     ) -> Self {
         Self {
-            source_collection: Nullable::from(source_collection),
-            source_database_name: Nullable::from(source_database_name),
+            source_collection,
+            source_database_name,
             table_engine: Nullable::Absent,
-            target_table: Nullable::from(target_table),
+            target_table,
         }
     }
 }
@@ -2012,18 +2087,20 @@ pub struct ClickPipePatchMongoDbSource {
 
 impl ClickPipePatchMongoDbSource {
     /// A value with the required fields set and every other field unset.
-    pub fn new(uri: Option<String>, read_preference: Option<ClickPipeReadPreference>) -> Self {
+    ///
+    /// A required field that may be `null` takes a [`Nullable`]: `Nullable::Null` sends `null`, `Nullable::Value` a value.
+    pub fn new(uri: Nullable<String>, read_preference: Nullable<ClickPipeReadPreference>) -> Self {
         Self {
             ca_certificate: Nullable::Absent,
             credentials: None,
             disable_tls: Nullable::Absent,
-            read_preference: Nullable::from(read_preference),
+            read_preference,
             settings: None,
             skip_cert_verification: Nullable::Absent,
             table_mappings_to_add: None,
             table_mappings_to_remove: None,
             tls_host: Nullable::Absent,
-            uri: Nullable::from(uri),
+            uri,
         }
     }
 }
@@ -2058,18 +2135,20 @@ pub struct ClickPipePatchMySqlPipeRemoveTableMapping {
 
 impl ClickPipePatchMySqlPipeRemoveTableMapping {
     /// A value with the required fields set and every other field unset.
+    ///
+    /// A required field that may be `null` takes a [`Nullable`]: `Nullable::Null` sends `null`, `Nullable::Value` a value.
     pub fn new(
-        source_schema_name: Option<String>,
-        source_table: Option<String>,
-        target_table: Option<String>,
+        source_schema_name: Nullable<String>,
+        source_table: Nullable<String>,
+        target_table: Nullable<String>,
     ) -> Self {
         Self {
             partition_by_expr: Nullable::Absent,
             partition_key: Nullable::Absent,
-            source_schema_name: Nullable::from(source_schema_name),
-            source_table: Nullable::from(source_table),
+            source_schema_name,
+            source_table,
             table_engine: Nullable::Absent,
-            target_table: Nullable::from(target_table),
+            target_table,
         }
     }
 }
@@ -2145,15 +2224,17 @@ pub struct ClickPipePatchMySqlSource {
 
 impl ClickPipePatchMySqlSource {
     /// A value with the required fields set and every other field unset.
-    pub fn new(host: Option<String>, port: Option<i64>) -> Self {
+    ///
+    /// A required field that may be `null` takes a [`Nullable`]: `Nullable::Null` sends `null`, `Nullable::Value` a value.
+    pub fn new(host: Nullable<String>, port: Nullable<i64>) -> Self {
         Self {
             authentication: Nullable::Absent,
             ca_certificate: Nullable::Absent,
             credentials: None,
             disable_tls: Nullable::Absent,
-            host: Nullable::from(host),
+            host,
             iam_role: Nullable::Absent,
-            port: Nullable::from(port),
+            port,
             server_id: Nullable::Absent,
             settings: None,
             skip_cert_verification: Nullable::Absent,
@@ -2297,10 +2378,12 @@ pub struct ClickPipePatchPubSubSource {
 
 impl ClickPipePatchPubSubSource {
     /// A value with the required fields set and every other field unset.
-    pub fn new(authentication: Option<ClickPipePubSubSourceAuthentication>) -> Self {
+    ///
+    /// A required field that may be `null` takes a [`Nullable`]: `Nullable::Null` sends `null`, `Nullable::Value` a value.
+    pub fn new(authentication: Nullable<ClickPipePubSubSourceAuthentication>) -> Self {
         Self {
             ack_deadline: Nullable::Absent,
-            authentication: Nullable::from(authentication),
+            authentication,
             service_account_key: Nullable::Absent,
         }
     }
@@ -2507,7 +2590,7 @@ pub struct ClickPipePostKafkaSource {
 /// Defined inline: `ClickPipePostKafkaSource.credentials`. Sent in requests.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickPipePostKafkaSourceCredentials {
     /// The [`Plain`] branch.
@@ -2518,13 +2601,28 @@ pub enum ClickPipePostKafkaSourceCredentials {
     AzureEventHub(AzureEventHub),
     /// The [`MutualTls`] branch.
     MutualTls(MutualTls),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickPipePostKafkaSourceCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Plain(value) => f.debug_tuple("Plain").field(value).finish(),
+            Self::MskIamUser(value) => f.debug_tuple("MskIamUser").field(value).finish(),
+            Self::AzureEventHub(value) => f.debug_tuple("AzureEventHub").field(value).finish(),
+            Self::MutualTls(value) => f.debug_tuple("MutualTls").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickPipePostKafkaSourceCredentials {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[],
@@ -2755,20 +2853,35 @@ impl ClickPipePostPubSubServiceAccountSource {
 /// The `ClickPipePostPubSubSource` union. Sent in requests.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickPipePostPubSubSource {
     /// The [`ClickPipePostPubSubServiceAccountSource`] branch.
     ServiceAccount(ClickPipePostPubSubServiceAccountSource),
     /// The [`ClickPipePostPubSubWorkloadIdentitySource`] branch.
     WorkloadIdentity(ClickPipePostPubSubWorkloadIdentitySource),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickPipePostPubSubSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ServiceAccount(value) => f.debug_tuple("ServiceAccount").field(value).finish(),
+            Self::WorkloadIdentity(value) => {
+                f.debug_tuple("WorkloadIdentity").field(value).finish()
+            }
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickPipePostPubSubSource {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[

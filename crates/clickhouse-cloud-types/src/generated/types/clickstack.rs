@@ -157,20 +157,33 @@ impl ClickStackAlertBarBuilderChartConfig {
 /// The `ClickStackAlertBarChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackAlertBarChartConfig {
     /// The [`ClickStackAlertBarBuilderChartConfig`] branch.
     Builder(ClickStackAlertBarBuilderChartConfig),
     /// The [`ClickStackAlertBarRawSqlChartConfig`] branch.
     RawSql(ClickStackAlertBarRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackAlertBarChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackAlertBarChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -317,20 +330,33 @@ impl ClickStackAlertBarRawSqlChartConfig {
 /// The `ClickStackAlertChannel` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackAlertChannel {
     /// The [`ClickStackAlertChannelEmail`] branch.
     Email(ClickStackAlertChannelEmail),
     /// The [`ClickStackAlertChannelWebhook`] branch.
     Webhook(ClickStackAlertChannelWebhook),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackAlertChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Email(value) => f.debug_tuple("Email").field(value).finish(),
+            Self::Webhook(value) => f.debug_tuple("Webhook").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackAlertChannel {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["type", "emailRecipients"],
@@ -489,7 +515,7 @@ impl From<Vec<ClickStackAlertChannel>> for ClickStackAlertChannels {
 /// The `ClickStackAlertChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackAlertChartConfig {
     /// The [`ClickStackAlertLineChartConfig`] branch.
@@ -500,13 +526,28 @@ pub enum ClickStackAlertChartConfig {
     StackedLine(ClickStackAlertStackedLineChartConfig),
     /// The [`ClickStackAlertNumberChartConfig`] branch.
     Number(ClickStackAlertNumberChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackAlertChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Line(value) => f.debug_tuple("Line").field(value).finish(),
+            Self::Bar(value) => f.debug_tuple("Bar").field(value).finish(),
+            Self::StackedLine(value) => f.debug_tuple("StackedLine").field(value).finish(),
+            Self::Number(value) => f.debug_tuple("Number").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackAlertChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[
             Alt {
                 json: JsonType::Object,
@@ -861,20 +902,33 @@ impl ClickStackAlertLineBuilderChartConfig {
 /// The `ClickStackAlertLineChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackAlertLineChartConfig {
     /// The [`ClickStackAlertLineBuilderChartConfig`] branch.
     Builder(ClickStackAlertLineBuilderChartConfig),
     /// The [`ClickStackAlertLineRawSqlChartConfig`] branch.
     RawSql(ClickStackAlertLineRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackAlertLineChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackAlertLineChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -1105,20 +1159,33 @@ impl ClickStackAlertNumberBuilderChartConfig {
 /// The `ClickStackAlertNumberChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackAlertNumberChartConfig {
     /// The [`ClickStackAlertNumberBuilderChartConfig`] branch.
     Builder(ClickStackAlertNumberBuilderChartConfig),
     /// The [`ClickStackAlertNumberRawSqlChartConfig`] branch.
     RawSql(ClickStackAlertNumberRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackAlertNumberChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackAlertNumberChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -1494,20 +1561,33 @@ impl ClickStackAlertStackedLineBuilderChartConfig {
 /// The `ClickStackAlertStackedLineChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackAlertStackedLineChartConfig {
     /// The [`ClickStackAlertStackedLineBuilderChartConfig`] branch.
     Builder(ClickStackAlertStackedLineBuilderChartConfig),
     /// The [`ClickStackAlertStackedLineRawSqlChartConfig`] branch.
     RawSql(ClickStackAlertStackedLineRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackAlertStackedLineChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackAlertStackedLineChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -1762,20 +1842,33 @@ impl ClickStackBarBuilderChartConfig {
 /// The `ClickStackBarChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackBarChartConfig {
     /// The [`ClickStackBarBuilderChartConfig`] branch.
     Builder(ClickStackBarBuilderChartConfig),
     /// The [`ClickStackBarRawSqlChartConfig`] branch.
     RawSql(ClickStackBarRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackBarChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackBarChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -1958,20 +2051,33 @@ Between = "between",
 /// The `ClickStackCASLPermission` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackCaslPermission {
     /// The [`ClickStackMongoDbcaslPermission`] branch.
     MongoDbcasl(ClickStackMongoDbcaslPermission),
     /// The [`ClickStackClickHouseCaslPermission`] branch.
     ClickHouseCasl(ClickStackClickHouseCaslPermission),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackCaslPermission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MongoDbcasl(value) => f.debug_tuple("MongoDbcasl").field(value).finish(),
+            Self::ClickHouseCasl(value) => f.debug_tuple("ClickHouseCasl").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackCaslPermission {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["action", "subject", "integration"],
@@ -2088,20 +2194,33 @@ impl ClickStackCategoricalBarBuilderChartConfig {
 /// The `ClickStackCategoricalBarChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackCategoricalBarChartConfig {
     /// The [`ClickStackCategoricalBarBuilderChartConfig`] branch.
     Builder(ClickStackCategoricalBarBuilderChartConfig),
     /// The [`ClickStackCategoricalBarRawSqlChartConfig`] branch.
     RawSql(ClickStackCategoricalBarRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackCategoricalBarChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackCategoricalBarChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -2571,7 +2690,7 @@ impl ClickStackCreateRoleRequest {
 /// The `ClickStackDashboardChartSeries` union. Sent in requests.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackDashboardChartSeries {
     /// The [`ClickStackTimeChartSeries`] branch.
@@ -2584,13 +2703,29 @@ pub enum ClickStackDashboardChartSeries {
     Search(ClickStackSearchChartSeries),
     /// The [`ClickStackMarkdownChartSeries`] branch.
     Markdown(ClickStackMarkdownChartSeries),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackDashboardChartSeries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Time(value) => f.debug_tuple("Time").field(value).finish(),
+            Self::Table(value) => f.debug_tuple("Table").field(value).finish(),
+            Self::Number(value) => f.debug_tuple("Number").field(value).finish(),
+            Self::Search(value) => f.debug_tuple("Search").field(value).finish(),
+            Self::Markdown(value) => f.debug_tuple("Markdown").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackDashboardChartSeries {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[
@@ -2927,7 +3062,7 @@ EventPatterns = "event_patterns",
 /// The `ClickStackFilter` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackFilter {
     /// The [`ClickStackQueryExpressionFilter`] branch.
@@ -2938,13 +3073,28 @@ pub enum ClickStackFilter {
     PrometheusLabel(ClickStackPrometheusLabelFilter),
     /// The [`ClickStackSourceFilter`] branch.
     Source(ClickStackSourceFilter),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::QueryExpression(value) => f.debug_tuple("QueryExpression").field(value).finish(),
+            Self::StaticList(value) => f.debug_tuple("StaticList").field(value).finish(),
+            Self::PrometheusLabel(value) => f.debug_tuple("PrometheusLabel").field(value).finish(),
+            Self::Source(value) => f.debug_tuple("Source").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackFilter {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["type", "name", "expression", "sourceId", "id"],
@@ -3075,7 +3225,7 @@ impl schemars::JsonSchema for ClickStackFilter {
 /// The `ClickStackFilterInput` union. Sent in requests.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackFilterInput {
     /// The [`ClickStackQueryExpressionFilterInput`] branch.
@@ -3086,13 +3236,28 @@ pub enum ClickStackFilterInput {
     PrometheusLabel(ClickStackPrometheusLabelFilterInput),
     /// The [`ClickStackSourceFilterInput`] branch.
     Source(ClickStackSourceFilterInput),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackFilterInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::QueryExpression(value) => f.debug_tuple("QueryExpression").field(value).finish(),
+            Self::StaticList(value) => f.debug_tuple("StaticList").field(value).finish(),
+            Self::PrometheusLabel(value) => f.debug_tuple("PrometheusLabel").field(value).finish(),
+            Self::Source(value) => f.debug_tuple("Source").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackFilterInput {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["type", "name", "expression", "sourceId"],
@@ -3316,20 +3481,33 @@ Generic = "generic",
 /// The `ClickStackHeatmapChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackHeatmapChartConfig {
     /// The [`ClickStackHeatmapDistributionChartConfig`] branch.
     Distribution(ClickStackHeatmapDistributionChartConfig),
     /// The [`ClickStackHeatmapSeriesChartConfig`] branch.
     Series(ClickStackHeatmapSeriesChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackHeatmapChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Distribution(value) => f.debug_tuple("Distribution").field(value).finish(),
+            Self::Series(value) => f.debug_tuple("Series").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackHeatmapChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -3727,20 +3905,33 @@ impl ClickStackLineBuilderChartConfig {
 /// The `ClickStackLineChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackLineChartConfig {
     /// The [`ClickStackLineBuilderChartConfig`] branch.
     Builder(ClickStackLineBuilderChartConfig),
     /// The [`ClickStackLineRawSqlChartConfig`] branch.
     RawSql(ClickStackLineRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackLineChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackLineChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -4413,20 +4604,33 @@ impl From<BTreeMap<String, ClickStackMongoDbcaslPermissionConditionsValue>>
 /// Defined inline: `ClickStackMongoDBCASLPermissionConditions.Value`. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackMongoDbcaslPermissionConditionsValue {
     /// The string branch.
     String(String),
     /// The [`ClickStackMongoDbcaslPermissionConditionsValueObject`] branch.
     Object(ClickStackMongoDbcaslPermissionConditionsValueObject),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackMongoDbcaslPermissionConditionsValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::String(value) => f.debug_tuple("String").field(value).finish(),
+            Self::Object(value) => f.debug_tuple("Object").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackMongoDbcaslPermissionConditionsValue {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::String,
             required: &[],
@@ -4566,20 +4770,33 @@ impl ClickStackNumberBuilderChartConfig {
 /// The `ClickStackNumberChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackNumberChartConfig {
     /// The [`ClickStackNumberBuilderChartConfig`] branch.
     Builder(ClickStackNumberBuilderChartConfig),
     /// The [`ClickStackNumberRawSqlChartConfig`] branch.
     RawSql(ClickStackNumberRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackNumberChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackNumberChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -4949,7 +5166,7 @@ Number = "number",
 /// The `ClickStackNumberTileColorCondition` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackNumberTileColorCondition {
     /// The [`ClickStackNumericColorCondition`] branch.
@@ -4958,13 +5175,27 @@ pub enum ClickStackNumberTileColorCondition {
     Between(ClickStackBetweenColorCondition),
     /// The [`ClickStackEqualityColorCondition`] branch.
     Equality(ClickStackEqualityColorCondition),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackNumberTileColorCondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Numeric(value) => f.debug_tuple("Numeric").field(value).finish(),
+            Self::Between(value) => f.debug_tuple("Between").field(value).finish(),
+            Self::Equality(value) => f.debug_tuple("Equality").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackNumberTileColorCondition {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["operator", "value", "color"],
@@ -5078,7 +5309,7 @@ Lte = "lte",
 /// The `ClickStackOnClick` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackOnClick {
     /// The [`ClickStackOnClickSearch`] branch.
@@ -5087,13 +5318,27 @@ pub enum ClickStackOnClick {
     Dashboard(ClickStackOnClickDashboard),
     /// The [`ClickStackOnClickExternal`] branch.
     External(ClickStackOnClickExternal),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackOnClick {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Search(value) => f.debug_tuple("Search").field(value).finish(),
+            Self::Dashboard(value) => f.debug_tuple("Dashboard").field(value).finish(),
+            Self::External(value) => f.debug_tuple("External").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackOnClick {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["type", "target"],
@@ -5335,20 +5580,33 @@ Search = "search",
 /// The `ClickStackOnClickTarget` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackOnClickTarget {
     /// The [`ClickStackOnClickTargetIdVariant`] branch.
     Id(ClickStackOnClickTargetIdVariant),
     /// The [`ClickStackOnClickTargetTemplateVariant`] branch.
     Template(ClickStackOnClickTargetTemplateVariant),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackOnClickTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Id(value) => f.debug_tuple("Id").field(value).finish(),
+            Self::Template(value) => f.debug_tuple("Template").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackOnClickTarget {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["mode", "id"],
@@ -5559,20 +5817,33 @@ impl ClickStackPieBuilderChartConfig {
 /// The `ClickStackPieChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackPieChartConfig {
     /// The [`ClickStackPieBuilderChartConfig`] branch.
     Builder(ClickStackPieBuilderChartConfig),
     /// The [`ClickStackPieRawSqlChartConfig`] branch.
     RawSql(ClickStackPieRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackPieChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackPieChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -6154,20 +6425,33 @@ pub struct ClickStackRole {
 /// The `ClickStackSavedFilterValue` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackSavedFilterValue {
     /// The [`ClickStackSqlSavedFilterValue`] branch.
     Sql(ClickStackSqlSavedFilterValue),
     /// The [`ClickStackVariableSavedFilterValue`] branch.
     Variable(ClickStackVariableSavedFilterValue),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackSavedFilterValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sql(value) => f.debug_tuple("Sql").field(value).finish(),
+            Self::Variable(value) => f.debug_tuple("Variable").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackSavedFilterValue {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["condition"],
@@ -6701,7 +6985,7 @@ Slack = "slack",
 /// Used directly by `clickStackCreateSource`, `clickStackGetSource`, `clickStackListSources`, `clickStackUpdateSource`.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackSource {
     /// The [`ClickStackLogSource`] branch.
@@ -6714,13 +6998,29 @@ pub enum ClickStackSource {
     Session(ClickStackSessionSource),
     /// The [`ClickStackPromqlSource`] branch.
     Promql(ClickStackPromqlSource),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Log(value) => f.debug_tuple("Log").field(value).finish(),
+            Self::Trace(value) => f.debug_tuple("Trace").field(value).finish(),
+            Self::Metric(value) => f.debug_tuple("Metric").field(value).finish(),
+            Self::Session(value) => f.debug_tuple("Session").field(value).finish(),
+            Self::Promql(value) => f.debug_tuple("Promql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackSource {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[
@@ -7246,20 +7546,33 @@ impl ClickStackStackedLineBuilderChartConfig {
 /// The `ClickStackStackedLineChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackStackedLineChartConfig {
     /// The [`ClickStackStackedLineBuilderChartConfig`] branch.
     Builder(ClickStackStackedLineBuilderChartConfig),
     /// The [`ClickStackStackedLineRawSqlChartConfig`] branch.
     RawSql(ClickStackStackedLineRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackStackedLineChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackStackedLineChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -7631,20 +7944,33 @@ impl ClickStackTableBuilderChartConfig {
 /// The `ClickStackTableChartConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackTableChartConfig {
     /// The [`ClickStackTableBuilderChartConfig`] branch.
     Builder(ClickStackTableBuilderChartConfig),
     /// The [`ClickStackTableRawSqlChartConfig`] branch.
     RawSql(ClickStackTableRawSqlChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackTableChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builder(value) => f.debug_tuple("Builder").field(value).finish(),
+            Self::RawSql(value) => f.debug_tuple("RawSql").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackTableChartConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["displayType", "sourceId", "select"],
@@ -7894,7 +8220,7 @@ NotBetween = "not_between",
 /// The `ClickStackTileConfig` union. Sent in requests and read from responses.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackTileConfig {
     /// The [`ClickStackLineChartConfig`] branch.
@@ -7919,13 +8245,35 @@ pub enum ClickStackTileConfig {
     EventPatterns(ClickStackEventPatternsChartConfig),
     /// The [`ClickStackMarkdownChartConfig`] branch.
     Markdown(ClickStackMarkdownChartConfig),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackTileConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Line(value) => f.debug_tuple("Line").field(value).finish(),
+            Self::Bar(value) => f.debug_tuple("Bar").field(value).finish(),
+            Self::StackedLine(value) => f.debug_tuple("StackedLine").field(value).finish(),
+            Self::Table(value) => f.debug_tuple("Table").field(value).finish(),
+            Self::Number(value) => f.debug_tuple("Number").field(value).finish(),
+            Self::Pie(value) => f.debug_tuple("Pie").field(value).finish(),
+            Self::CategoricalBar(value) => f.debug_tuple("CategoricalBar").field(value).finish(),
+            Self::Heatmap(value) => f.debug_tuple("Heatmap").field(value).finish(),
+            Self::Search(value) => f.debug_tuple("Search").field(value).finish(),
+            Self::EventPatterns(value) => f.debug_tuple("EventPatterns").field(value).finish(),
+            Self::Markdown(value) => f.debug_tuple("Markdown").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackTileConfig {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[
             Alt {
                 json: JsonType::Object,
@@ -9050,7 +9398,7 @@ Variable = "variable",
 /// Used directly by `clickStackCreateWebhook`, `clickStackListWebhooks`, `clickStackUpdateWebhook`.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClickStackWebhook {
     /// The [`ClickStackSlackWebhook`] branch.
@@ -9063,13 +9411,29 @@ pub enum ClickStackWebhook {
     SlackApi(ClickStackSlackApiWebhook),
     /// The [`ClickStackPagerDutyApiWebhook`] branch.
     PagerDutyApi(ClickStackPagerDutyApiWebhook),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for ClickStackWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Slack(value) => f.debug_tuple("Slack").field(value).finish(),
+            Self::IncidentIo(value) => f.debug_tuple("IncidentIo").field(value).finish(),
+            Self::Generic(value) => f.debug_tuple("Generic").field(value).finish(),
+            Self::SlackApi(value) => f.debug_tuple("SlackApi").field(value).finish(),
+            Self::PagerDutyApi(value) => f.debug_tuple("PagerDutyApi").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl ClickStackWebhook {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["id", "name", "service", "updatedAt", "createdAt"],

@@ -124,20 +124,33 @@ Developer = "developer",
 /// Used directly by `whoamiGet`.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Whoami {
     /// The [`WhoamiUser`] branch.
     User(WhoamiUser),
     /// The [`WhoamiApiKey`] branch.
     ApiKey(WhoamiApiKey),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for Whoami {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::User(value) => f.debug_tuple("User").field(value).finish(),
+            Self::ApiKey(value) => f.debug_tuple("ApiKey").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl Whoami {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["actorType", "userId", "email", "name", "organizations"],

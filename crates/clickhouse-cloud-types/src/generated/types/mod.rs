@@ -10,7 +10,7 @@ use uuid::Uuid;
 #[allow(unused_imports)]
 use crate::union::{Alt, JsonType};
 #[allow(unused_imports)]
-use crate::{Date, IntegerOrString, Nullable, NumberOrString, SecretValue, Timestamp};
+use crate::{Date, IntegerOrString, JsonScalar, Nullable, NumberOrString, SecretValue, Timestamp};
 
 mod api_keys;
 mod backups;

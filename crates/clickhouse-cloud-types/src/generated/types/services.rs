@@ -608,14 +608,14 @@ pub struct ServiceClickhouseSettingSchemaEntry {
     pub warning: Option<String>,
 }
 
-/// The `ServiceClickhouseSettingValue` schema: integer or string. Sent in requests and read from responses.
+/// The `ServiceClickhouseSettingValue` schema: [`JsonScalar`]. Sent in requests and read from responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
-pub struct ServiceClickhouseSettingValue(pub IntegerOrString);
+pub struct ServiceClickhouseSettingValue(pub JsonScalar);
 
-impl From<IntegerOrString> for ServiceClickhouseSettingValue {
-    fn from(value: IntegerOrString) -> Self {
+impl From<JsonScalar> for ServiceClickhouseSettingValue {
+    fn from(value: JsonScalar) -> Self {
         Self(value)
     }
 }
@@ -778,9 +778,9 @@ Mysql = "mysql",
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePasswordPatchRequest {
-    /// `newDoubleSha1Hash`: string.
+    /// `newDoubleSha1Hash`: secret string (redacted in `Debug`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub new_double_sha_1_hash: Option<String>,
+    pub new_double_sha_1_hash: Option<SecretValue>,
     /// `newPasswordHash`: secret string (redacted in `Debug`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_password_hash: Option<SecretValue>,

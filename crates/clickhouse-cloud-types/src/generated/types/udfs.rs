@@ -175,20 +175,33 @@ Standby = "standby",
 /// Used directly by `udfCreate`.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum UdfCreateRequest {
     /// The [`UdfCreateRequestExecutable`] branch.
     Executable(UdfCreateRequestExecutable),
     /// The [`UdfCreateRequestExecutablePool`] branch.
     ExecutablePool(UdfCreateRequestExecutablePool),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for UdfCreateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Executable(value) => f.debug_tuple("Executable").field(value).finish(),
+            Self::ExecutablePool(value) => f.debug_tuple("ExecutablePool").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl UdfCreateRequest {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[
@@ -558,20 +571,33 @@ pub struct UdfUploadSession {
 /// Used directly by `udfVersionCreate`.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum UdfVersionCreateRequest {
     /// The [`UdfVersionCreateRequestExecutable`] branch.
     Executable(UdfVersionCreateRequestExecutable),
     /// The [`UdfVersionCreateRequestExecutablePool`] branch.
     ExecutablePool(UdfVersionCreateRequestExecutablePool),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for UdfVersionCreateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Executable(value) => f.debug_tuple("Executable").field(value).finish(),
+            Self::ExecutablePool(value) => f.debug_tuple("ExecutablePool").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl UdfVersionCreateRequest {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &["uploadId", "runtime", "arguments", "returnType", "type"],

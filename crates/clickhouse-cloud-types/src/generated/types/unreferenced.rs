@@ -7,7 +7,7 @@ use super::*;
 /// The `BackupBucketProperties` union. Used by no operation of the spec.
 ///
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum BackupBucketProperties {
     /// The [`AwsBackupBucketProperties`] branch.
@@ -16,13 +16,27 @@ pub enum BackupBucketProperties {
     Gcp(GcpBackupBucketProperties),
     /// The [`AzureBackupBucketProperties`] branch.
     Azure(AzureBackupBucketProperties),
-    /// A value no branch accepts, kept as it came.
+    /// A value no branch accepts, kept as it came. Its `Debug` shows the value's shape (keys and JSON types), never its strings or numbers.
     Other(serde_json::Value),
+}
+
+impl std::fmt::Debug for BackupBucketProperties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Aws(value) => f.debug_tuple("Aws").field(value).finish(),
+            Self::Gcp(value) => f.debug_tuple("Gcp").field(value).finish(),
+            Self::Azure(value) => f.debug_tuple("Azure").field(value).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::union::JsonShape(value))
+                .finish(),
+        }
+    }
 }
 
 impl BackupBucketProperties {
     /// What each branch looks like on the wire, in branch order.
-    pub const BRANCHES: &'static [&'static [Alt]] = &[
+    const BRANCHES: &'static [&'static [Alt]] = &[
         &[Alt {
             json: JsonType::Object,
             required: &[],
