@@ -14,6 +14,7 @@ pub(crate) use model::error;
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -36,6 +37,7 @@ use crate::model::invitations::Invitations;
 use crate::model::keys::{KeyRecord, Keys};
 use crate::model::members::{MemberRecord, Members};
 use crate::model::organizations::Profile;
+use crate::model::persist;
 use crate::model::roles::Roles;
 use crate::model::services::Services;
 use crate::model::world::{Org, Settings, World};
@@ -63,7 +65,8 @@ impl Emulator {
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     listen: SocketAddr,
-    organization_id: Uuid,
+    /// `None`: random, or the state file's.
+    organization_id: Option<Uuid>,
     organization_name: String,
     credentials: Option<Credentials>,
     key_limit: usize,
@@ -73,13 +76,14 @@ pub struct EmulatorBuilder {
     speed: f64,
     owner: MemberSpec,
     members: Vec<MemberSpec>,
+    state: Option<PathBuf>,
 }
 
 impl Default for EmulatorBuilder {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            organization_id: Uuid::new_v4(),
+            organization_id: None,
             organization_name: "Emulated organization".to_owned(),
             credentials: None,
             key_limit: 100,
@@ -89,6 +93,7 @@ impl Default for EmulatorBuilder {
             speed: 1.0,
             owner: default_owner(),
             members: Vec::new(),
+            state: None,
         }
     }
 }
@@ -102,7 +107,7 @@ impl EmulatorBuilder {
 
     /// UUID of the main organization.
     pub fn organization_id(mut self, id: Uuid) -> Self {
-        self.organization_id = id;
+        self.organization_id = Some(id);
         self
     }
 
@@ -169,10 +174,32 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keeps the world in the file at `path` between runs: read at
+    /// [`start`](Self::start) when it exists, written by
+    /// [`RunningEmulator::save`], [`RunningEmulator::close`] and
+    /// [`RunningEmulator::shutdown`]. Without it nothing touches the disk.
+    ///
+    /// A state file holds the organizations with their keys (hashes of
+    /// their IDs and secrets, never the secrets), roles, members,
+    /// invitations, services, activities and everything the generic store
+    /// keeps, except passwords; limits, rate limits, faults and speed come
+    /// from this builder each time. When the file exists, its organization
+    /// is the main one (the name, owner and members set here are not
+    /// used), and the bootstrap key keeps its place but takes the
+    /// credentials of this start: those given with
+    /// [`bootstrap_credentials`](Self::bootstrap_credentials), or fresh
+    /// ones.
+    pub fn state(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state = Some(path.into());
+        self
+    }
+
     /// Binds the address and serves in a background task.
     ///
-    /// Fails when the address cannot be bound, or (`InvalidInput`) when two
-    /// organizations share an ID or a key ID.
+    /// Fails when the address cannot be bound, (`InvalidInput`) when two
+    /// organizations share an ID or a key ID or the organization asked
+    /// for is not the state file's, or (`InvalidData`) when the state
+    /// file cannot be read or is not one; such a file is left untouched.
     pub async fn start(self) -> io::Result<RunningEmulator> {
         let credentials = self
             .credentials
@@ -183,20 +210,51 @@ impl EmulatorBuilder {
         };
         let mut world = World::new(settings, self.speed);
         let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
-        let mut members = vec![self.owner.clone().into_admin()];
-        members.extend(self.members.iter().cloned());
-        add_organization(
-            &mut world,
-            self.organization_id,
-            self.organization_name,
-            &credentials,
-            &members,
-        )
-        .map_err(invalid)?;
-        for (id, name, extra) in &self.extra {
-            add_organization(&mut world, *id, name.clone(), extra, &[default_owner()])
+        let loaded = match &self.state {
+            Some(path) => persist::load(path)?,
+            None => None,
+        };
+        let organization_id = match loaded {
+            Some(loaded) => {
+                let main = loaded.main_organization;
+                if let Some(asked) = self.organization_id
+                    && asked != main
+                {
+                    return Err(invalid(format!(
+                        "the state file holds organization {main}, not {asked}"
+                    )));
+                }
+                restore(&mut world, loaded).map_err(invalid)?;
+                rebind_bootstrap(&mut world, main, &credentials).map_err(invalid)?;
+                for (id, name, extra) in &self.extra {
+                    if world.orgs.contains_key(id) {
+                        rebind_bootstrap(&mut world, *id, extra).map_err(invalid)?;
+                    } else {
+                        add_organization(&mut world, *id, name.clone(), extra, &[default_owner()])
+                            .map_err(invalid)?;
+                    }
+                }
+                main
+            }
+            None => {
+                let id = self.organization_id.unwrap_or_else(Uuid::new_v4);
+                let mut members = vec![self.owner.clone().into_admin()];
+                members.extend(self.members.iter().cloned());
+                add_organization(
+                    &mut world,
+                    id,
+                    self.organization_name,
+                    &credentials,
+                    &members,
+                )
                 .map_err(invalid)?;
-        }
+                for (id, name, extra) in &self.extra {
+                    add_organization(&mut world, *id, name.clone(), extra, &[default_owner()])
+                        .map_err(invalid)?;
+                }
+                id
+            }
+        };
         let shared: Shared = Arc::new(Mutex::new(world));
 
         let listener = tokio::net::TcpListener::bind(self.listen).await?;
@@ -227,7 +285,8 @@ impl EmulatorBuilder {
         });
         Ok(RunningEmulator {
             local_addr,
-            organization_id: self.organization_id,
+            organization_id,
+            state: self.state,
             credentials,
             world: shared,
             table,
@@ -273,6 +332,7 @@ fn add_organization(
         services: Services::default(),
         activities: Log::new(id),
         store: Default::default(),
+        bootstrap_key: Some(key.id),
     };
     for spec in members {
         if org.members.has_email(spec.email()) {
@@ -286,10 +346,76 @@ fn add_organization(
     Ok(())
 }
 
-/// A serving emulator. Dropping it stops the server.
+/// Puts a state file's organizations into `world`, every key admitted
+/// by its stored hash.
+fn restore(world: &mut World, loaded: persist::Loaded) -> Result<(), String> {
+    world.clock.set_offset_millis(loaded.clock_offset_ms);
+    for org in loaded.organizations {
+        let id = org
+            .profile
+            .info
+            .id
+            .ok_or("the state file has an organization without an ID")?;
+        if world.orgs.contains_key(&id) {
+            return Err(format!("the state file has organization {id} twice"));
+        }
+        for key in org.keys.map.values() {
+            if world.gate.knows(&key.id_hash) {
+                return Err(format!("the state file has key {} twice", key.id));
+            }
+            world.gate.admit(key.id_hash.clone(), id, key.id);
+        }
+        world.orgs.insert(id, org);
+    }
+    Ok(())
+}
+
+/// Gives organization `org`'s bootstrap key the credentials of this
+/// start (a new Admin key when it was deleted); nothing to do when they
+/// are already a key of the organization.
+fn rebind_bootstrap(world: &mut World, org: Uuid, credentials: &Credentials) -> Result<(), String> {
+    let now = world.clock.now();
+    let fresh = KeyRecord::bootstrap(credentials, now);
+    if world.gate.knows(&fresh.id_hash) {
+        let ours = world
+            .orgs
+            .get(&org)
+            .is_some_and(|o| o.keys.map.values().any(|key| key.id_hash == fresh.id_hash));
+        return if ours {
+            Ok(())
+        } else {
+            Err(format!(
+                "key ID {} belongs to another organization",
+                credentials.key_id()
+            ))
+        };
+    }
+    let Some(state) = world.orgs.get_mut(&org) else {
+        return Err(format!("organization {org} is not in the state file"));
+    };
+    let kept = state.bootstrap_key.and_then(|id| state.keys.get_mut(id));
+    match kept {
+        Some(key) => {
+            let old = std::mem::replace(&mut key.id_hash, fresh.id_hash.clone());
+            key.secret_hash = fresh.secret_hash;
+            key.key_suffix = fresh.key_suffix;
+            world.gate.forget(&old, key.id);
+            world.gate.admit(fresh.id_hash, org, key.id);
+        }
+        None => {
+            state.bootstrap_key = Some(fresh.id);
+            world.gate.admit(fresh.id_hash.clone(), org, fresh.id);
+            state.keys.insert(fresh);
+        }
+    }
+    Ok(())
+}
+
+/// A serving emulator. Dropping it stops the server without saving.
 pub struct RunningEmulator {
     local_addr: SocketAddr,
     organization_id: Uuid,
+    state: Option<PathBuf>,
     credentials: Credentials,
     world: Shared,
     table: Arc<Table>,
@@ -403,8 +529,38 @@ impl RunningEmulator {
         self.injector.requests()
     }
 
-    /// Stops accepting connections and waits briefly for open ones.
-    pub async fn shutdown(mut self) {
+    /// Writes the world to the state file given to
+    /// [`EmulatorBuilder::state`] (atomically); does nothing without one.
+    pub fn save(&self) -> io::Result<()> {
+        let Some(path) = &self.state else {
+            return Ok(());
+        };
+        let bytes = persist::encode(&self.lock(), self.organization_id)?;
+        persist::write(path, &bytes)
+    }
+
+    /// The state file, when there is one.
+    pub fn state_path(&self) -> Option<&Path> {
+        self.state.as_deref()
+    }
+
+    /// Stops accepting connections, waits briefly for open ones, then
+    /// writes the state file when there is one, saying whether that worked.
+    pub async fn close(mut self) -> io::Result<()> {
+        self.stop_serving().await;
+        self.save()
+    }
+
+    /// Stops accepting connections and waits briefly for open ones, then
+    /// writes the state file when there is one; a failure to write it is
+    /// printed on standard error ([`close`](Self::close) returns it).
+    pub async fn shutdown(self) {
+        if let Err(error) = self.close().await {
+            eprintln!("clickhouse-cloud-emulator: {error}");
+        }
+    }
+
+    async fn stop_serving(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -3,6 +3,7 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clickhouse_cloud_auth::{Credentials, KeyId, KeyMaterial, KeySecret};
@@ -31,6 +32,8 @@ pub struct ServeOptions {
     pub speed: f64,
     /// Members besides the owner.
     pub members: Vec<MemberSpec>,
+    /// Where the world is kept between runs; in memory only when `None`.
+    pub state: Option<PathBuf>,
 }
 
 /// The command-line options, as a clap argument group: the emulator's own
@@ -86,6 +89,12 @@ pub struct ServeArgs {
     /// developer); repeatable
     #[arg(long = "member", value_name = "NAME=EMAIL[:ROLE]", value_parser = parse_member)]
     pub members: Vec<MemberSpec>,
+    /// Keep the organization in FILE between runs: read at start when it
+    /// exists, written back (mode 0600) on Ctrl-C or SIGTERM; key secrets
+    /// and passwords are never written, only hashes of keys. Without it
+    /// nothing is written to disk
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -106,6 +115,7 @@ impl ServeArgs {
             faults: self.faults,
             speed: self.speed,
             members: self.members,
+            state: self.state,
         }
     }
 }
@@ -157,6 +167,16 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The state file, or the organizations asked for, cannot be used.
+    Start {
+        /// Why (naming the file).
+        source: std::io::Error,
+    },
+    /// The state file could not be written when serving stopped.
+    Save {
+        /// Why (naming the file).
+        source: std::io::Error,
+    },
 }
 
 impl std::fmt::Display for ServeError {
@@ -165,6 +185,8 @@ impl std::fmt::Display for ServeError {
             ServeError::Bind { listen, source } => {
                 write!(f, "cannot start the emulator on {listen}: {source}")
             }
+            ServeError::Start { source } => write!(f, "cannot start the emulator: {source}"),
+            ServeError::Save { source } => write!(f, "the state was not saved: {source}"),
         }
     }
 }
@@ -172,7 +194,9 @@ impl std::fmt::Display for ServeError {
 impl std::error::Error for ServeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ServeError::Bind { source, .. } => Some(source),
+            ServeError::Bind { source, .. }
+            | ServeError::Start { source }
+            | ServeError::Save { source } => Some(source),
         }
     }
 }
@@ -261,6 +285,9 @@ pub async fn serve(
     for member in options.members {
         builder = builder.member(member);
     }
+    if let Some(path) = options.state {
+        builder = builder.state(path);
+    }
     if let Some(id) = options.organization_id {
         builder = builder.organization_id(id);
     }
@@ -270,10 +297,18 @@ pub async fn serve(
         }
         builder = builder.faults(plan);
     }
-    let emulator = builder.start().await.map_err(|source| ServeError::Bind {
-        listen: options.listen,
-        source,
-    })?;
+    let emulator = builder
+        .start()
+        .await
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+                ServeError::Start { source }
+            }
+            _ => ServeError::Bind {
+                listen: options.listen,
+                source,
+            },
+        })?;
     {
         let credentials = emulator.bootstrap_credentials();
         let mut out = std::io::stdout().lock();
@@ -298,8 +333,10 @@ pub async fn serve(
     }
     started(&emulator);
     wait_for_signal().await;
-    emulator.shutdown().await;
-    Ok(())
+    emulator
+        .close()
+        .await
+        .map_err(|source| ServeError::Save { source })
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
@@ -398,6 +435,7 @@ mod tests {
             faults: None,
             speed: 1.0,
             members: Vec::new(),
+            state: None,
         };
         let error = serve(options, |_| panic!("must not start"))
             .await

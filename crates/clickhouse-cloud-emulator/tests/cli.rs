@@ -251,3 +251,118 @@ fn a_bad_member_or_speed_is_a_usage_error() {
         assert_eq!(status.code(), Some(2), "{args:?}");
     }
 }
+
+/// Starts the binary in `dir` with `args`; returns it with the banner's
+/// URL, organization, key ID and secret.
+#[cfg(unix)]
+fn start_in(dir: &std::path::Path, args: &[&str]) -> (Killed, [String; 4]) {
+    let child = Command::new(BIN)
+        .current_dir(dir)
+        .args(["--listen", "127.0.0.1:0", "--rate-limit", "off"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut child = Killed(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let mut next = |prefix: &str| {
+        let line = lines.next().expect("a line").expect("readable");
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{line:?} does not start with {prefix:?}"))
+            .to_owned()
+    };
+    let banner = [
+        next("listening on "),
+        next("organization: "),
+        next("key id: "),
+        next("key secret: "),
+    ];
+    (child, banner)
+}
+
+/// SIGTERM, as a service manager stops it; the exit status.
+#[cfg(unix)]
+fn terminate(mut child: Killed) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    child.0.wait().expect("the emulator exits")
+}
+
+#[cfg(unix)]
+#[test]
+fn state_is_kept_with_the_flag_and_nothing_is_written_without_it() {
+    let dir = std::env::temp_dir().join(format!("emulator-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let keys = |banner: &[String; 4], key: &str, secret: &str| {
+        let request = http
+            .get(format!("{}/v1/organizations/{}/keys", banner[0], banner[1]))
+            .basic_auth(key, Some(secret));
+        runtime.block_on(async {
+            let response = request.send().await.expect("answered");
+            assert_eq!(response.status().as_u16(), 200);
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            body["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|key| key["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+    };
+
+    // Without --state: nothing appears in the working directory.
+    let (child, _) = start_in(&dir, &[]);
+    assert!(terminate(child).success());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+
+    let (child, banner) = start_in(&dir, &["--state", "org.json"]);
+    let created = runtime.block_on(async {
+        http.post(format!("{}/v1/organizations/{}/keys", banner[0], banner[1]))
+            .basic_auth(&banner[2], Some(&banner[3]))
+            .header("content-type", "application/json")
+            .body(r#"{"name": "kept", "roles": ["developer"]}"#)
+            .send()
+            .await
+            .expect("answered")
+            .bytes()
+            .await
+            .unwrap()
+    });
+    let created: serde_json::Value = serde_json::from_slice(&created).unwrap();
+    let kept_id = created["result"]["keyId"].as_str().unwrap().to_owned();
+    let kept_secret = created["result"]["keySecret"].as_str().unwrap().to_owned();
+    assert!(terminate(child).success());
+    assert!(dir.join("org.json").exists());
+
+    let (child, again) = start_in(&dir, &["--state", "org.json"]);
+    assert_eq!(again[1], banner[1], "the same organization");
+    assert_eq!(
+        keys(&again, &kept_id, &kept_secret),
+        ["Bootstrap key", "kept"]
+    );
+    assert_eq!(keys(&again, &again[2], &again[3]).len(), 2);
+    drop(child);
+
+    // A file that is not a state file: exit 1 naming it, left as it was.
+    std::fs::write(dir.join("org.json"), b"[]").unwrap();
+    let output = Command::new(BIN)
+        .current_dir(&dir)
+        .args(["--listen", "127.0.0.1:0", "--state", "org.json"])
+        .output()
+        .expect("binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("org.json"), "{stderr}");
+    assert_eq!(std::fs::read(dir.join("org.json")).unwrap(), b"[]");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

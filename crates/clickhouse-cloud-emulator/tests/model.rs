@@ -379,6 +379,15 @@ async fn members_from_the_command_line_can_be_read_changed_and_removed() {
         )
         .await;
     assert_eq!(bad.status, 400);
+    let roleless = api
+        .call(Method::PATCH, &path, Some(json!({"assignedRoleIds": []})))
+        .await;
+    assert_eq!(roleless.status, 400, "{}", roleless.body);
+    assert!(
+        roleless.error().contains("at least one role"),
+        "{}",
+        roleless.body
+    );
 
     api.ok(Method::DELETE, &path, None).await;
     assert_eq!(api.call(Method::GET, &path, None).await.status, 404);
@@ -448,12 +457,24 @@ async fn invitations_are_created_listed_read_and_deleted() {
         )
         .await;
     assert_eq!(names(&by_role["assignedRoles"], "roleName"), ["Admin"]);
+    // What a client following the current spec sends without choosing a
+    // role: no deprecated `role`, an empty `assignedRoleIds`.
+    let no_role = api
+        .ok(
+            Method::POST,
+            &api.at("/invitations"),
+            Some(json!({"email": "b@example.com", "assignedRoleIds": []})),
+        )
+        .await;
+    assert_eq!(names(&no_role["assignedRoles"], "roleName"), ["Developer"]);
+    assert_eq!(no_role["role"], "developer");
 
     api.ok(Method::DELETE, &path, None).await;
     assert_eq!(api.call(Method::GET, &path, None).await.status, 404);
     assert_eq!(
         api.activity_types().await,
         [
+            "organization_invite_create",
             "organization_invite_create",
             "organization_invite_create",
             "organization_invite_delete"
@@ -696,4 +717,29 @@ async fn rate_limits_and_faults_apply_to_example_routes() {
         emulator.fault_log()[0].operation_id,
         Some("creditBalancesGet")
     );
+}
+
+#[tokio::test]
+async fn the_readme_counts_who_answers_what() {
+    let api = Api::start(Emulator::builder()).await;
+    let answerers = api.emulator.answerers();
+    let count = |who: clickhouse_cloud_emulator::Answerer| {
+        answerers
+            .iter()
+            .filter(|(_, answerer)| *answerer == who)
+            .count()
+    };
+    let readme = include_str!("../README.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    use clickhouse_cloud_emulator::Answerer::{Example, Stateful, Stored};
+    for phrase in [
+        format!("the pinned spec's {} operations answers", answerers.len()),
+        format!("{} from hand-written models", count(Stateful)),
+        format!("{} from the generic store", count(Stored)),
+        format!("and {} static catalogues", count(Example)),
+    ] {
+        assert!(readme.contains(&phrase), "the README should say {phrase:?}");
+    }
 }

@@ -42,8 +42,9 @@ async fn command(api: &Api, id: &str, command: &str) -> common::Reply {
     .await
 }
 
-/// `udfAttach` needs the service running.
-/// Attaches function `f` (created first, if need be) to service `id`.
+/// `udfAttach` needs the service running and a version of the function.
+/// Attaches function `f` (created first with a version, if need be) to
+/// service `id`.
 async fn attach(api: &Api, id: &str) -> common::Reply {
     let made = api
         .call(
@@ -53,6 +54,12 @@ async fn attach(api: &Api, id: &str) -> common::Reply {
         )
         .await;
     assert!([200, 201, 409].contains(&made.status), "{}", made.body);
+    if made.status != 409 {
+        let version = api
+            .call(Method::POST, &api.at("/udfs/f/versions"), Some(json!({})))
+            .await;
+        assert!([200, 201].contains(&version.status), "{}", version.body);
+    }
     api.call(
         Method::PUT,
         &api.at(&format!("/udfs/f/attachments/{id}")),
@@ -320,6 +327,9 @@ async fn every_transition_and_every_refusal() {
         api.activity_types().await,
         [
             "service_create",
+            "udf_create",
+            "udf_version_create",
+            "udf_attach",
             "service_stop",
             "service_start",
             "service_delete"
@@ -550,4 +560,126 @@ async fn updates_scaling_and_passwords_change_the_service_and_are_recorded() {
             .iter()
             .all(|activity| activity["serviceId"] == id.as_str())
     );
+}
+
+/// A fresh directory under the system's temporary one.
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("emulator-state-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_state_file_keeps_keys_services_and_stored_resources_across_restarts() {
+    let dir = temp_dir();
+    let path = dir.join("org.json");
+    let first = Api::start(Emulator::builder().speed(FAST).state(&path)).await;
+    let org = first.org();
+    let (key_id, key, _) = first
+        .create_key(json!({"name": "kept", "roles": ["admin"]}))
+        .await;
+    let (service, _) = create(&first, new_service("kept")).await;
+    first.wait_for_state(&service, "running", PATIENCE).await;
+    let pipe = first
+        .ok(
+            Method::POST,
+            &first.at(&format!("/services/{service}/clickpipes")),
+            Some(json!({"name": "events"})),
+        )
+        .await;
+    let pipe_id = pipe["id"].as_str().unwrap().to_owned();
+    assert_eq!(attach(&first, &service).await.status, 200);
+    let old_bootstrap = first.admin().clone();
+    assert!(!path.exists(), "nothing is written before a save");
+    first.emulator.shutdown().await;
+
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(!written.contains(key.key_secret().expose()));
+    assert!(!written.contains(key.key_id().as_str()));
+    assert!(!written.contains(old_bootstrap.key_secret().expose()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // A new start reads it: same organization, the key created through the
+    // API still signs in, the bootstrap key takes this start's credentials.
+    let second = Api::start(Emulator::builder().speed(FAST).state(&path)).await;
+    assert_eq!(second.org(), org);
+    let keys = second.ok(Method::GET, &second.at("/keys"), None).await;
+    let names: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Bootstrap key", "kept"]);
+    let me = second
+        .send(Method::GET, "/v1/whoami", Some(&key), None)
+        .await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.result()["keyId"], key_id.as_str());
+    let stale = second
+        .send(Method::GET, "/v1/whoami", Some(&old_bootstrap), None)
+        .await;
+    assert_eq!(stale.status, 401);
+    let read = second
+        .ok(
+            Method::GET,
+            &second.at(&format!("/services/{service}")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (read["name"].as_str(), read["state"].as_str()),
+        (Some("kept"), Some("running"))
+    );
+    let pipe = second
+        .ok(
+            Method::GET,
+            &second.at(&format!("/services/{service}/clickpipes/{pipe_id}")),
+            None,
+        )
+        .await;
+    assert_eq!(pipe["name"], "events");
+    let attachment = second
+        .ok(
+            Method::GET,
+            &second.at(&format!("/udfs/f/attachments/{service}")),
+            None,
+        )
+        .await;
+    assert_eq!(attachment["serviceId"], service.as_str());
+    assert!(
+        second
+            .activity_types()
+            .await
+            .contains(&"service_create".to_owned())
+    );
+    // An explicit save while serving, then a different organization asked
+    // for is refused rather than mixed in.
+    second.emulator.save().unwrap();
+    let other = Emulator::builder()
+        .organization_id(uuid::Uuid::new_v4())
+        .state(&path)
+        .start()
+        .await
+        .unwrap_err();
+    assert_eq!(other.kind(), std::io::ErrorKind::InvalidInput, "{other}");
+    second.emulator.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_corrupt_state_file_stops_the_start_and_is_left_alone() {
+    let dir = temp_dir();
+    let path = dir.join("org.json");
+    std::fs::write(&path, b"{\"kind\": truncated").unwrap();
+    let error = Emulator::builder().state(&path).start().await.unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    assert!(error.to_string().contains("org.json"), "{error}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"{\"kind\": truncated");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

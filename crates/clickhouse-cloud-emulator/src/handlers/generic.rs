@@ -70,8 +70,14 @@ pub(crate) fn serve<O: Operation>(
         lifecycles::settle(&mut org.store, &clock, cx.now);
         check_parents(&org.store, O::PATH, path)?;
         lifecycles::before(O::ID, &org.store, path, &raw)?;
-        let (result, page) = run(&mut org.store, &cx, O::ID, shape, path, &raw, &query)?;
-        lifecycles::after(O::ID, &mut org.store, &clock, &cx, path, &result);
+        let (mut result, page) = match shape {
+            Shape::Action => {
+                let acted = lifecycles::act(O::ID, &mut org.store, &clock, &cx, path, &raw)?;
+                (answer_with(O::ID, acted, None), None)
+            }
+            _ => run(&mut org.store, &cx, O::ID, shape, path, &raw, &query)?,
+        };
+        lifecycles::after(O::ID, &mut org.store, &clock, &cx, path, &mut result);
         let activity = lifecycles::activity(O::ID, &cx, path, &result);
         if let Some(activity) = activity {
             org.activities.record(&cx, activity);
@@ -196,6 +202,7 @@ fn run(
             store.reset(path);
             done(answer_with(id, value, None))
         }
+        Shape::Action => Err(ApiError::internal(format_args!("{id} is an action"))),
     }
 }
 

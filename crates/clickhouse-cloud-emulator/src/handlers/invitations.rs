@@ -84,6 +84,7 @@ impl Handle for InvitationCreate {
             body.role.as_ref(),
             body.assigned_role_ids.as_deref(),
         )?
+        .filter(|roles| !roles.is_empty())
         .unwrap_or_else(|| vec![DEVELOPER_ROLE_ID]);
         if org.members.has_email(&email) {
             return Err(ApiError::conflict(format_args!(

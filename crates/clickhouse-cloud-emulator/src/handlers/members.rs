@@ -76,6 +76,9 @@ impl Handle for MemberUpdate {
         else {
             return Ok(current.to_api(&org.roles).into());
         };
+        if roles.is_empty() {
+            return Err(ApiError::bad_request("at least one role is required"));
+        }
         if !roles.contains(&ADMIN_ROLE_ID) && org.members.admins_other_than(id) == 0 {
             return Err(ApiError::conflict(
                 "the organization's last Admin cannot lose the Admin role",

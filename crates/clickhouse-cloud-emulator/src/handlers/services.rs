@@ -14,9 +14,9 @@ use clickhouse_cloud_types::ops::{
     InstanceStateUpdate, InstanceUpdate, OrganizationPath, ServicePath,
 };
 use clickhouse_cloud_types::{
-    ActivityType, AutoscalingMode, IpAccessListEntry, Region, SecretValue, Service,
+    ActivityType, AutoscalingMode, IpAccessListEntry, SecretValue, Service,
     ServiceEndpointProtocol, ServicePasswordPatchRequest, ServicePasswordPatchResponse,
-    ServicePatchRequest, ServicePostRequest, ServicePostResponse, ServiceProvider,
+    ServicePatchRequest, ServicePostRequest, ServicePostResponse, ServiceProvider, ServiceRegion,
     ServiceReleaseChannel, ServiceReplicaScalingPatchRequest, ServiceScalingPatchRequest,
     ServiceScalingPatchResponse, ServiceStatePatchRequest, ServiceStatePatchRequestCommand,
     ServiceTier,
@@ -355,7 +355,7 @@ impl Handle for InstanceUpdate {
             if had != mysql {
                 let (provider, region) = (
                     api.provider.clone().unwrap_or(ServiceProvider::Aws),
-                    api.region.clone().unwrap_or(Region::UsEast1),
+                    api.region.clone().unwrap_or(ServiceRegion::UsEast1),
                 );
                 api.endpoints = Some(endpoints(path.service_id, &provider, &region, mysql));
                 changes.push(ActivityType::ServiceUpdateMysqlInterface);

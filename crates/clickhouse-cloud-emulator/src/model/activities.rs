@@ -1,11 +1,13 @@
 //! The activity log: one entry per change, attributed to the calling key.
 
 use clickhouse_cloud_types::{Activity, ActorType};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::access::Context;
 
 /// One organization's activities, oldest first.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Log {
     pub(crate) org: Uuid,
     pub(crate) next: u64,

@@ -46,6 +46,17 @@ impl Clock {
         self.offset = self.offset.checked_add(&by).unwrap_or(TimeDelta::MAX);
     }
 
+    /// What [`advance`](Self::advance) added so far, in milliseconds (what a
+    /// state file keeps, so that its instants keep their meaning).
+    pub(crate) fn offset_millis(&self) -> i64 {
+        self.offset.num_milliseconds()
+    }
+
+    /// Puts the sum of all advances back to what a state file kept.
+    pub(crate) fn set_offset_millis(&mut self, millis: i64) {
+        self.offset = TimeDelta::try_milliseconds(millis).unwrap_or(TimeDelta::zero());
+    }
+
     /// How long a delay of `real` lasts at this clock's speed.
     pub(crate) fn scaled(&self, real: Duration) -> TimeDelta {
         let seconds = real.as_secs_f64() / self.speed;

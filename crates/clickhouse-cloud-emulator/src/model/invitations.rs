@@ -1,6 +1,7 @@
 //! Invitations: create, list, get, delete. Nobody accepts them here.
 
 use clickhouse_cloud_types::{Activity, ActivityType, Invitation, Timestamp};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::access::Context;
@@ -12,7 +13,7 @@ use crate::model::roles::Roles;
 pub(crate) const VALID_FOR_DAYS: i64 = 30;
 
 /// A pending invitation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct InvitationRecord {
     pub(crate) id: Uuid,
     pub(crate) email: String,
@@ -35,7 +36,7 @@ impl InvitationRecord {
 }
 
 /// One organization's invitations, oldest first.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Invitations {
     pub(crate) list: Vec<InvitationRecord>,
 }

@@ -9,6 +9,7 @@ use clickhouse_cloud_auth::{Credentials, sha256_base64};
 use clickhouse_cloud_types::{
     Activity, ActivityType, ApiKey, ApiKeyState, IpAccessListEntry, Timestamp,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::access::Context;
@@ -20,7 +21,7 @@ use crate::model::roles::{ADMIN_ROLE_ID, Roles};
 pub(crate) const MAX_NAME_CHARS: usize = 50;
 
 /// A stored key: hashes only, never the key ID or secret.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct KeyRecord {
     pub(crate) id: Uuid,
     pub(crate) name: String,
@@ -83,7 +84,7 @@ impl KeyRecord {
 }
 
 /// One organization's keys.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Keys {
     pub(crate) map: HashMap<Uuid, KeyRecord>,
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use clickhouse_cloud_types::{Member, MemberRole, Timestamp};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::error::ApiError;
@@ -145,7 +146,7 @@ pub(crate) fn plausible_email(email: &str) -> bool {
 }
 
 /// A stored member.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct MemberRecord {
     pub(crate) user_id: Uuid,
     pub(crate) name: String,
@@ -196,8 +197,10 @@ pub(crate) fn legacy_member_role(roles: &[Uuid]) -> MemberRole {
     }
 }
 
-/// Role IDs for a deprecated `role` and `assignedRoleIds`; `None` when
-/// neither is given.
+/// Role IDs for a deprecated `role` and `assignedRoleIds`, in list order;
+/// `None` when neither is given. An empty `assignedRoleIds` gives an empty
+/// list: what that means is the caller's to decide (an invitation gets
+/// Developer, a member cannot be left without a role).
 pub(crate) fn requested_roles(
     roles: &Roles,
     legacy: Option<&MemberRole>,
@@ -221,16 +224,11 @@ pub(crate) fn requested_roles(
     if legacy.is_none() && ids.is_none() {
         return Ok(None);
     }
-    let ids: Vec<Uuid> = wanted;
-    let ordered = roles.resolve(None, Some(&ids))?;
-    if ordered.is_empty() {
-        return Err(ApiError::bad_request("at least one role is required"));
-    }
-    Ok(Some(ordered))
+    Ok(Some(roles.resolve(None, Some(&wanted))?))
 }
 
 /// One organization's members, in the order they joined.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Members {
     pub(crate) list: Vec<MemberRecord>,
 }

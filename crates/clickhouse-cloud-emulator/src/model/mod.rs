@@ -15,6 +15,7 @@ pub(crate) mod lifecycles;
 pub(crate) mod members;
 pub(crate) mod organizations;
 pub(crate) mod paging;
+pub(crate) mod persist;
 pub(crate) mod roles;
 pub(crate) mod services;
 pub(crate) mod shapes;

@@ -1,9 +1,11 @@
 //! The organization itself: list (one per key), get, update.
 
 use clickhouse_cloud_types::{Organization, Timestamp};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// What the organization says about itself.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Profile {
     pub(crate) info: Organization,
 }

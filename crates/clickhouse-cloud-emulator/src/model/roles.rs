@@ -7,6 +7,7 @@ use clickhouse_cloud_types::{
     Activity, ActivityType, AssignedRole, LegacyRole, RbacPolicy, RbacPolicyAllowDeny,
     RbacPolicyCreateRequest, RbacRole, RbacRoleType, RoleType, Timestamp,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::access::Context;
@@ -137,7 +138,7 @@ pub(crate) fn system_role_names() -> Vec<&'static str> {
 }
 
 /// A role an organization created.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CustomRole {
     pub(crate) id: Uuid,
     pub(crate) name: String,
@@ -169,6 +170,7 @@ impl CustomRole {
 }
 
 /// One organization's roles.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Roles {
     pub(crate) org: Uuid,
     pub(crate) created_at: Timestamp,

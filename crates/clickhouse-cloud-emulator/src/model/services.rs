@@ -8,10 +8,11 @@
 use std::time::Duration;
 
 use clickhouse_cloud_types::{
-    Activity, ActivityType, CurrentScaling, CurrentScalingEffectiveAutoscalingMode, Region,
-    ResourceTagsV1, Service, ServiceEndpoint, ServiceEndpointChange, ServiceEndpointChangeProtocol,
-    ServiceEndpointProtocol, ServiceProvider, ServiceState, Timestamp,
+    Activity, ActivityType, CurrentScaling, CurrentScalingEffectiveAutoscalingMode, ResourceTagsV1,
+    Service, ServiceEndpoint, ServiceEndpointChange, ServiceEndpointChangeProtocol,
+    ServiceEndpointProtocol, ServiceProvider, ServiceRegion, ServiceState, Timestamp,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::access::Context;
@@ -49,7 +50,8 @@ pub(crate) const NEED_RUNNING: [&str; 8] = [
 ];
 
 /// Where a service is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum Phase {
     Provisioning,
     Starting,
@@ -114,6 +116,7 @@ impl Phase {
 }
 
 /// A stored service.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct ServiceRecord {
     /// Everything but `state`, as the API shows it.
     pub(crate) api: Service,
@@ -191,7 +194,7 @@ impl ServiceRecord {
 }
 
 /// One organization's services, oldest first.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Services {
     pub(crate) list: Vec<ServiceRecord>,
 }
@@ -319,7 +322,7 @@ pub(crate) fn check_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// The provider a region belongs to.
-pub(crate) fn provider_of(region: &Region) -> Option<ServiceProvider> {
+pub(crate) fn provider_of(region: &ServiceRegion) -> Option<ServiceProvider> {
     let name = region.as_str();
     let gcp = [
         "us-east1",
@@ -404,7 +407,7 @@ pub(crate) fn current_scaling(api: &Service) -> CurrentScaling {
 pub(crate) fn endpoints(
     id: Uuid,
     provider: &ServiceProvider,
-    region: &Region,
+    region: &ServiceRegion,
     mysql: bool,
 ) -> Vec<ServiceEndpoint> {
     let short = id.simple().to_string()[..10].to_owned();
@@ -606,18 +609,18 @@ mod tests {
     #[test]
     pub(crate) fn regions_belong_to_providers() {
         assert_eq!(
-            provider_of(&Region::from("us-east-1")),
+            provider_of(&ServiceRegion::from("us-east-1")),
             Some(ServiceProvider::Aws)
         );
         assert_eq!(
-            provider_of(&Region::from("us-east1")),
+            provider_of(&ServiceRegion::from("us-east1")),
             Some(ServiceProvider::Gcp)
         );
         assert_eq!(
-            provider_of(&Region::from("eastus2")),
+            provider_of(&ServiceRegion::from("eastus2")),
             Some(ServiceProvider::Azure)
         );
-        assert_eq!(provider_of(&Region::from("mars-1")), None);
+        assert_eq!(provider_of(&ServiceRegion::from("mars-1")), None);
     }
 
     #[test]

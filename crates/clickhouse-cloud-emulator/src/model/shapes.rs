@@ -23,6 +23,17 @@ use crate::model::catalogue::example_result;
 /// answer they have (an example, or hand-written behaviour).
 pub(crate) const EXCLUDED: [&str; 0] = [];
 
+/// The operations that act on a stored item rather than store one:
+/// [`crate::model::lifecycles::act`] answers them.
+pub(crate) const ACTIONS: [&str; 6] = [
+    "postgresServicePatchState",
+    "postgresServiceSetPassword",
+    "postgresInstanceCreateReadReplica",
+    "postgresInstanceRestore",
+    "clickPipeStateUpdate",
+    "clickPipeScalingUpdate",
+];
+
 /// Collections with a model of their own (services, keys, roles,
 /// invitations): not kept by the generic store.
 pub(crate) const BY_HAND: [&str; 4] = [
@@ -96,6 +107,8 @@ pub(crate) enum Shape {
     MergeSingleton(Singleton),
     ReplaceSingleton(Singleton),
     Reset(Singleton),
+    /// One of [`ACTIONS`].
+    Action,
 }
 
 fn is_param(segment: &str) -> bool {
@@ -156,7 +169,9 @@ pub(crate) fn classify(ops: &[OpInfo]) -> HashMap<&'static str, Shape> {
         if EXCLUDED.contains(&op.id) {
             continue;
         }
-        let shape = if let Some(found) = built.get(op.template) {
+        let shape = if ACTIONS.contains(&op.id) {
+            Shape::Action
+        } else if let Some(found) = built.get(op.template) {
             match op.method {
                 Method::Get => Shape::List(found.clone()),
                 Method::Post => Shape::Create(found.clone()),

@@ -32,6 +32,9 @@ pub(crate) struct Store {
     /// The last number handed out per collection, for counted IDs.
     counters: BTreeMap<String, i64>,
     next_seq: u64,
+    /// States moving on the clock ([`crate::model::lifecycles`]).
+    #[serde(default)]
+    pub(crate) lives: Vec<crate::model::lifecycles::Life>,
 }
 
 /// An identifier as text, whether the JSON holds a string or a number.
@@ -253,6 +256,18 @@ impl Store {
         stamp(&mut value, now, false);
         *stored = value.clone();
         Ok(value)
+    }
+
+    /// Item `id` of the collection at `path`, found by `field`.
+    pub(crate) fn item_mut(&mut self, path: &str, field: &str, id: &str) -> Option<&mut Value> {
+        self.collections.get_mut(path)?.iter_mut().find_map(|item| {
+            let matches = item
+                .value
+                .get(field)
+                .and_then(id_text)
+                .is_some_and(|have| have == id);
+            matches.then_some(&mut item.value)
+        })
     }
 
     /// Removes item `id` and everything stored under its path.

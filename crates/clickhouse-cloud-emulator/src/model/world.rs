@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::activities::Log;
@@ -55,6 +56,8 @@ pub(crate) struct World {
 }
 
 /// One organization: each field belongs to the module of that resource.
+/// It is what a state file holds, one per organization.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Org {
     pub(crate) profile: Profile,
     pub(crate) keys: Keys,
@@ -65,6 +68,9 @@ pub(crate) struct Org {
     pub(crate) activities: Log,
     /// Everything kept by the generic store.
     pub(crate) store: Store,
+    /// The key whose ID and secret are given (or generated) at each start.
+    #[serde(default)]
+    pub(crate) bootstrap_key: Option<Uuid>,
 }
 
 impl World {
