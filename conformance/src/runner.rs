@@ -19,6 +19,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clickhouse_cloud_client::{Client, Error};
+use clickhouse_cloud_transport::record::RecordingTransport;
 use clickhouse_cloud_transport::replay::{
     Cassette, JsonDifference, ReplayMismatch, body_bytes, join_path,
 };
@@ -58,6 +59,11 @@ impl fmt::Display for Failure {
 pub struct Outcome {
     /// The `operationId`.
     pub operation: String,
+    /// The request as the client encoded it from the typed path, query and
+    /// body: `method`, `path`, `query` and `body` (equal to the recorded
+    /// one, or the replay fails).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Value>,
     /// The HTTP status.
     pub status: u16,
     /// The typed result, re-serialized (2xx only).
@@ -511,8 +517,9 @@ fn replay<O: Operation>(cassette: &Cassette, runtime: &Runtime) -> Result<Outcom
     };
 
     let transport = ReplayTransport::new([cassette.clone()]);
+    let sent = RecordingTransport::new(transport.clone());
     let client = Client::builder()
-        .transport(transport.clone())
+        .transport(sent.clone())
         .retry_policy(NoRetry)
         .rate_limit(None)
         .total_timeout(None)
@@ -540,6 +547,10 @@ fn replay<O: Operation>(cassette: &Cassette, runtime: &Runtime) -> Result<Outcom
     let status = cassette.response.status;
     let mut outcome = Outcome {
         operation: O::ID.to_owned(),
+        request: sent
+            .take()
+            .first()
+            .and_then(|exchange| serde_json::to_value(&exchange.request).ok()),
         status,
         result: None,
         error: None,

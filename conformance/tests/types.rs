@@ -96,10 +96,14 @@ fn every_schema_type_reads_what_the_spec_describes_and_round_trips() {
         failures: Vec::new(),
     };
     visit_schemas(&mut visitor);
-    assert_eq!(visitor.seen, 440, "a type per component schema");
+    let schemas = SPEC.document()["components"]["schemas"]
+        .as_object()
+        .map_or(0, serde_json::Map::len);
+    assert!(schemas > 0);
+    assert_eq!(visitor.seen, schemas, "a type per component schema");
     assert!(
         visitor.failures.is_empty(),
-        "{} of 440 schemas fail:\n{}",
+        "{} of {schemas} schemas fail:\n{}",
         visitor.failures.len(),
         visitor.failures.join("\n")
     );

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod codegen;
 pub mod spec;
 pub mod spec_diff;
+pub mod spec_upgrade;
 pub mod suite;
 pub mod workspace;
 

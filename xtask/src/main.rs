@@ -16,10 +16,17 @@ commands:
       Put the pinned spec in specs/ (from --from, $CLICKHOUSE_CLOUD_SPEC,
       ../shared/specs/, or a download). --update accepts new content and
       rewrites specs/spec.pin.
-  spec-diff OLD NEW [--format text|json]
+  spec-diff OLD NEW [--format text|json] [--changelog]
       What changed between two spec files: operations, schemas,
       properties, types and formats, enum values, requiredness,
-      nullability, deprecation.
+      nullability, deprecation. --changelog prints it for users instead,
+      as a markdown section of CHANGELOG.md grouped by area.
+  spec-upgrade [SPEC_FILE]
+      Take a new spec (default: the newest snapshot of ../shared/specs)
+      and absorb it: keep the old one in target/spec-upgrade/, rewrite
+      the pin, print spec-diff and its changelog, prune overrides and
+      exemptions that name what the spec no longer has, regenerate
+      (codegen) and run check-spec. Prints what to review next.
   codegen [--check] [--spec PATH]
       Write the wire types and the operation table of
       clickhouse-cloud-types (src/generated/) from the pinned spec and
@@ -85,6 +92,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "fetch-spec" => fetch_spec(args),
         "spec-diff" => spec_diff(args),
+        "spec-upgrade" => spec_upgrade(args),
         "codegen" => codegen(args),
         "check-spec" => check_spec(args),
         "conformance" => conformance(args),
@@ -139,15 +147,63 @@ fn fetch_spec(mut args: Args) -> Result<ExitCode, Failure> {
 }
 
 fn spec_diff(mut args: Args) -> Result<ExitCode, Failure> {
+    let changelog = args.flag("--changelog");
     let format = args.format().map_err(Failure::Usage)?;
     let files = args.positionals(2).map_err(Failure::Usage)?;
     let old = xtask::spec::load_model(Path::new(&files[0]))?;
     let new = xtask::spec::load_model(Path::new(&files[1]))?;
     let diff = xtask::spec_diff::diff(&old, &new);
+    if changelog {
+        let areas = |file: &str| xtask::spec_diff::changelog::Areas::read(Path::new(file));
+        emit(&diff.to_changelog(&areas(&files[0])?, &areas(&files[1])?));
+        return Ok(ExitCode::SUCCESS);
+    }
     match format {
         Format::Text => emit(&diff.to_text(&files[0], &files[1])),
         Format::Json => emit(&format!("{:#}\n", diff.to_json(&files[0], &files[1]))),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn spec_upgrade(args: Args) -> Result<ExitCode, Failure> {
+    let spec = match args.clone().positionals(1) {
+        Ok(mut files) => files.pop(),
+        Err(_) => {
+            args.finish().map_err(Failure::Usage)?;
+            None
+        }
+    };
+    let options = xtask::spec_upgrade::Options { spec };
+    let root = workspace::root();
+    let layout = fetch::Layout::for_root(&root);
+    xtask::spec_upgrade::absorb(&root, &layout, &options, &mut |line| emit(line))?;
+    emit("\n");
+    let stopped = |error: String| {
+        Failure::Error(format!(
+            "spec-upgrade: the spec, pin, overrides, exemptions and generated files are updated, \
+             but check-spec could not run: {error}\n(fix what it says, then run `cargo xtask check-spec`)"
+        ))
+    };
+    let outcome = check_spec::run(
+        &root,
+        &check_spec::Options {
+            spec: None,
+            exemptions: None,
+            format: Format::Text,
+            print_uncovered: false,
+        },
+    )
+    .map_err(|e| stopped(e.to_string()))?;
+    emit(&outcome.output);
+    if !outcome.report.findings.is_empty() {
+        emit(
+            "\nspec-upgrade: check-spec has findings (above). The spec, pin, overrides, exemptions \
+             and generated files are updated and left as they are: fix the findings (or record a \
+             reviewed deviation), then run `cargo xtask check-spec` again.\n",
+        );
+        return Ok(ExitCode::from(1));
+    }
+    emit(&format!("\n{}", xtask::spec_upgrade::NEXT_STEPS));
     Ok(ExitCode::SUCCESS)
 }
 

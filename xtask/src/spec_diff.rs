@@ -1,5 +1,7 @@
 //! `cargo xtask spec-diff OLD NEW`: what changed between two spec files.
 
+pub mod changelog;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
