@@ -369,6 +369,32 @@ async fn every_operation_answers_as_the_spec_says() {
     let requests = cassettes(&root);
     let collections = stored_collections(&spec, &harness.emulator);
     create_one_of_each(&harness, &collections, &requests, &mut ours).await;
+    // A day later (at this speed) the service has a backup and snapshots,
+    // kept long enough for the calls below.
+    for (config, body) in [
+        (
+            "backupConfiguration",
+            json!({"backupRetentionPeriodInHours": 1080}),
+        ),
+        ("snapshotConfiguration", json!({"timeFrame": 1_000_000})),
+    ] {
+        let path = at(&format!("/services/{service}/{config}"));
+        harness
+            .json(reqwest::Method::PATCH, &path, Some(body))
+            .await;
+    }
+    harness.emulator.advance_clock(Duration::from_secs(1));
+    for (list, param) in [("backups", "backupId"), ("snapshots", "snapshotId")] {
+        let items = harness
+            .json(
+                reqwest::Method::GET,
+                &at(&format!("/services/{service}/{list}")),
+                None,
+            )
+            .await;
+        let id = items[0]["id"].as_str().expect("one made on schedule");
+        ours.insert(param.to_owned(), id.to_owned());
+    }
 
     // One call per example cassette, removals last.
     let folder = root.join("conformance/cassettes/examples");

@@ -254,6 +254,9 @@ pub struct Footprint {
     pub name: String,
     /// Whether it is ours (a path dependency) or the official one.
     pub ours: bool,
+    /// The one feature it was built with (default features off), or
+    /// `None` for its default features.
+    pub only: Option<String>,
     /// Distinct packages in `cargo tree -e normal`, the crate itself excluded.
     pub dependencies: usize,
     /// Seconds for a cold `cargo build` (debug) of a program using only it;
@@ -546,6 +549,8 @@ pub fn parse_rate_runs(output: &str) -> Result<Vec<RateRun>, Error> {
 struct Probe {
     name: &'static str,
     ours: bool,
+    /// Build it with default features off and this one on.
+    only: Option<&'static str>,
     /// A statement of `main` that uses the crate.
     uses: &'static str,
 }
@@ -554,31 +559,44 @@ const PROBES: &[Probe] = &[
     Probe {
         name: "clickhouse-cloud-types",
         ours: true,
+        only: None,
+        uses: "let key = clickhouse_cloud_types::ApiKey::default(); println!(\"{key:?}\");",
+    },
+    // The same program with only the area it uses compiled in.
+    Probe {
+        name: "clickhouse-cloud-types",
+        ours: true,
+        only: Some("api-keys"),
         uses: "let key = clickhouse_cloud_types::ApiKey::default(); println!(\"{key:?}\");",
     },
     Probe {
         name: "clickhouse-cloud-auth",
         ours: true,
+        only: None,
         uses: "println!(\"{}\", clickhouse_cloud_auth::KeyMaterial::generate().key_id());",
     },
     Probe {
         name: "clickhouse-cloud-transport",
         ours: true,
+        only: None,
         uses: "println!(\"{:?}\", clickhouse_cloud_transport::RateLimit::PUBLISHED);",
     },
     Probe {
         name: "clickhouse-cloud-client",
         ours: true,
+        only: None,
         uses: "println!(\"{:?}\", clickhouse_cloud_client::Client::builder());",
     },
     Probe {
         name: "clickhouse-cloud-emulator",
         ours: true,
+        only: None,
         uses: "println!(\"{:?}\", clickhouse_cloud_emulator::Emulator::builder());",
     },
     Probe {
         name: OFFICIAL_CRATE,
         ours: false,
+        only: None,
         uses: "let key = clickhouse_cloud_api::models::ApiKey::default(); println!(\"{key:?}\");",
     },
 ];
@@ -592,9 +610,12 @@ fn footprints(root: &Path, probes: &Path, options: &Options) -> Result<Vec<Footp
         if !probe.ours && options.no_official {
             continue;
         }
-        let dir = probes.join(probe.name);
+        let dir = match probe.only {
+            Some(feature) => probes.join(format!("{}-{feature}", probe.name)),
+            None => probes.join(probe.name),
+        };
         write_probe(root, &dir, probe)?;
-        progress(&format!("footprint: {}", probe.name));
+        progress(&format!("footprint: {} {:?}", probe.name, probe.only));
         cargo(&dir, &["fetch"], &[], true)?;
         let tree = cargo(
             &dir,
@@ -623,6 +644,7 @@ fn footprints(root: &Path, probes: &Path, options: &Options) -> Result<Vec<Footp
         results.push(Footprint {
             name: probe.name.to_owned(),
             ours: probe.ours,
+            only: probe.only.map(str::to_owned),
             dependencies,
             cold_build_s,
         });
@@ -637,7 +659,13 @@ fn write_probe(root: &Path, dir: &Path, probe: &Probe) -> Result<(), Error> {
         .map_err(io_error(format!("creating {}", dir.display())))?;
     let dependency = if probe.ours {
         let path = root.join("crates").join(probe.name);
-        format!("{{ path = {:?} }}", path.display().to_string())
+        match probe.only {
+            Some(feature) => format!(
+                "{{ path = {:?}, default-features = false, features = [{feature:?}] }}",
+                path.display().to_string()
+            ),
+            None => format!("{{ path = {:?} }}", path.display().to_string()),
+        }
     } else {
         format!("\"={OFFICIAL_VERSION}\"")
     };
@@ -753,7 +781,9 @@ impl Results {
     }
 
     fn footprint_of(&self, name: &str) -> Option<&Footprint> {
-        self.footprint.iter().find(|f| f.name == name)
+        self.footprint
+            .iter()
+            .find(|f| f.name == name && f.only.is_none())
     }
 
     /// Each target of the issue, judged against this run.
@@ -933,7 +963,7 @@ pub fn render(results: &Results) -> String {
         out,
         "| mode | {} |\n",
         if o.quick {
-            "quick: criterion `--warm-up-time 1 --measurement-time 2 --sample-size 10`; cold builds of the types and official crates only"
+            "quick: criterion `--warm-up-time 1 --measurement-time 2 --sample-size 10`; cold builds of the types crate (whole, and with only `api-keys`) and the official crate only"
         } else {
             "full: criterion defaults of each bench; every cold build"
         }
@@ -1201,7 +1231,9 @@ fn render_footprint(out: &mut String, results: &Results) {
         "| crate | dependencies | cold build (debug) |\n| --- | --- | --- |"
     );
     for f in &results.footprint {
-        let name = if f.ours {
+        let name = if let Some(feature) = &f.only {
+            format!("`{}`, only `{feature}`", f.name)
+        } else if f.ours {
             format!("`{}`", f.name)
         } else {
             format!("`{}` {OFFICIAL_VERSION} (official)", f.name)
@@ -1317,6 +1349,7 @@ uuid v1.26.1
             footprint: vec![Footprint {
                 name: "clickhouse-cloud-types".into(),
                 ours: true,
+                only: None,
                 dependencies: 12,
                 cold_build_s: None,
             }],
@@ -1338,5 +1371,61 @@ uuid v1.26.1
         assert!(report.contains("cargo xtask bench-report --quick"));
         assert!(report.contains("| 1,000 API keys | 1 KB | 10000 MB/s |"));
         assert!(report.contains("| 1,000 API keys | 1.50× |"));
+    }
+
+    #[test]
+    fn a_one_area_build_is_shown_apart_and_never_judged_as_the_whole_crate() {
+        let footprint = |only: Option<&str>, cold: f64| Footprint {
+            name: "clickhouse-cloud-types".into(),
+            ours: true,
+            only: only.map(str::to_owned),
+            dependencies: 10,
+            cold_build_s: Some(cold),
+        };
+        let official = Footprint {
+            name: OFFICIAL_CRATE.into(),
+            ours: false,
+            only: None,
+            dependencies: 30,
+            cold_build_s: Some(30.0),
+        };
+        let results = Results {
+            options: Options::default(),
+            machine: Machine {
+                cpus: 2,
+                cpu_model: "test".into(),
+                rustc: "rustc".into(),
+                load_average: "0".into(),
+                date: "2000-01-01".into(),
+            },
+            estimates: Vec::new(),
+            paired: Vec::new(),
+            rate_runs: Vec::new(),
+            footprint: vec![
+                footprint(None, 20.0),
+                footprint(Some("api-keys"), 5.0),
+                official,
+            ],
+        };
+        assert_eq!(
+            results.footprint_of("clickhouse-cloud-types").unwrap().only,
+            None
+        );
+        let build = results
+            .verdicts()
+            .into_iter()
+            .find(|v| v.target.contains("cold build"))
+            .unwrap();
+        assert!(build.measured.contains("0.67"), "{build:?}");
+        let mut out = String::new();
+        render_footprint(&mut out, &results);
+        assert!(
+            out.contains("| `clickhouse-cloud-types`, only `api-keys` | 10 | 5.0 s |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| `clickhouse-cloud-types` | 10 | 20.0 s |"),
+            "{out}"
+        );
     }
 }

@@ -25,6 +25,16 @@ pub enum Action {
     /// through the client; the suite's own cassettes declare every known
     /// drift (`schemaDeviations`), so any other fails.
     Conformance,
+    /// `cargo check -p PACKAGE --no-default-features`, then the same with
+    /// each feature of the package alone (read from `cargo metadata`, so a
+    /// new area is checked without editing this list), each without a
+    /// warning.
+    FeatureChecks {
+        /// The package.
+        package: &'static str,
+        /// Features left out: ones that are no slice of the crate.
+        skip: &'static [&'static str],
+    },
     /// `cargo ARGS...` in the workspace root, with extra environment.
     Cargo {
         /// Arguments after `cargo`.
@@ -51,6 +61,9 @@ impl Step {
             Action::CheckSpec => "cargo xtask check-spec".into(),
             Action::CodegenCheck => "cargo xtask codegen --check".into(),
             Action::Conformance => "cargo xtask conformance --fail-on-drift".into(),
+            Action::FeatureChecks { package, .. } => {
+                format!("cargo check -p {package} --no-default-features [--features F, each F]")
+            }
             Action::Cargo { args, env } => {
                 let mut parts: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 parts.push("cargo".into());
@@ -63,6 +76,35 @@ impl Step {
 
 /// Environment of the test steps: snapshots are checked, never written.
 const TEST_ENV: &[(&str, &str)] = &[("INSTA_UPDATE", "no"), ("CI", "true")];
+
+/// The crates published to crates.io, in publish order (each after what
+/// it depends on).
+pub const PUBLISHED: &[&str] = &[
+    "clickhouse-cloud-auth",
+    "clickhouse-cloud-types",
+    "clickhouse-cloud-transport",
+    "clickhouse-cloud-client",
+    "clickhouse-cloud-emulator",
+    "clickhouse-cloud-cli",
+];
+
+/// `cargo package` of every crate of [`PUBLISHED`].
+const PACKAGE_ARGS: &[&str] = &[
+    "package",
+    "--allow-dirty",
+    "-p",
+    "clickhouse-cloud-auth",
+    "-p",
+    "clickhouse-cloud-types",
+    "-p",
+    "clickhouse-cloud-transport",
+    "-p",
+    "clickhouse-cloud-client",
+    "-p",
+    "clickhouse-cloud-emulator",
+    "-p",
+    "clickhouse-cloud-cli",
+];
 
 /// The CI steps, in order.
 pub fn steps() -> Vec<Step> {
@@ -113,6 +155,24 @@ pub fn steps() -> Vec<Step> {
                 env: &[],
             },
         },
+        // A library author may build one area alone: each feature must
+        // compile by itself, and so must none. `cargo check` of one crate
+        // per feature, its dependencies already checked by clippy.
+        Step {
+            name: "features-types",
+            action: Action::FeatureChecks {
+                package: "clickhouse-cloud-types",
+                // Not an area, and built by the workspace steps already.
+                skip: &["schema"],
+            },
+        },
+        Step {
+            name: "features-client",
+            action: Action::FeatureChecks {
+                package: "clickhouse-cloud-client",
+                skip: &[],
+            },
+        },
         Step {
             name: "test",
             action: Action::Cargo {
@@ -144,6 +204,21 @@ pub fn steps() -> Vec<Step> {
                     ("CLICKHOUSE_CLOUD_API_KEY", ""),
                     ("CLICKHOUSE_CLOUD_API_SECRET", ""),
                 ],
+            },
+        },
+        // What `cargo publish` would upload, built from the tarballs: a file
+        // left out of a package (a generated module, the emulator's
+        // `examples.json`, a README a doc includes) fails here. The six
+        // library crates in one command, so each finds the others as
+        // packaged. All six are verified: with the target dir warm from
+        // the test step that took 2 min 24 s here (types, emulator and cli
+        // recompile their workspace dependencies from the tarballs);
+        // `--allow-dirty` because CI checks the packages, not the checkout.
+        Step {
+            name: "package",
+            action: Action::Cargo {
+                args: PACKAGE_ARGS,
+                env: &[],
             },
         },
         // Broken intra-doc links and the like fail here, not on docs.rs.
@@ -246,6 +321,12 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
                     return Err(fail(status.to_string()));
                 }
             }
+            Action::FeatureChecks { package, skip } => {
+                let features = package_features(root, package).map_err(fail)?;
+                for set in feature_sets(&features, skip) {
+                    check_features(root, package, set.as_deref()).map_err(fail)?;
+                }
+            }
             Action::Cargo { args, env } => {
                 let status = workspace::cargo(root, *args, env)
                     .map_err(|e| fail(format!("cannot start cargo: {e}")))?;
@@ -258,6 +339,88 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
     }
     emit(&timings(&took, started.elapsed()));
     emit(&format!("ci: all {total} steps passed\n"));
+    Ok(())
+}
+
+/// The features a workspace package declares (without `default`), from
+/// `cargo metadata`.
+pub fn package_features(root: &Path, package: &str) -> Result<Vec<String>, String> {
+    let output = std::process::Command::new(workspace::cargo_program())
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot start cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata printed no JSON: {e}"))?;
+    features_in(&metadata, package)
+}
+
+/// `package`'s features in `cargo metadata` output, sorted, without
+/// `default`.
+fn features_in(metadata: &serde_json::Value, package: &str) -> Result<Vec<String>, String> {
+    let found = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == package)
+        .ok_or_else(|| format!("no package `{package}` in the workspace"))?;
+    let mut features: Vec<String> = found["features"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name.clone())
+        .filter(|name| name != "default")
+        .collect();
+    features.sort();
+    Ok(features)
+}
+
+/// What to check: no feature (`None`), then each feature alone but `skip`.
+fn feature_sets(features: &[String], skip: &[&str]) -> Vec<Option<String>> {
+    std::iter::once(None)
+        .chain(
+            features
+                .iter()
+                .filter(|f| !skip.contains(&f.as_str()))
+                .map(|f| Some(f.clone())),
+        )
+        .collect()
+}
+
+/// `cargo check -p PACKAGE --no-default-features [--features F]`; fails on
+/// an error or a warning of the package.
+fn check_features(root: &Path, package: &str, feature: Option<&str>) -> Result<(), String> {
+    let mut args = vec!["check", "-p", package, "--no-default-features"];
+    if let Some(f) = feature {
+        args.extend(["--features", f]);
+    }
+    let shown = format!("cargo {}", args.join(" "));
+    emit(&format!("    {shown}\n"));
+    let output = std::process::Command::new(workspace::cargo_program())
+        .args(&args)
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warned = stderr
+        .lines()
+        .any(|l| l.starts_with(&format!("warning: `{package}`")) && l.contains("generated"));
+    if !output.status.success() || warned {
+        emit(&stderr);
+        return Err(format!("`{shown}` failed or warned"));
+    }
     Ok(())
 }
 
@@ -306,6 +469,73 @@ mod tests {
                 assert!(env.contains(&("INSTA_UPDATE", "no")), "{}", step.name);
             }
         }
+    }
+
+    #[test]
+    fn feature_checks_cover_none_then_each_feature_alone_from_the_manifest() {
+        let metadata = serde_json::json!({"packages": [
+            {"name": "other", "features": {"x": []}},
+            {"name": "p", "features": {"default": ["b", "a"], "b": [], "a": [], "schema": []}},
+        ]});
+        let features = features_in(&metadata, "p").unwrap();
+        assert_eq!(features, ["a", "b", "schema"]);
+        assert_eq!(
+            feature_sets(&features, &["schema"]),
+            [None, Some("a".to_owned()), Some("b".to_owned())]
+        );
+        assert!(features_in(&metadata, "missing").is_err());
+    }
+
+    #[test]
+    fn the_types_and_client_features_are_read_from_their_manifests() {
+        let root = workspace::root();
+        for package in ["clickhouse-cloud-types", "clickhouse-cloud-client"] {
+            let features = package_features(&root, package).unwrap();
+            assert!(
+                features.contains(&"api-keys".to_owned()),
+                "{package}: {features:?}"
+            );
+        }
+        let steps = steps();
+        let checked: Vec<&str> = steps
+            .iter()
+            .filter_map(|s| match s.action {
+                Action::FeatureChecks { package, .. } => Some(package),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            checked,
+            ["clickhouse-cloud-types", "clickhouse-cloud-client"]
+        );
+    }
+
+    #[test]
+    fn every_published_crate_is_packaged_and_no_other() {
+        let packaged: Vec<&str> = PACKAGE_ARGS
+            .windows(2)
+            .filter(|pair| pair[0] == "-p")
+            .map(|pair| pair[1])
+            .collect();
+        assert_eq!(packaged, PUBLISHED);
+        let root = workspace::root();
+        let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let manifest: toml::Table = toml::from_str(&text).unwrap();
+        for krate in PUBLISHED {
+            let path = root.join(format!("crates/{krate}/Cargo.toml"));
+            let own: toml::Table = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let package = own["package"].as_table().unwrap();
+            assert_ne!(
+                package.get("publish"),
+                Some(&toml::Value::Boolean(false)),
+                "{krate}"
+            );
+            for key in ["description", "keywords", "categories", "readme"] {
+                assert!(package.contains_key(key), "{krate} has no `{key}`");
+            }
+        }
+        assert!(manifest["workspace"]["package"].get("license").is_some());
+        assert!(steps().iter().any(|s| s.name == "package"));
     }
 
     #[test]

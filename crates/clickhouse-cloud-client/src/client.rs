@@ -12,14 +12,18 @@ use clickhouse_cloud_transport::{
     request_id_header, safe_decode_message,
 };
 use clickhouse_cloud_types::operation::{Paged, ResponseFormat};
+#[cfg(feature = "services")]
 use clickhouse_cloud_types::ops::InstanceStateUpdate;
 use clickhouse_cloud_types::{Envelope, Operation, Request};
 use serde::Deserialize;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
+#[cfg(feature = "roles")]
 use crate::roles::RoleCache;
-use crate::{Activities, Error, Items, Organizations};
+#[cfg(feature = "organization")]
+use crate::{Activities, Organizations};
+use crate::{Error, Items};
 
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
@@ -38,6 +42,8 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 pub struct Client {
     transport: Arc<Resilient<Arc<dyn Transport>>>,
     shared: Arc<Shared>,
+    // Read only with the `services` feature (waking needs its operations).
+    #[cfg_attr(not(feature = "services"), allow(dead_code))]
     wake_idle_services: bool,
 }
 
@@ -45,6 +51,7 @@ pub struct Client {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     /// Role tables by organization.
+    #[cfg(feature = "roles")]
     pub(crate) roles: RoleCache,
 }
 
@@ -164,11 +171,13 @@ impl Client {
     }
 
     /// Organizations visible to the key.
+    #[cfg(feature = "organization")]
     pub fn organizations(&self) -> Organizations {
         Organizations::new(self.clone())
     }
 
     /// The audit log of an organization.
+    #[cfg(feature = "organization")]
     pub fn activities(&self, organization_id: Uuid) -> Activities {
         Activities::new(self.clone(), organization_id)
     }
@@ -188,6 +197,7 @@ impl Client {
     /// let settings = waking.services(org).service_clickhouse_settings_list_get(service).await?;
     /// # Ok(()) }
     /// ```
+    #[cfg(feature = "services")]
     pub fn waking_idle_services(&self) -> Client {
         Client {
             wake_idle_services: true,
@@ -247,9 +257,21 @@ impl Client {
         request: Request<O>,
     ) -> Result<Response<O::Output>, Error> {
         let result = self.send_once(&request).await;
-        if !self.wake_idle_services || O::ID == InstanceStateUpdate::ID {
-            return result;
+        #[cfg(feature = "services")]
+        if self.wake_idle_services && O::ID != InstanceStateUpdate::ID {
+            return self.wake_and_resend(request, result).await;
         }
+        result
+    }
+
+    /// After `result`: wakes the service and sends `request` once more
+    /// when the service was idle, else gives `result`.
+    #[cfg(feature = "services")]
+    async fn wake_and_resend<O: Operation>(
+        &self,
+        request: Request<O>,
+        result: Result<Response<O::Output>, Error>,
+    ) -> Result<Response<O::Output>, Error> {
         let idle = matches!(&result, Err(e) if e.api().is_some_and(|e| e.is_service_idle()));
         let Some((organization_id, service_id)) = idle.then(|| service_of(&request.path)).flatten()
         else {
@@ -339,6 +361,7 @@ fn may_have_acted<O: Operation>(error: Error, earlier: Option<&'static str>) -> 
 }
 
 /// The organization and service a request's path names, if it names both.
+#[cfg(feature = "services")]
 fn service_of(path: &impl serde::Serialize) -> Option<(Uuid, Uuid)> {
     let value = serde_json::to_value(path).ok()?;
     let id = |name: &str| value.get(name)?.as_str()?.parse().ok();
@@ -596,6 +619,7 @@ impl ClientBuilder {
     /// Wakes an idle service and tries once more when an operation is
     /// refused because the service is idle (default off; see
     /// [`Client::waking_idle_services`]).
+    #[cfg(feature = "services")]
     pub fn wake_idle_services(mut self, wake: bool) -> Self {
         self.wake_idle_services = wake;
         self

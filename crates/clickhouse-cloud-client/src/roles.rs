@@ -199,6 +199,7 @@ impl Roles {
     }
 }
 
+#[cfg(feature = "members")]
 impl crate::Members {
     /// Invites `email` into the organization with `roles`, sent as the
     /// organization's role IDs (`assignedRoleIds`).

@@ -3,25 +3,39 @@
 
 use std::time::Duration;
 
+#[cfg(feature = "clickpipes")]
 use clickhouse_cloud_types::{
-    ClickPipe, ClickPipeState, PgStateProperty, PostgresService, ReversePrivateEndpoint,
-    ReversePrivateEndpointStatus, UdfAttachment, UdfAttachmentStatus,
+    ClickPipe, ClickPipeState, ReversePrivateEndpoint, ReversePrivateEndpointStatus,
 };
+#[cfg(feature = "postgres")]
+use clickhouse_cloud_types::{PgStateProperty, PostgresService};
+#[cfg(feature = "udfs")]
+use clickhouse_cloud_types::{UdfAttachment, UdfAttachmentStatus};
 use uuid::Uuid;
 
+#[cfg(feature = "clickpipes")]
+use crate::ClickPipes;
+#[cfg(feature = "postgres")]
+use crate::Postgres;
+#[cfg(feature = "udfs")]
+use crate::Udfs;
 use crate::wait::{Check, Verdict, Wait};
-use crate::{ClickPipes, Error, Postgres, Response, Udfs};
+use crate::{Error, Response};
 
+#[cfg(feature = "postgres")]
 /// Default budget for a Postgres service to run (creating, restarting).
 pub const POSTGRES_BUDGET: Duration = Duration::from_secs(30 * 60);
 /// Default budget for a Postgres restore (restoring a backup, replaying
 /// the WAL): they take hours on large databases.
+#[cfg(feature = "postgres")]
 pub const POSTGRES_RESTORE_BUDGET: Duration = Duration::from_secs(3 * 3600);
 /// Default budget for a ClickPipe, or a reverse private endpoint, to reach
 /// a state.
+#[cfg(feature = "clickpipes")]
 pub const CLICKPIPE_BUDGET: Duration = Duration::from_secs(30 * 60);
 /// Default budget for a UDF to be attached to, or detached from, a
 /// service.
+#[cfg(feature = "udfs")]
 pub const UDF_ATTACHMENT_BUDGET: Duration = Duration::from_secs(15 * 60);
 
 fn is_not_found(error: &Error) -> bool {
@@ -57,6 +71,7 @@ fn check_gone<T>(
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Postgres {
     /// Waits until the Postgres service is in `state` (`running` after a
     /// create, restart or restore). Default budget [`POSTGRES_BUDGET`]
@@ -127,6 +142,7 @@ impl Postgres {
 }
 
 /// Whether a ClickPipe state is the one wanted, on the way, or a dead end.
+#[cfg(feature = "clickpipes")]
 fn pipe_verdict(state: &ClickPipeState, wanted: &ClickPipeState) -> Verdict<()> {
     let reached = state == wanted
         // An object-storage pipe that ran to the end has done what running means.
@@ -140,6 +156,7 @@ fn pipe_verdict(state: &ClickPipeState, wanted: &ClickPipeState) -> Verdict<()> 
     }
 }
 
+#[cfg(feature = "clickpipes")]
 fn endpoint_verdict(status: &ReversePrivateEndpointStatus) -> Verdict<()> {
     match status {
         ReversePrivateEndpointStatus::Ready => Verdict::Reached(()),
@@ -151,6 +168,7 @@ fn endpoint_verdict(status: &ReversePrivateEndpointStatus) -> Verdict<()> {
     }
 }
 
+#[cfg(feature = "clickpipes")]
 impl ClickPipes {
     /// Waits until the ClickPipe is in `state` (`Running`, which a
     /// finished object-storage pipe's `Completed` also satisfies; `Stopped`,
@@ -265,6 +283,7 @@ impl ClickPipes {
     }
 }
 
+#[cfg(feature = "udfs")]
 impl Udfs {
     /// Waits until the function is `deployed` on the service, after an
     /// attach. `error` ends the wait at once. Default budget

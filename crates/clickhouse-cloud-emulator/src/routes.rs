@@ -91,6 +91,10 @@ impl Stateful {
         s.add::<InstanceScalingUpdate>();
         s.add::<InstanceReplicaScalingUpdate>();
         s.add::<InstancePasswordUpdate>();
+        s.add::<BackupGetList>();
+        s.add::<BackupGet>();
+        s.add::<SnapshotGetList>();
+        s.add::<SnapshotGet>();
         s
     }
 }

@@ -683,3 +683,199 @@ async fn a_corrupt_state_file_stops_the_start_and_is_left_alone() {
     assert_eq!(std::fs::read(&path).unwrap(), b"{\"kind\": truncated");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// At 3600x a day lasts 24 s: the default backup schedule.
+const HOURLY: f64 = 3600.0;
+
+async fn backups_of(api: &Api, id: &str) -> Vec<Value> {
+    api.ok(
+        Method::GET,
+        &api.at(&format!("/services/{id}/backups")),
+        None,
+    )
+    .await
+    .as_array()
+    .expect("a list")
+    .clone()
+}
+
+#[tokio::test]
+async fn backups_come_on_the_schedule_belong_to_their_service_and_restore() {
+    let api = Api::start(Emulator::builder().speed(HOURLY)).await;
+    let (first, _) = create(&api, new_service("first")).await;
+    assert!(backups_of(&api, &first).await.is_empty());
+    api.wait_for_state(&first, "running", PATIENCE).await;
+    // The default: every 24 hours, counted from when it first ran.
+    let config = api
+        .ok(
+            Method::GET,
+            &api.at(&format!("/services/{first}/backupConfiguration")),
+            None,
+        )
+        .await;
+    assert_eq!(config["backupPeriodInHours"], 24);
+    assert!(backups_of(&api, &first).await.is_empty());
+    api.emulator.advance_clock(Duration::from_secs(12));
+    assert!(backups_of(&api, &first).await.is_empty());
+    api.emulator.advance_clock(Duration::from_secs(13));
+    let made = backups_of(&api, &first).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    let backup = &made[0];
+    assert_eq!(backup["serviceId"], first.as_str());
+    assert_eq!(backup["status"], "done");
+    assert_eq!(backup["type"], "full");
+    assert!(backup["sizeInBytes"].as_f64().unwrap() > 0.0);
+    assert!(backup["startedAt"].as_str() < backup["finishedAt"].as_str());
+    let backup_id = backup["id"].as_str().unwrap().to_owned();
+    assert_eq!(backups_of(&api, &first).await, made, "stable across reads");
+    let one = api
+        .ok(
+            Method::GET,
+            &api.at(&format!("/services/{first}/backups/{backup_id}")),
+            None,
+        )
+        .await;
+    assert_eq!(&one, backup);
+
+    // A shorter period counts from the change: hourly is one a second.
+    api.ok(
+        Method::PATCH,
+        &api.at(&format!("/services/{first}/backupConfiguration")),
+        Some(json!({"backupPeriodInHours": 1})),
+    )
+    .await;
+    api.emulator.advance_clock(Duration::from_millis(3500));
+    let more = backups_of(&api, &first).await;
+    assert_eq!(more.len(), 4, "{more:?}");
+    assert_eq!(more[0], made[0]);
+    assert_eq!(more[1]["type"], "incremental");
+    assert!(
+        api.activity_types()
+            .await
+            .contains(&"service_update_backup_configuration".to_owned())
+    );
+
+    // Another service's backup is not this one's; an unknown one is not anyone's.
+    let (second, _) = create(&api, new_service("second")).await;
+    api.wait_for_state(&second, "running", PATIENCE).await;
+    for (service, backup) in [
+        (second.as_str(), backup_id.clone()),
+        (first.as_str(), uuid::Uuid::new_v4().to_string()),
+    ] {
+        let reply = api
+            .call(
+                Method::GET,
+                &api.at(&format!("/services/{service}/backups/{backup}")),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 404, "{}", reply.body);
+        assert!(reply.error().contains("not found"), "{}", reply.body);
+    }
+
+    // A restore needs an existing backup, in the same region.
+    let restore = |backup: &str| {
+        let mut body = new_service("restored");
+        body["backupId"] = json!(backup);
+        body
+    };
+    let missing = api
+        .call(
+            Method::POST,
+            &api.at("/services"),
+            Some(restore(&uuid::Uuid::new_v4().to_string())),
+        )
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let mut elsewhere = restore(&backup_id);
+    elsewhere["region"] = json!("us-east-1");
+    let elsewhere = api
+        .call(Method::POST, &api.at("/services"), Some(elsewhere))
+        .await;
+    assert_eq!(elsewhere.status, 400, "{}", elsewhere.body);
+    let (restored, answer) = create(&api, restore(&backup_id)).await;
+    assert_eq!(answer["service"]["state"], "provisioning");
+    assert!(backups_of(&api, &restored).await.is_empty());
+    assert!(
+        api.activity_types()
+            .await
+            .contains(&"service_restore_backup".to_owned())
+    );
+
+    // Deleting a service takes its backups along.
+    assert_eq!(command(&api, &first, "stop").await.status, 200);
+    api.wait_for_state(&first, "stopped", PATIENCE).await;
+    let deleted = api
+        .call(Method::DELETE, &api.at(&format!("/services/{first}")), None)
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert!(backups_of(&api, &first).await.is_empty());
+    api.emulator.advance_clock(Duration::from_secs(1));
+    let gone = api
+        .call(
+            Method::GET,
+            &api.at(&format!("/services/{first}/backups/{backup_id}")),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, 404);
+    let again = api
+        .call(
+            Method::POST,
+            &api.at("/services"),
+            Some(restore(&backup_id)),
+        )
+        .await;
+    assert_eq!(again.status, 404, "{}", again.body);
+}
+
+#[tokio::test]
+async fn snapshots_follow_their_configuration_and_page() {
+    let api = Api::start(Emulator::builder().speed(HOURLY)).await;
+    let (id, _) = create(&api, new_service("snapped")).await;
+    let snapshots = api.at(&format!("/services/{id}/snapshots"));
+    assert!(api.ok(Method::GET, &snapshots, None).await == json!([]));
+    api.wait_for_state(&id, "running", PATIENCE).await;
+    // Every 60 minutes by default: one a second here.
+    api.emulator.advance_clock(Duration::from_millis(3500));
+    let reply = api
+        .call(Method::GET, &format!("{snapshots}?limit=2"), None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.result().as_array().unwrap().len(), 2);
+    assert_eq!(reply.body["totalCount"], 3);
+    assert!(reply.body["nextCursor"].is_string());
+    let all = api.ok(Method::GET, &snapshots, None).await;
+    let first = &all[0];
+    assert_eq!(first["type"], "full");
+    assert_eq!(first["serviceId"], id.as_str());
+    let one = api
+        .ok(
+            Method::GET,
+            &format!("{snapshots}/{}", first["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(&one, first);
+    // Turned off, none come; stopped, none either.
+    api.ok(
+        Method::PATCH,
+        &api.at(&format!("/services/{id}/snapshotConfiguration")),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    api.emulator.advance_clock(Duration::from_secs(3));
+    assert_eq!(api.ok(Method::GET, &snapshots, None).await, all);
+    // Kept `timeFrame` minutes: two hours here is 2 s.
+    api.ok(
+        Method::PATCH,
+        &api.at(&format!("/services/{id}/snapshotConfiguration")),
+        Some(json!({"enabled": true, "timeFrame": 120})),
+    )
+    .await;
+    api.emulator.advance_clock(Duration::from_millis(2500));
+    let now = api.ok(Method::GET, &snapshots, None).await;
+    let now = now.as_array().unwrap();
+    assert!(!now.is_empty() && now.len() <= 3, "{now:?}");
+    assert!(now.iter().all(|s| !all.as_array().unwrap().contains(s)));
+}

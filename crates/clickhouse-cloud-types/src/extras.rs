@@ -1,7 +1,10 @@
-//! Hand-written conveniences on generated types.
+//! Hand-written conveniences on generated types, each compiled with the
+//! areas that compile its type.
 
+#[cfg(any(feature = "api-keys", feature = "services"))]
 use crate::IpAccessListEntry;
 
+#[cfg(any(feature = "api-keys", feature = "services"))]
 impl IpAccessListEntry {
     /// An entry for `source` (an IP address or CIDR) with no description.
     ///
@@ -19,6 +22,7 @@ impl IpAccessListEntry {
     }
 }
 
+#[cfg(feature = "api-keys")]
 impl crate::ApiKey {
     /// When the key stops working; `None` for a key that never expires.
     pub fn expires(&self) -> Option<&crate::Timestamp> {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 #[macro_use]
+#[allow(unused_macros)]
 mod string_enum;
 
 mod envelope;
@@ -13,6 +14,8 @@ mod timestamp;
 mod union;
 
 pub use envelope::{Envelope, ErrorBody};
+// Empty when no area is compiled in.
+#[allow(unused_imports, unreachable_pub)]
 pub use generated::types::*;
 #[cfg(feature = "schema")]
 pub use generated::visit_described_schemas;

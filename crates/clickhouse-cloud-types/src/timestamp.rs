@@ -265,7 +265,9 @@ impl<'de> Visitor<'de> for OptionVisitor {
 }
 
 /// `deserialize_with` for an `Option<Timestamp>` the service may send as
-/// `""` to mean "none" (it documents that for a key's `expireAt`).
+/// `""` to mean "none" (it documents that for a key's `expireAt`). Unused
+/// when no area that has such a field is compiled in.
+#[allow(dead_code)]
 pub(crate) fn blank_as_none<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Timestamp>, D::Error> {

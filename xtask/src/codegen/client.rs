@@ -5,9 +5,10 @@
 //! (waiting, role lookup, paging into one list) is written by hand in the
 //! client crate, on top of these.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use super::features::cfg_line;
 use super::names::{pascal, snake};
 use super::plan::{OpDef, Paging, Plan, Ty};
 use super::render::HEADER;
@@ -63,26 +64,32 @@ fn render_mod(areas: &[(String, String, String, usize)]) -> String {
     let mut out = file_start(
         "One handle per area of the API, one method per operation: `client.services(org).instance_get(id)`.",
     );
-    out.push_str("use uuid::Uuid;\n\nuse crate::Client;\n\n");
+    out.push_str(
+        "#[allow(unused_imports)]\nuse uuid::Uuid;\n\n#[allow(unused_imports)]\nuse crate::Client;\n\n",
+    );
+    let cfg = |module: &str| cfg_line(&BTreeSet::from([module.to_owned()]));
     for (module, _, _, _) in areas {
-        let _ = writeln!(out, "mod {module};");
+        let _ = writeln!(out, "{}mod {module};", cfg(module));
     }
     out.push('\n');
     for (module, _, handle, _) in areas {
-        let _ = writeln!(out, "pub use {module}::{handle};");
+        let _ = writeln!(out, "{}pub use {module}::{handle};", cfg(module));
     }
-    out.push_str("\n/// The areas, as `(accessor, spec tag, operations)`, in spec order.\n");
+    out.push_str(
+        "\n/// The areas compiled in (one cargo feature each), as `(accessor, spec tag, operations)`, in spec order.\n",
+    );
     out.push_str("pub const AREAS: &[(&str, &str, usize)] = &[\n");
     for (module, title, _, count) in areas {
-        let _ = writeln!(out, "({module:?}, {title:?}, {count}),");
+        let _ = writeln!(out, "{}({module:?}, {title:?}, {count}),", cfg(module));
     }
     out.push_str("];\n\nimpl Client {\n");
     for (module, title, handle, _) in areas {
         let _ = writeln!(
             out,
             "/// The {title} area of one organization: one method per operation.\n\
-             pub fn {module}(&self, organization_id: Uuid) -> {handle} {{\n\
-             {handle} {{ client: self.clone(), organization_id }}\n}}\n"
+             {cfg}pub fn {module}(&self, organization_id: Uuid) -> {handle} {{\n\
+             {handle} {{ client: self.clone(), organization_id }}\n}}\n",
+            cfg = cfg(module)
         );
     }
     out.push_str("}\n");

@@ -8,8 +8,10 @@
 //! answers. `--check` compares instead of writing, so CI fails when the
 //! committed output is stale.
 
+pub mod cli;
 pub mod client;
 pub mod examples;
+pub mod features;
 pub mod names;
 pub mod overrides;
 pub mod plan;
@@ -54,6 +56,9 @@ pub enum CodegenError {
     /// The client's handles could not be rendered.
     #[error(transparent)]
     Client(#[from] client::ClientRenderError),
+    /// `chc`'s command table could not be rendered.
+    #[error(transparent)]
+    Cli(#[from] cli::CliRenderError),
     /// `rustfmt` failed.
     #[error("rustfmt failed on {file}: {message}")]
     Format {
@@ -111,6 +116,12 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, CodegenError> {
             rustfmt(&text, &relative)?,
         ));
     }
+    for (relative, text) in cli::render(&plan, &overrides.cli)? {
+        files.push((
+            Path::new(cli::OUT_DIR).join(&relative),
+            rustfmt(&text, &relative)?,
+        ));
+    }
     files.extend(example_files(&api, &plan)?);
     let mut outcome = Outcome {
         files: files.len(),
@@ -157,6 +168,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, CodegenError> {
 const OUTPUT_DIRS: &[(&str, &str)] = &[
     (render::OUT_DIR, "rs"),
     (client::OUT_DIR, "rs"),
+    (cli::OUT_DIR, "rs"),
     (CASSETTES, "json"),
     (EMULATOR_EXAMPLES_DIR, "json"),
 ];

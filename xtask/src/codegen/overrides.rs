@@ -49,6 +49,9 @@ pub struct Overrides {
     /// the module's name in upper camel case would not do.
     #[serde(default)]
     pub client_handles: BTreeMap<String, String>,
+    /// `chc`'s generated commands: areas, names and hand-written ones.
+    #[serde(default)]
+    pub cli: super::cli::CliOverrides,
 }
 
 /// A field decoded by a hand-written function.

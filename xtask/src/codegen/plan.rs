@@ -1482,7 +1482,15 @@ impl Builder<'_> {
             pending.push((name, fixed, fallback, values, uses));
         }
         // A name that several value sets would share, or that another item
-        // has, goes to none of them: each takes its shortest owner's name.
+        // has (an override's name for another value set included: a new
+        // value in one use of a shared enum splits the group), goes to none
+        // of them: each takes its shortest owner's name. Uses with the same
+        // values under an override's name stay one type.
+        let fixed_names: BTreeMap<String, Vec<String>> = pending
+            .iter()
+            .filter(|(_, fixed, ..)| *fixed)
+            .map(|(name, _, _, values, _)| (name.clone(), values.clone()))
+            .collect();
         let mut sets_per_name: BTreeMap<String, BTreeSet<Vec<String>>> = BTreeMap::new();
         for (name, fixed, _, values, _) in &pending {
             if !fixed {
@@ -1497,7 +1505,8 @@ impl Builder<'_> {
             .map(|(name, fixed, fallback, values, uses)| {
                 let shared = !fixed
                     && (sets_per_name.get(&name).is_some_and(|s| s.len() > 1)
-                        || self.origins.contains_key(&name));
+                        || self.origins.contains_key(&name)
+                        || fixed_names.get(&name).is_some_and(|v| *v != values));
                 (if shared { fallback } else { name }, values, uses)
             })
             .collect();

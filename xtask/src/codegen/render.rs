@@ -1,9 +1,10 @@
 //! From a [`Plan`] to Rust source files (unformatted; `rustfmt` runs
 //! after).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use super::features::{Reach, cfg_line};
 use super::names::literal;
 use super::plan::{
     Alt, Body, Branch, Field, OpDef, Paging, ParamsDef, Plan, StructDef, Ty, TypeDef,
@@ -37,6 +38,7 @@ pub fn render(plan: &Plan, spec_sha256: &str) -> Vec<(String, String)> {
             .push(p);
     }
 
+    let reach = Reach::of(plan);
     let mut type_modules = Vec::new();
     let mut op_modules = Vec::new();
     for module in &plan.modules {
@@ -45,16 +47,35 @@ pub fn render(plan: &Plan, spec_sha256: &str) -> Vec<(String, String)> {
                 "Wire types of {}.",
                 describe_module(&module.title)
             ));
-            out.push_str("use super::*;\n\n");
+            out.push_str("#[allow(unused_imports)]\nuse super::*;\n\n");
+            let areas: BTreeSet<String> =
+                types.iter().flat_map(|t| reach.of_type(&t.name)).collect();
             for t in types {
-                render_type(&mut out, t);
+                let own = reach.of_type(&t.name);
+                let cfg = if own == areas {
+                    String::new()
+                } else {
+                    cfg_line(&own)
+                };
+                render_type(&mut out, t, &cfg);
             }
             files.push((format!("types/{}.rs", module.name), out));
-            type_modules.push(module.name.clone());
+            type_modules.push((module.name.clone(), cfg_line(&areas)));
         }
         let ops = ops_by_module.get(module.name.as_str());
         let params = params_by_module.get(module.name.as_str());
         if ops.is_some() || params.is_some() {
+            let areas: BTreeSet<String> = ops
+                .into_iter()
+                .flatten()
+                .map(|o| o.module.clone())
+                .chain(
+                    params
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|p| reach.of_params(&p.name)),
+                )
+                .collect();
             let mut out = file_start(&format!(
                 "Operations of {}, with their parameters.",
                 describe_module(&module.title)
@@ -67,20 +88,28 @@ pub fn render(plan: &Plan, spec_sha256: &str) -> Vec<(String, String)> {
                 .chain(plan.params.keys().cloned())
                 .collect();
             let q = |t: &Ty| qualified(t, &local);
+            let own_cfg = |own: BTreeSet<String>| {
+                if own == areas {
+                    String::new()
+                } else {
+                    cfg_line(&own)
+                }
+            };
             for op in ops.into_iter().flatten() {
-                render_operation(&mut out, op, &q);
+                let cfg = own_cfg(BTreeSet::from([op.module.clone()]));
+                render_operation(&mut out, op, &q, &cfg);
             }
             for p in params.into_iter().flatten() {
-                render_params(&mut out, p, &q);
+                render_params(&mut out, p, &q, &own_cfg(reach.of_params(&p.name)));
             }
             files.push((format!("ops/{}.rs", module.name), out));
-            op_modules.push(module.name.clone());
+            op_modules.push((module.name.clone(), cfg_line(&areas)));
         }
     }
 
     files.push(("types/mod.rs".into(), types_mod(&type_modules)));
     files.push(("ops/mod.rs".into(), ops_mod(plan, &op_modules)));
-    files.push(("mod.rs".into(), root_mod(plan, spec_sha256)));
+    files.push(("mod.rs".into(), root_mod(plan, &reach, spec_sha256)));
     files
 }
 
@@ -96,108 +125,123 @@ fn file_start(doc: &str) -> String {
     format!("{HEADER}\n\n//! {doc}\n\n")
 }
 
-fn types_mod(modules: &[String]) -> String {
+fn types_mod(modules: &[(String, String)]) -> String {
     let mut out =
         file_start("The wire types, one module per area; all re-exported at the crate root.");
-    out.push_str("use std::collections::BTreeMap;\n\nuse serde::{Deserialize, Serialize};\nuse uuid::Uuid;\n\n");
+    out.push_str("#[allow(unused_imports)]\nuse std::collections::BTreeMap;\n\n#[allow(unused_imports)]\nuse serde::{Deserialize, Serialize};\n#[allow(unused_imports)]\nuse uuid::Uuid;\n\n");
     out.push_str("#[allow(unused_imports)]\nuse crate::{Date, IntegerOrString, JsonScalar, Nullable, NumberOrString, SecretValue, Timestamp};\n#[allow(unused_imports)]\nuse crate::union::{Alt, JsonType};\n\n");
-    for m in modules {
-        let _ = writeln!(out, "mod {m};");
-    }
-    out.push('\n');
-    for m in modules {
-        let _ = writeln!(out, "pub use {m}::*;");
-    }
+    mod_lines(&mut out, modules);
     out
 }
 
-fn ops_mod(plan: &Plan, modules: &[String]) -> String {
+/// `mod m;` and `pub use m::*;` for each module, under its `cfg`.
+fn mod_lines(out: &mut String, modules: &[(String, String)]) {
+    for (m, cfg) in modules {
+        let _ = writeln!(out, "{cfg}mod {m};");
+    }
+    out.push('\n');
+    for (m, cfg) in modules {
+        let _ = writeln!(out, "{cfg}pub use {m}::*;");
+    }
+}
+
+fn ops_mod(plan: &Plan, modules: &[(String, String)]) -> String {
     let mut out = file_start(
         "The operation table: one type per operation of the spec, named after its `operationId`, \
          with the path and query types it takes.",
     );
     out.push_str("use crate::operation::OperationVisitor;\n\n");
-    for m in modules {
-        let _ = writeln!(out, "mod {m};");
-    }
-    out.push('\n');
-    for m in modules {
-        let _ = writeln!(out, "pub use {m}::*;");
-    }
-    out.push_str("\n/// Calls `visitor.visit::<O>()` for every operation, in spec order.\n");
-    out.push_str("pub fn visit_all(visitor: &mut impl OperationVisitor) {\n");
+    mod_lines(&mut out, modules);
+    let cfg = |op: &OpDef| cfg_line(&BTreeSet::from([op.module.clone()]));
+    out.push_str(
+        "\n/// Calls `visitor.visit::<O>()` for every operation of the areas compiled in, in spec order.\n",
+    );
+    out.push_str(
+        "#[allow(unused_variables)]\npub fn visit_all(visitor: &mut impl OperationVisitor) {\n",
+    );
     for op in &plan.operations {
-        let _ = writeln!(out, "visitor.visit::<{}>();", op.name);
+        let _ = writeln!(out, "{}visitor.visit::<{}>();", cfg(op), op.name);
     }
     out.push_str("}\n\n");
     out.push_str(
-        "/// Calls `visitor.visit::<O>()` for every operation, in spec order, with the JSON Schema \
-         of each part at hand.\n#[cfg(feature = \"schema\")]\n\
+        "/// Calls `visitor.visit::<O>()` for every operation of the areas compiled in, in spec \
+         order, with the JSON Schema of each part at hand.\n#[cfg(feature = \"schema\")]\n\
+         #[allow(unused_variables)]\n\
          pub fn visit_all_described(visitor: &mut impl crate::operation::DescribedOperationVisitor) {\n",
     );
     for op in &plan.operations {
-        let _ = writeln!(out, "visitor.visit::<{}>();", op.name);
+        let _ = writeln!(out, "{}visitor.visit::<{}>();", cfg(op), op.name);
     }
-    out.push_str("}\n\n/// The `operationId` of every operation, in spec order.\npub const ALL_IDS: &[&str] = &[\n");
+    out.push_str("}\n\n/// The `operationId` of every operation of the areas compiled in, in spec order.\npub const ALL_IDS: &[&str] = &[\n");
     for op in &plan.operations {
-        let _ = writeln!(out, "{},", literal(&op.id));
+        let _ = writeln!(out, "{}{},", cfg(op), literal(&op.id));
     }
     out.push_str("];\n");
     out
 }
 
-fn root_mod(plan: &Plan, sha256: &str) -> String {
+fn root_mod(plan: &Plan, reach: &Reach, sha256: &str) -> String {
     let mut out = file_start(&format!(
         "Code generated from the spec with sha256 `{sha256}` and `xtask/codegen.toml`."
     ));
     out.push_str("use crate::operation::TypeVisitor;\n\npub mod ops;\n// A union holds its branch by value (boxing would show in the API), and a\n// constructor takes every required field.\n#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]\npub(crate) mod types;\n\n");
-    out.push_str("/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec, by schema name.\n");
-    out.push_str("pub fn visit_schemas(visitor: &mut impl TypeVisitor) {\n");
-    for t in plan.types.values() {
-        if let Some(schema) = &t.schema {
-            let _ = writeln!(
-                out,
-                "visitor.visit::<types::{}>({});",
-                t.name,
-                literal(schema)
-            );
+    let visits = |out: &mut String| {
+        for t in plan.types.values() {
+            if let Some(schema) = &t.schema {
+                let _ = writeln!(
+                    out,
+                    "{}visitor.visit::<types::{}>({});",
+                    cfg_line(&reach.of_type(&t.name)),
+                    t.name,
+                    literal(schema)
+                );
+            }
         }
-    }
+    };
+    out.push_str("/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec compiled in, by schema name.\n");
+    out.push_str(
+        "#[allow(unused_variables)]\npub fn visit_schemas(visitor: &mut impl TypeVisitor) {\n",
+    );
+    visits(&mut out);
     out.push_str("}\n\n");
     out.push_str(
-        "/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec, \
-         by schema name, with each type's JSON Schema at hand.\n#[cfg(feature = \"schema\")]\n\
+        "/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec \
+         compiled in, by schema name, with each type's JSON Schema at hand.\n#[cfg(feature = \"schema\")]\n\
+         #[allow(unused_variables)]\n\
          pub fn visit_described_schemas(visitor: &mut impl crate::operation::DescribedTypeVisitor) {\n",
     );
-    for t in plan.types.values() {
-        if let Some(schema) = &t.schema {
-            let _ = writeln!(
-                out,
-                "visitor.visit::<types::{}>({});",
-                t.name,
-                literal(schema)
-            );
-        }
-    }
+    visits(&mut out);
     out.push_str("}\n\n");
-    out.push_str("/// Every field (`Schema.property`, or a schema name) that holds a secret, as the generator marked it.\n");
+    // The areas of the types a secret entry (`Schema.property` or a schema
+    // name) belongs to.
+    let owners = |entry: &str| -> BTreeSet<String> {
+        let owner = entry.split('.').next().unwrap_or(entry);
+        plan.types
+            .values()
+            .filter(|t| t.schema.as_deref() == Some(owner))
+            .flat_map(|t| reach.of_type(&t.name))
+            .collect()
+    };
+    out.push_str("/// Every field (`Schema.property`, or a schema name) that holds a secret, as the generator marked it, in the areas compiled in.\n");
     out.push_str("pub const SECRET_FIELDS: &[&str] = &[\n");
     for s in &plan.secrets {
-        let _ = writeln!(out, "{},", literal(s));
+        let _ = writeln!(out, "{}{},", cfg_line(&owners(s)), literal(s));
     }
     out.push_str("];\n\n");
-    out.push_str("/// The wire name of every property whose value is, or holds, a secret, in any schema: what a scrubber redacts wherever it meets it.\n");
+    out.push_str("/// The wire name of every property whose value is, or holds, a secret, in any schema of the areas compiled in: what a scrubber redacts wherever it meets it.\n");
     out.push_str("pub const SECRET_PROPERTIES: &[&str] = &[\n");
-    for name in secret_properties(plan) {
-        let _ = writeln!(out, "{},", literal(&name));
+    for (name, holders) in secret_properties(plan) {
+        let areas: BTreeSet<String> = holders.iter().flat_map(|t| reach.of_type(t)).collect();
+        let _ = writeln!(out, "{}{},", cfg_line(&areas), literal(&name));
     }
     out.push_str("];\n");
     out
 }
 
 /// Wire names of the struct fields whose type is a secret, a secret
-/// component, or a list or map of them.
-fn secret_properties(plan: &Plan) -> std::collections::BTreeSet<String> {
+/// component, or a list or map of them, each with the types that have such
+/// a field.
+fn secret_properties(plan: &Plan) -> BTreeMap<String, BTreeSet<String>> {
     fn holds_secret(t: &Ty, plan: &Plan) -> bool {
         match t {
             Ty::Secret => true,
@@ -210,16 +254,18 @@ fn secret_properties(plan: &Plan) -> std::collections::BTreeSet<String> {
             _ => false,
         }
     }
-    plan.types
-        .values()
-        .filter_map(|def| match &def.body {
-            Body::Struct(s) => Some(s),
-            _ => None,
-        })
-        .flat_map(|s| &s.fields)
-        .filter(|field| holds_secret(&field.ty, plan))
-        .map(|field| field.wire.clone())
-        .collect()
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for def in plan.types.values() {
+        let Body::Struct(s) = &def.body else {
+            continue;
+        };
+        for field in s.fields.iter().filter(|f| holds_secret(&f.ty, plan)) {
+            out.entry(field.wire.clone())
+                .or_default()
+                .insert(def.name.clone());
+        }
+    }
+    out
 }
 
 /// A type as written in an operations file, where operation and parameter
@@ -337,12 +383,14 @@ fn type_doc(t: &TypeDef) -> String {
     text
 }
 
-fn render_type(out: &mut String, t: &TypeDef) {
+/// Renders a type; `cfg` (an attribute line, or empty) goes on each of its
+/// items.
+fn render_type(out: &mut String, t: &TypeDef, cfg: &str) {
     match &t.body {
-        Body::Struct(s) => render_struct(out, t, s),
-        Body::Enum(variants) => render_enum(out, t, variants),
-        Body::Union(branches) => render_union(out, t, branches),
-        Body::Alias(inner) => render_newtype(out, t, inner),
+        Body::Struct(s) => render_struct(out, t, s, cfg),
+        Body::Enum(variants) => render_enum(out, t, variants, cfg),
+        Body::Union(branches) => render_union(out, t, branches, cfg),
+        Body::Alias(inner) => render_newtype(out, t, inner, cfg),
     }
 }
 
@@ -384,7 +432,7 @@ fn field_type(f: &Field) -> String {
     }
 }
 
-fn render_struct(out: &mut String, t: &TypeDef, s: &StructDef) {
+fn render_struct(out: &mut String, t: &TypeDef, s: &StructDef, cfg: &str) {
     let ctor = constructor_fields(t, s);
     doc(out, &type_doc(t));
     if !ctor.is_empty() {
@@ -412,6 +460,7 @@ fn render_struct(out: &mut String, t: &TypeDef, s: &StructDef) {
     if all_camel && !s.fields.is_empty() {
         out.push_str("#[serde(rename_all = \"camelCase\")]\n");
     }
+    out.push_str(cfg);
     let _ = writeln!(out, "pub struct {} {{", t.name);
     for f in &s.fields {
         let mut facts = vec![format!("`{}`: {}", f.wire, describe(&f.ty))];
@@ -477,11 +526,12 @@ fn render_struct(out: &mut String, t: &TypeDef, s: &StructDef) {
     }
     out.push_str("}\n\n");
     if !ctor.is_empty() {
-        render_constructor(out, t, s, &ctor);
+        render_constructor(out, t, s, &ctor, cfg);
     }
 }
 
-fn render_constructor(out: &mut String, t: &TypeDef, s: &StructDef, ctor: &[usize]) {
+fn render_constructor(out: &mut String, t: &TypeDef, s: &StructDef, ctor: &[usize], cfg: &str) {
+    out.push_str(cfg);
     let _ = writeln!(out, "impl {} {{", t.name);
     out.push_str("/// A value with the required fields set and every other field unset.\n");
     if ctor.iter().any(|&i| s.fields[i].tri_state) {
@@ -526,7 +576,8 @@ fn render_constructor(out: &mut String, t: &TypeDef, s: &StructDef, ctor: &[usiz
     out.push_str("}\n}\n}\n\n");
 }
 
-fn render_enum(out: &mut String, t: &TypeDef, variants: &[(String, String)]) {
+fn render_enum(out: &mut String, t: &TypeDef, variants: &[(String, String)], cfg: &str) {
+    out.push_str(cfg);
     out.push_str("string_enum! {\n");
     doc(out, &type_doc(t));
     match &t.schema {
@@ -544,7 +595,7 @@ fn render_enum(out: &mut String, t: &TypeDef, variants: &[(String, String)]) {
     out.push_str("}\n}\n\n");
 }
 
-fn render_newtype(out: &mut String, t: &TypeDef, inner: &Ty) {
+fn render_newtype(out: &mut String, t: &TypeDef, inner: &Ty, cfg: &str) {
     doc(out, &type_doc(t));
     let _ = writeln!(
         out,
@@ -553,7 +604,9 @@ fn render_newtype(out: &mut String, t: &TypeDef, inner: &Ty) {
     out.push_str("#[cfg_attr(feature = \"schema\", derive(schemars::JsonSchema))]\n");
     out.push_str(&schema_attr(t, &[]));
     out.push_str("#[serde(transparent)]\n");
+    out.push_str(cfg);
     let _ = writeln!(out, "pub struct {}(pub {});\n", t.name, ty(inner));
+    out.push_str(cfg);
     let _ = writeln!(
         out,
         "impl From<{inner}> for {name} {{\nfn from(value: {inner}) -> Self {{\nSelf(value)\n}}\n}}\n",
@@ -592,13 +645,14 @@ fn alt_literal(alt: &Alt) -> String {
     )
 }
 
-fn render_union(out: &mut String, t: &TypeDef, branches: &[Branch]) {
+fn render_union(out: &mut String, t: &TypeDef, branches: &[Branch], cfg: &str) {
     doc(out, &type_doc(t));
     out.push_str(
         "///\n/// Decoding picks the branch whose required properties, telling values and JSON type \
          the value has; a value that fits no branch is kept in [`Self::Other`].\n",
     );
     out.push_str("#[derive(Clone, PartialEq)]\n#[non_exhaustive]\n");
+    out.push_str(cfg);
     let _ = writeln!(out, "pub enum {} {{", t.name);
     for b in branches {
         let _ = writeln!(out, "/// The {} branch.", describe(&b.ty));
@@ -610,6 +664,7 @@ fn render_union(out: &mut String, t: &TypeDef, branches: &[Branch]) {
          Other(serde_json::Value),\n}\n\n",
     );
 
+    out.push_str(cfg);
     let _ = writeln!(out, "impl std::fmt::Debug for {} {{", t.name);
     out.push_str(
         "fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\nmatch self {\n",
@@ -626,6 +681,7 @@ fn render_union(out: &mut String, t: &TypeDef, branches: &[Branch]) {
         "Self::Other(value) => f.debug_tuple(\"Other\").field(&crate::union::JsonShape(value)).finish(),\n}\n}\n}\n\n",
     );
 
+    out.push_str(cfg);
     let _ = writeln!(out, "impl {} {{", t.name);
     out.push_str("/// What each branch looks like on the wire, in branch order.\n");
     out.push_str("const BRANCHES: &'static [&'static [Alt]] = &[\n");
@@ -635,6 +691,7 @@ fn render_union(out: &mut String, t: &TypeDef, branches: &[Branch]) {
     }
     out.push_str("];\n}\n\n");
 
+    out.push_str(cfg);
     let _ = writeln!(out, "impl Serialize for {} {{", t.name);
     out.push_str("fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {\nmatch self {\n");
     for b in branches {
@@ -646,6 +703,7 @@ fn render_union(out: &mut String, t: &TypeDef, branches: &[Branch]) {
     }
     out.push_str("Self::Other(value) => value.serialize(serializer),\n}\n}\n}\n\n");
 
+    out.push_str(cfg);
     let _ = writeln!(out, "impl<'de> Deserialize<'de> for {} {{", t.name);
     out.push_str(
         "fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {\n\
@@ -661,6 +719,7 @@ fn render_union(out: &mut String, t: &TypeDef, branches: &[Branch]) {
     }
     out.push_str("_ => Self::Other(value),\n})\n}\n}\n\n");
 
+    out.push_str(cfg);
     let _ = writeln!(
         out,
         "#[cfg(feature = \"schema\")]\nimpl schemars::JsonSchema for {} {{",
@@ -727,9 +786,10 @@ pub fn reference_url(tag: &str, id: &str) -> String {
     )
 }
 
-fn render_operation(out: &mut String, op: &OpDef, ty: &dyn Fn(&Ty) -> String) {
+fn render_operation(out: &mut String, op: &OpDef, ty: &dyn Fn(&Ty) -> String, cfg: &str) {
     doc(out, &op_doc(op));
     out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq)]\n");
+    out.push_str(cfg);
     let _ = writeln!(out, "pub struct {};\n", op.name);
     let method = match op.method.as_str() {
         "GET" => "Get",
@@ -739,6 +799,7 @@ fn render_operation(out: &mut String, op: &OpDef, ty: &dyn Fn(&Ty) -> String) {
         _ => "Delete",
     };
     let opt = |t: &Option<String>| t.clone().unwrap_or_else(|| "()".into());
+    out.push_str(cfg);
     let _ = writeln!(out, "impl Operation for {} {{", op.name);
     let _ = writeln!(out, "const ID: &'static str = {};", literal(&op.id));
     let _ = writeln!(out, "const METHOD: Method = Method::{method};");
@@ -774,6 +835,7 @@ fn render_operation(out: &mut String, op: &OpDef, ty: &dyn Fn(&Ty) -> String) {
         Paging::Cursor { item, field } => ("Cursor", item, field),
         Paging::Offset { item, field } => ("Offset", item, field),
     };
+    out.push_str(cfg);
     let _ = writeln!(out, "impl Paged for {} {{", op.name);
     let _ = writeln!(out, "const STYLE: PageStyle = PageStyle::{style};");
     if let Some(max) = op.max_limit {
@@ -799,7 +861,7 @@ fn render_operation(out: &mut String, op: &OpDef, ty: &dyn Fn(&Ty) -> String) {
     out.push_str("}\n}\n\n");
 }
 
-fn render_params(out: &mut String, p: &ParamsDef, ty: &dyn Fn(&Ty) -> String) {
+fn render_params(out: &mut String, p: &ParamsDef, ty: &dyn Fn(&Ty) -> String, cfg: &str) {
     let users: Vec<String> = p.used_by.iter().take(4).map(|o| format!("`{o}`")).collect();
     let more = if p.used_by.len() > 4 { ", ..." } else { "" };
     doc(
@@ -826,6 +888,7 @@ fn render_params(out: &mut String, p: &ParamsDef, ty: &dyn Fn(&Ty) -> String) {
     let _ = writeln!(out, "#[derive({})]", derives.join(", "));
     out.push_str("#[cfg_attr(feature = \"schema\", derive(schemars::JsonSchema))]\n");
     let _ = all_required;
+    out.push_str(cfg);
     let _ = writeln!(out, "pub struct {} {{", p.name);
     for x in &p.params {
         let mut facts = vec![format!("`{}`: {}", x.wire, describe(&x.ty))];

@@ -2,66 +2,117 @@
 
 //! One handle per area of the API, one method per operation: `client.services(org).instance_get(id)`.
 
+#[allow(unused_imports)]
 use uuid::Uuid;
 
+#[allow(unused_imports)]
 use crate::Client;
 
+#[cfg(feature = "api-keys")]
 mod api_keys;
+#[cfg(feature = "backups")]
 mod backups;
+#[cfg(feature = "billing")]
 mod billing;
+#[cfg(feature = "clickpipes")]
 mod clickpipes;
+#[cfg(feature = "clickstack")]
 mod clickstack;
+#[cfg(feature = "members")]
 mod members;
+#[cfg(feature = "notifications")]
 mod notifications;
+#[cfg(feature = "organization")]
 mod organization;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "prometheus")]
 mod prometheus;
+#[cfg(feature = "query-api-endpoints")]
 mod query_api_endpoints;
+#[cfg(feature = "roles")]
 mod roles;
+#[cfg(feature = "saved-queries")]
 mod saved_queries;
+#[cfg(feature = "services")]
 mod services;
+#[cfg(feature = "snapshots")]
 mod snapshots;
+#[cfg(feature = "udfs")]
 mod udfs;
 
+#[cfg(feature = "api-keys")]
 pub use api_keys::ApiKeys;
+#[cfg(feature = "backups")]
 pub use backups::Backups;
+#[cfg(feature = "billing")]
 pub use billing::Billing;
+#[cfg(feature = "clickpipes")]
 pub use clickpipes::ClickPipes;
+#[cfg(feature = "clickstack")]
 pub use clickstack::ClickStack;
+#[cfg(feature = "members")]
 pub use members::Members;
+#[cfg(feature = "notifications")]
 pub use notifications::Notifications;
+#[cfg(feature = "organization")]
 pub use organization::OrganizationApi;
+#[cfg(feature = "postgres")]
 pub use postgres::Postgres;
+#[cfg(feature = "prometheus")]
 pub use prometheus::Prometheus;
+#[cfg(feature = "query-api-endpoints")]
 pub use query_api_endpoints::QueryApiEndpoints;
+#[cfg(feature = "roles")]
 pub use roles::Roles;
+#[cfg(feature = "saved-queries")]
 pub use saved_queries::SavedQueries;
+#[cfg(feature = "services")]
 pub use services::Services;
+#[cfg(feature = "snapshots")]
 pub use snapshots::Snapshots;
+#[cfg(feature = "udfs")]
 pub use udfs::Udfs;
 
-/// The areas, as `(accessor, spec tag, operations)`, in spec order.
+/// The areas compiled in (one cargo feature each), as `(accessor, spec tag, operations)`, in spec order.
 pub const AREAS: &[(&str, &str, usize)] = &[
+    #[cfg(feature = "organization")]
     ("organization", "Organization", 16),
+    #[cfg(feature = "billing")]
     ("billing", "Billing", 3),
+    #[cfg(feature = "members")]
     ("members", "User management", 9),
+    #[cfg(feature = "api-keys")]
     ("api_keys", "API keys", 5),
+    #[cfg(feature = "notifications")]
     ("notifications", "Notifications", 2),
+    #[cfg(feature = "postgres")]
     ("postgres", "Postgres", 18),
+    #[cfg(feature = "prometheus")]
     ("prometheus", "Prometheus", 5),
+    #[cfg(feature = "roles")]
     ("roles", "Role Management", 5),
+    #[cfg(feature = "services")]
     ("services", "Service", 28),
+    #[cfg(feature = "backups")]
     ("backups", "Backup", 8),
+    #[cfg(feature = "clickpipes")]
     ("clickpipes", "ClickPipes", 18),
+    #[cfg(feature = "clickstack")]
     ("clickstack", "ClickStack", 31),
+    #[cfg(feature = "query-api-endpoints")]
     ("query_api_endpoints", "Query API endpoints", 5),
+    #[cfg(feature = "saved-queries")]
     ("saved_queries", "Saved queries", 5),
+    #[cfg(feature = "snapshots")]
     ("snapshots", "Snapshot", 4),
+    #[cfg(feature = "udfs")]
     ("udfs", "UDF", 12),
 ];
 
 impl Client {
     /// The Organization area of one organization: one method per operation.
+    #[cfg(feature = "organization")]
     pub fn organization(&self, organization_id: Uuid) -> OrganizationApi {
         OrganizationApi {
             client: self.clone(),
@@ -70,6 +121,7 @@ impl Client {
     }
 
     /// The Billing area of one organization: one method per operation.
+    #[cfg(feature = "billing")]
     pub fn billing(&self, organization_id: Uuid) -> Billing {
         Billing {
             client: self.clone(),
@@ -78,6 +130,7 @@ impl Client {
     }
 
     /// The User management area of one organization: one method per operation.
+    #[cfg(feature = "members")]
     pub fn members(&self, organization_id: Uuid) -> Members {
         Members {
             client: self.clone(),
@@ -86,6 +139,7 @@ impl Client {
     }
 
     /// The API keys area of one organization: one method per operation.
+    #[cfg(feature = "api-keys")]
     pub fn api_keys(&self, organization_id: Uuid) -> ApiKeys {
         ApiKeys {
             client: self.clone(),
@@ -94,6 +148,7 @@ impl Client {
     }
 
     /// The Notifications area of one organization: one method per operation.
+    #[cfg(feature = "notifications")]
     pub fn notifications(&self, organization_id: Uuid) -> Notifications {
         Notifications {
             client: self.clone(),
@@ -102,6 +157,7 @@ impl Client {
     }
 
     /// The Postgres area of one organization: one method per operation.
+    #[cfg(feature = "postgres")]
     pub fn postgres(&self, organization_id: Uuid) -> Postgres {
         Postgres {
             client: self.clone(),
@@ -110,6 +166,7 @@ impl Client {
     }
 
     /// The Prometheus area of one organization: one method per operation.
+    #[cfg(feature = "prometheus")]
     pub fn prometheus(&self, organization_id: Uuid) -> Prometheus {
         Prometheus {
             client: self.clone(),
@@ -118,6 +175,7 @@ impl Client {
     }
 
     /// The Role Management area of one organization: one method per operation.
+    #[cfg(feature = "roles")]
     pub fn roles(&self, organization_id: Uuid) -> Roles {
         Roles {
             client: self.clone(),
@@ -126,6 +184,7 @@ impl Client {
     }
 
     /// The Service area of one organization: one method per operation.
+    #[cfg(feature = "services")]
     pub fn services(&self, organization_id: Uuid) -> Services {
         Services {
             client: self.clone(),
@@ -134,6 +193,7 @@ impl Client {
     }
 
     /// The Backup area of one organization: one method per operation.
+    #[cfg(feature = "backups")]
     pub fn backups(&self, organization_id: Uuid) -> Backups {
         Backups {
             client: self.clone(),
@@ -142,6 +202,7 @@ impl Client {
     }
 
     /// The ClickPipes area of one organization: one method per operation.
+    #[cfg(feature = "clickpipes")]
     pub fn clickpipes(&self, organization_id: Uuid) -> ClickPipes {
         ClickPipes {
             client: self.clone(),
@@ -150,6 +211,7 @@ impl Client {
     }
 
     /// The ClickStack area of one organization: one method per operation.
+    #[cfg(feature = "clickstack")]
     pub fn clickstack(&self, organization_id: Uuid) -> ClickStack {
         ClickStack {
             client: self.clone(),
@@ -158,6 +220,7 @@ impl Client {
     }
 
     /// The Query API endpoints area of one organization: one method per operation.
+    #[cfg(feature = "query-api-endpoints")]
     pub fn query_api_endpoints(&self, organization_id: Uuid) -> QueryApiEndpoints {
         QueryApiEndpoints {
             client: self.clone(),
@@ -166,6 +229,7 @@ impl Client {
     }
 
     /// The Saved queries area of one organization: one method per operation.
+    #[cfg(feature = "saved-queries")]
     pub fn saved_queries(&self, organization_id: Uuid) -> SavedQueries {
         SavedQueries {
             client: self.clone(),
@@ -174,6 +238,7 @@ impl Client {
     }
 
     /// The Snapshot area of one organization: one method per operation.
+    #[cfg(feature = "snapshots")]
     pub fn snapshots(&self, organization_id: Uuid) -> Snapshots {
         Snapshots {
             client: self.clone(),
@@ -182,6 +247,7 @@ impl Client {
     }
 
     /// The UDF area of one organization: one method per operation.
+    #[cfg(feature = "udfs")]
     pub fn udfs(&self, organization_id: Uuid) -> Udfs {
         Udfs {
             client: self.clone(),

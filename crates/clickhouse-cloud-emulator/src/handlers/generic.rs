@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::model::access::Context;
+use crate::model::backups;
 use crate::model::catalogue::{example_result, examples};
 use crate::model::error::ApiError;
 use crate::model::lifecycles;
@@ -78,6 +79,8 @@ pub(crate) fn serve<O: Operation>(
             _ => run(&mut org.store, &cx, O::ID, shape, path, &raw, &query)?,
         };
         lifecycles::after(O::ID, &mut org.store, &clock, &cx, path, &mut result);
+        // A schedule changed now counts from now.
+        backups::settle(org, cx.caller.org, &clock, cx.now);
         let activity = lifecycles::activity(O::ID, &cx, path, &result);
         if let Some(activity) = activity {
             org.activities.record(&cx, activity);

@@ -3,6 +3,7 @@
 //! one another; what two areas share lives in the model.
 
 pub(crate) mod activities;
+pub(crate) mod backups;
 pub(crate) mod examples;
 pub(crate) mod generic;
 pub(crate) mod invitations;

@@ -2,6 +2,7 @@
 
 use crate::model::access::Access;
 use crate::model::access::Context;
+use crate::model::backups::find_backup;
 use crate::model::error::ApiError;
 use crate::model::gate::{check_ip_list, parse_source};
 use crate::model::services::*;
@@ -14,9 +15,9 @@ use clickhouse_cloud_types::ops::{
     InstanceStateUpdate, InstanceUpdate, OrganizationPath, ServicePath,
 };
 use clickhouse_cloud_types::{
-    ActivityType, AutoscalingMode, IpAccessListEntry, SecretValue, Service,
+    ActivityType, AutoscalingMode, IpAccessListEntry, Region, SecretValue, Service,
     ServiceEndpointProtocol, ServicePasswordPatchRequest, ServicePasswordPatchResponse,
-    ServicePatchRequest, ServicePostRequest, ServicePostResponse, ServiceProvider, ServiceRegion,
+    ServicePatchRequest, ServicePostRequest, ServicePostResponse, ServiceProvider,
     ServiceReleaseChannel, ServiceReplicaScalingPatchRequest, ServiceScalingPatchRequest,
     ServiceScalingPatchResponse, ServiceStatePatchRequest, ServiceStatePatchRequestCommand,
     ServiceTier,
@@ -196,6 +197,19 @@ impl Handle for InstanceCreate {
             ));
         }
         let org = settled(world, cx)?;
+        // A restore starts from a backup of a service of this organization,
+        // in the same region.
+        if let Some(backup) = body.backup_id {
+            let (source, _) = find_backup(&org.store, cx.caller.org, backup)
+                .ok_or_else(|| ApiError::not_found(format_args!("backup {backup} not found")))?;
+            let from = org.services.get(source)?;
+            if from.api.region.as_ref() != Some(&region) {
+                return Err(ApiError::bad_request(format_args!(
+                    "backup {backup} is in region {}: a restore must be in the same region",
+                    from.api.region.as_ref().map_or("unknown", |r| r.as_str())
+                )));
+            }
+        }
         let warehouse = match body.data_warehouse_id.as_deref() {
             Some(warehouse) => {
                 let known = org
@@ -265,10 +279,14 @@ impl Handle for InstanceCreate {
             phase: Phase::Provisioning,
             since: cx.now,
             last_used: cx.now,
+            first_running: None,
         };
         let service = record.to_api();
         org.services.list.push(record);
         record_activity_create(org, cx, id);
+        if body.backup_id.is_some() {
+            crate::model::services::record(org, cx, ActivityType::ServiceRestoreBackup, id);
+        }
         Ok(ServicePostResponse {
             service: Some(service),
             password: Some(SecretValue::new(generate_password())),
@@ -355,7 +373,7 @@ impl Handle for InstanceUpdate {
             if had != mysql {
                 let (provider, region) = (
                     api.provider.clone().unwrap_or(ServiceProvider::Aws),
-                    api.region.clone().unwrap_or(ServiceRegion::UsEast1),
+                    api.region.clone().unwrap_or(Region::UsEast1),
                 );
                 api.endpoints = Some(endpoints(path.service_id, &provider, &region, mysql));
                 changes.push(ActivityType::ServiceUpdateMysqlInterface);

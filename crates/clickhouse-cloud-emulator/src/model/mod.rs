@@ -5,6 +5,7 @@
 
 pub(crate) mod access;
 pub(crate) mod activities;
+pub(crate) mod backups;
 pub(crate) mod catalogue;
 pub(crate) mod clock;
 pub(crate) mod error;

@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use clickhouse_cloud_types::{
-    Activity, ActivityType, CurrentScaling, CurrentScalingEffectiveAutoscalingMode, ResourceTagsV1,
-    Service, ServiceEndpoint, ServiceEndpointChange, ServiceEndpointChangeProtocol,
-    ServiceEndpointProtocol, ServiceProvider, ServiceRegion, ServiceState, Timestamp,
+    Activity, ActivityType, CurrentScaling, CurrentScalingEffectiveAutoscalingMode, Region,
+    ResourceTagsV1, Service, ServiceEndpoint, ServiceEndpointChange, ServiceEndpointChangeProtocol,
+    ServiceEndpointProtocol, ServiceProvider, ServiceState, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -125,6 +125,9 @@ pub(crate) struct ServiceRecord {
     pub(crate) since: Timestamp,
     /// The last call that needed the service running (idling counts from it).
     pub(crate) last_used: Timestamp,
+    /// When it first ran: its backup schedule counts from then.
+    #[serde(default)]
+    pub(crate) first_running: Option<Timestamp>,
 }
 
 impl ServiceRecord {
@@ -147,6 +150,7 @@ impl ServiceRecord {
                 self.since = end;
                 if next == Phase::Running {
                     self.last_used = end;
+                    self.first_running.get_or_insert(end);
                 }
                 continue;
             }
@@ -172,6 +176,7 @@ impl ServiceRecord {
         self.since = now;
         if phase == Phase::Running {
             self.last_used = now;
+            self.first_running.get_or_insert(now);
         }
     }
 
@@ -264,6 +269,7 @@ pub(crate) fn settled<'a>(world: &'a mut World, cx: &Context) -> Result<&'a mut 
     let clock = world.clock.clone();
     let org = world.org_mut(cx.caller.org)?;
     org.services.settle(cx.now, &clock);
+    crate::model::backups::settle(org, cx.caller.org, &clock, cx.now);
     Ok(org)
 }
 
@@ -322,7 +328,7 @@ pub(crate) fn check_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// The provider a region belongs to.
-pub(crate) fn provider_of(region: &ServiceRegion) -> Option<ServiceProvider> {
+pub(crate) fn provider_of(region: &Region) -> Option<ServiceProvider> {
     let name = region.as_str();
     let gcp = [
         "us-east1",
@@ -407,7 +413,7 @@ pub(crate) fn current_scaling(api: &Service) -> CurrentScaling {
 pub(crate) fn endpoints(
     id: Uuid,
     provider: &ServiceProvider,
-    region: &ServiceRegion,
+    region: &Region,
     mysql: bool,
 ) -> Vec<ServiceEndpoint> {
     let short = id.simple().to_string()[..10].to_owned();
@@ -564,6 +570,7 @@ mod tests {
             phase: Phase::Provisioning,
             since: at,
             last_used: at,
+            first_running: None,
         }
     }
 
@@ -609,18 +616,18 @@ mod tests {
     #[test]
     pub(crate) fn regions_belong_to_providers() {
         assert_eq!(
-            provider_of(&ServiceRegion::from("us-east-1")),
+            provider_of(&Region::from("us-east-1")),
             Some(ServiceProvider::Aws)
         );
         assert_eq!(
-            provider_of(&ServiceRegion::from("us-east1")),
+            provider_of(&Region::from("us-east1")),
             Some(ServiceProvider::Gcp)
         );
         assert_eq!(
-            provider_of(&ServiceRegion::from("eastus2")),
+            provider_of(&Region::from("eastus2")),
             Some(ServiceProvider::Azure)
         );
-        assert_eq!(provider_of(&ServiceRegion::from("mars-1")), None);
+        assert_eq!(provider_of(&Region::from("mars-1")), None);
     }
 
     #[test]

@@ -91,6 +91,9 @@ pub(crate) struct Collection {
 pub(crate) struct Singleton {
     /// What it reads before anything is set, and after a delete.
     pub(crate) default: Value,
+    /// Every field it can hold (the spec's example), for those the
+    /// default leaves out.
+    pub(crate) shape: Value,
 }
 
 /// What an operation does to the store.
@@ -187,11 +190,15 @@ pub(crate) fn classify(ops: &[OpInfo]) -> HashMap<&'static str, Shape> {
                 Method::Post => continue,
             }
         } else if singles.contains(op.template) {
-            let default = on(op.template, Method::Get)
+            let read = on(op.template, Method::Get);
+            let shape = read
                 .and_then(|get| example_result(get.id))
                 .cloned()
                 .unwrap_or(Value::Null);
-            let singleton = Singleton { default };
+            let default = read
+                .and_then(|get| crate::model::backups::default_config(get.id))
+                .unwrap_or_else(|| shape.clone());
+            let singleton = Singleton { default, shape };
             match op.method {
                 Method::Get => Shape::Read(singleton),
                 Method::Patch => Shape::MergeSingleton(singleton),

@@ -35,6 +35,10 @@ pub(crate) struct Store {
     /// States moving on the clock ([`crate::model::lifecycles`]).
     #[serde(default)]
     pub(crate) lives: Vec<crate::model::lifecycles::Life>,
+    /// Where each service's backup and snapshot schedules stand
+    /// ([`crate::model::backups`]), by the path of the list they fill.
+    #[serde(default)]
+    pub(crate) schedules: BTreeMap<String, crate::model::backups::Schedule>,
 }
 
 /// An identifier as text, whether the JSON holds a string or a number.
@@ -295,6 +299,28 @@ impl Store {
         self.collections.retain(|path, _| !path.starts_with(&below));
         self.singletons.retain(|path, _| !path.starts_with(&below));
         self.counters.retain(|path, _| !path.starts_with(&below));
+        self.schedules.retain(|path, _| !path.starts_with(&below));
+    }
+
+    /// Every collection whose path starts with `prefix` and ends with
+    /// `suffix`, with its items.
+    pub(crate) fn collections_like<'a>(
+        &'a self,
+        prefix: &'a str,
+        suffix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a [Item])> + 'a {
+        self.collections
+            .range(prefix.to_owned()..)
+            .take_while(move |(path, _)| path.starts_with(prefix))
+            .filter(move |(path, _)| path.ends_with(suffix))
+            .map(|(path, items)| (path.as_str(), items.as_slice()))
+    }
+
+    /// Keeps, in the collection at `path`, the items `keep` says to.
+    pub(crate) fn retain(&mut self, path: &str, keep: impl FnMut(&Item) -> bool) {
+        if let Some(items) = self.collections.get_mut(path) {
+            items.retain(keep);
+        }
     }
 
     /// Removes, from every collection whose items are keyed by
@@ -339,7 +365,15 @@ impl Store {
         } else {
             singleton.default.clone()
         };
-        let mut value = overlay_with(&base, body, merge);
+        // Fields the default leaves out are taken too, in the spec's shape.
+        let mut value = overlay_with(&overlay_with(&singleton.shape, &base, false), body, merge);
+        if let (Value::Object(map), Value::Object(had), Value::Object(sent)) =
+            (&mut value, &base, body)
+        {
+            map.retain(|name, _| {
+                had.contains_key(name) || sent.get(name).is_some_and(|v| !v.is_null())
+            });
+        }
         stamp(&mut value, now, !self.is_set(path));
         self.singletons.insert(path.to_owned(), value.clone());
         value

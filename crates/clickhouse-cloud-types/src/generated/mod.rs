@@ -10,1158 +10,2092 @@ pub mod ops;
 #[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
 pub(crate) mod types;
 
-/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec, by schema name.
+/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec compiled in, by schema name.
+#[allow(unused_variables)]
 pub fn visit_schemas(visitor: &mut impl TypeVisitor) {
+    #[cfg(feature = "billing")]
     visitor.visit::<types::ActiveBalance>("ActiveBalance");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::ActiveBalances>("ActiveBalances");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::Activity>("Activity");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKey>("ApiKey");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKeyHashData>("ApiKeyHashData");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKeyPatchRequest>("ApiKeyPatchRequest");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKeyPostRequest>("ApiKeyPostRequest");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKeyPostResponse>("ApiKeyPostResponse");
+    #[cfg(any(feature = "api-keys", feature = "members"))]
     visitor.visit::<types::AssignedRole>("AssignedRole");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AwsBackupBucket>("AwsBackupBucket");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AwsBackupBucketPatchRequestV1>("AwsBackupBucketPatchRequestV1");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AwsBackupBucketPostRequestV1>("AwsBackupBucketPostRequestV1");
+    #[cfg(any(feature = "backups", feature = "snapshots"))]
     visitor.visit::<types::AwsBackupBucketProperties>("AwsBackupBucketProperties");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AzureBackupBucket>("AzureBackupBucket");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AzureBackupBucketPatchRequestV1>("AzureBackupBucketPatchRequestV1");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AzureBackupBucketPostRequestV1>("AzureBackupBucketPostRequestV1");
+    #[cfg(any(feature = "backups", feature = "snapshots"))]
     visitor.visit::<types::AzureBackupBucketProperties>("AzureBackupBucketProperties");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::AzureEventHub>("AzureEventHub");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::Backup>("Backup");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupBucket>("BackupBucket");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupBucketPatchRequest>("BackupBucketPatchRequest");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupBucketPostRequest>("BackupBucketPostRequest");
+    #[cfg(any(feature = "backups", feature = "snapshots"))]
     visitor.visit::<types::BackupBucketProperties>("BackupBucketProperties");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupConfiguration>("BackupConfiguration");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupConfigurationPatchRequest>("BackupConfigurationPatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::BackupEncryptionConfig>("BackupEncryptionConfig");
+    #[cfg(feature = "unreferenced")]
     visitor.visit::<types::BasePostgresService>("BasePostgresService");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocConfig>("ByocConfig");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureDetails>("ByocInfrastructureDetails");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructurePatchRequest>("ByocInfrastructurePatchRequest");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructurePostRequest>("ByocInfrastructurePostRequest");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructurePrivateEndpointConfig>(
         "ByocInfrastructurePrivateEndpointConfig",
     );
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureProgress>("ByocInfrastructureProgress");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureProgressStage>("ByocInfrastructureProgressStage");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureTags>("ByocInfrastructureTags");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureTagsResponse>("ByocInfrastructureTagsResponse");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureValidatePostRequest>(
         "ByocInfrastructureValidatePostRequest",
     );
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureValidation>("ByocInfrastructureValidation");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureValidationCheck>("ByocInfrastructureValidationCheck");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipe>("ClickPipe");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQueryPipeSettings>("ClickPipeBigQueryPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQueryPipeTableMapping>("ClickPipeBigQueryPipeTableMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQueryServiceAccountSource>(
         "ClickPipeBigQueryServiceAccountSource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQuerySource>("ClickPipeBigQuerySource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQueryWorkloadIdentitySource>(
         "ClickPipeBigQueryWorkloadIdentitySource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeDestination>("ClickPipeDestination");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeDestinationColumn>("ClickPipeDestinationColumn");
+    #[cfg(feature = "clickpipes")]
     visitor
         .visit::<types::ClickPipeDestinationTableDefinition>("ClickPipeDestinationTableDefinition");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeDestinationTableEngine>("ClickPipeDestinationTableEngine");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeFieldMapping>("ClickPipeFieldMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaConfluentSchemaRegistry>(
         "ClickPipeKafkaConfluentSchemaRegistry",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaGlueSchemaRegistry>("ClickPipeKafkaGlueSchemaRegistry");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaOffset>("ClickPipeKafkaOffset");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaSchemaRegistry>("ClickPipeKafkaSchemaRegistry");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaSchemaRegistryCredentials>(
         "ClickPipeKafkaSchemaRegistryCredentials",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaSource>("ClickPipeKafkaSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKinesisSchemaRegistry>("ClickPipeKinesisSchemaRegistry");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKinesisSource>("ClickPipeKinesisSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMongoDbPipeColumn>("ClickPipeMongoDBPipeColumn");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMongoDbPipeSettings>("ClickPipeMongoDBPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMongoDbPipeTableMapping>("ClickPipeMongoDBPipeTableMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMongoDbSource>("ClickPipeMongoDBSource");
+    #[cfg(feature = "clickpipes")]
     visitor
         .visit::<types::ClickPipeMongoDbStructuredIngestion>("ClickPipeMongoDBStructuredIngestion");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateBigQuerySource>("ClickPipeMutateBigQuerySource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateDestination>("ClickPipeMutateDestination");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateKafkaConfluentSchemaRegistry>(
         "ClickPipeMutateKafkaConfluentSchemaRegistry",
     );
+    #[cfg(feature = "clickpipes")]
     visitor
         .visit::<types::ClickPipeMutateKafkaSchemaRegistry>("ClickPipeMutateKafkaSchemaRegistry");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateMongoDbSource>("ClickPipeMutateMongoDBSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateMySqlSource>("ClickPipeMutateMySQLSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutatePostgresSource>("ClickPipeMutatePostgresSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMySqlPipeSettings>("ClickPipeMySQLPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMySqlPipeTableMapping>("ClickPipeMySQLPipeTableMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMySqlSource>("ClickPipeMySQLSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeObjectStorageSource>("ClickPipeObjectStorageSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchDestination>("ClickPipePatchDestination");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchKafkaSource>("ClickPipePatchKafkaSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchKinesisSource>("ClickPipePatchKinesisSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMongoDbPipeRemoveTableMapping>(
         "ClickPipePatchMongoDBPipeRemoveTableMapping",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMongoDbPipeSettings>("ClickPipePatchMongoDBPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMongoDbSource>("ClickPipePatchMongoDBSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMySqlPipeRemoveTableMapping>(
         "ClickPipePatchMySQLPipeRemoveTableMapping",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMySqlPipeSettings>("ClickPipePatchMySQLPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMySqlSource>("ClickPipePatchMySQLSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchObjectStorageSource>("ClickPipePatchObjectStorageSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchPostgresPipeRemoveTableMapping>(
         "ClickPipePatchPostgresPipeRemoveTableMapping",
     );
+    #[cfg(feature = "clickpipes")]
     visitor
         .visit::<types::ClickPipePatchPostgresPipeSettings>("ClickPipePatchPostgresPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchPostgresSource>("ClickPipePatchPostgresSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchPubSubSource>("ClickPipePatchPubSubSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchRequest>("ClickPipePatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchSource>("ClickPipePatchSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostBigQueryServiceAccountSource>(
         "ClickPipePostBigQueryServiceAccountSource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostBigQueryWorkloadIdentitySource>(
         "ClickPipePostBigQueryWorkloadIdentitySource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostKafkaSource>("ClickPipePostKafkaSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostKinesisSource>("ClickPipePostKinesisSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostObjectStorageSource>("ClickPipePostObjectStorageSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostPubSubServiceAccountSource>(
         "ClickPipePostPubSubServiceAccountSource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostPubSubSource>("ClickPipePostPubSubSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostPubSubWorkloadIdentitySource>(
         "ClickPipePostPubSubWorkloadIdentitySource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostRequest>("ClickPipePostRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostSource>("ClickPipePostSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostgresPipeSettings>("ClickPipePostgresPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostgresPipeTableMapping>("ClickPipePostgresPipeTableMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostgresSource>("ClickPipePostgresSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePubSubSource>("ClickPipePubSubSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeScaling>("ClickPipeScaling");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeScalingPatchRequest>("ClickPipeScalingPatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoveryField>("ClickPipeSchemaDiscoveryField");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoveryMeta>("ClickPipeSchemaDiscoveryMeta");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoveryRequest>("ClickPipeSchemaDiscoveryRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoveryResponse>("ClickPipeSchemaDiscoveryResponse");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoverySource>("ClickPipeSchemaDiscoverySource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSettings>("ClickPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSettingsPutRequest>("ClickPipeSettingsPutRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSource>("ClickPipeSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeStatePatchRequest>("ClickPipeStatePatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipesCdcScaling>("ClickPipesCdcScaling");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipesCdcScalingPatchRequest>("ClickPipesCdcScalingPatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipesGcpWorkloadIdentityContext>(
         "ClickPipesGcpWorkloadIdentityContext",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipesServiceContext>("ClickPipesServiceContext");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAggregatedColumn>("ClickStackAggregatedColumn");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertBarBuilderChartConfig>(
         "ClickStackAlertBarBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertBarChartConfig>("ClickStackAlertBarChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackAlertBarRawSqlChartConfig>("ClickStackAlertBarRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChannel>("ClickStackAlertChannel");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChannelEmail>("ClickStackAlertChannelEmail");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChannelWebhook>("ClickStackAlertChannelWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChannels>("ClickStackAlertChannels");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChartConfig>("ClickStackAlertChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChartConfigOverlay>("ClickStackAlertChartConfigOverlay");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertExecutionError>("ClickStackAlertExecutionError");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertLineBuilderChartConfig>(
         "ClickStackAlertLineBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertLineChartConfig>("ClickStackAlertLineChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertLineRawSqlChartConfig>(
         "ClickStackAlertLineRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertNumberBuilderChartConfig>(
         "ClickStackAlertNumberBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertNumberChartConfig>("ClickStackAlertNumberChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertNumberRawSqlChartConfig>(
         "ClickStackAlertNumberRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertResponse>("ClickStackAlertResponse");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertSilenced>("ClickStackAlertSilenced");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertStackedLineBuilderChartConfig>(
         "ClickStackAlertStackedLineBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertStackedLineChartConfig>(
         "ClickStackAlertStackedLineChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertStackedLineRawSqlChartConfig>(
         "ClickStackAlertStackedLineRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBackgroundChart>("ClickStackBackgroundChart");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBarBuilderChartConfig>("ClickStackBarBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBarChartConfig>("ClickStackBarChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBarRawSqlChartConfig>("ClickStackBarRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBetweenColorCondition>("ClickStackBetweenColorCondition");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCaslPermission>("ClickStackCASLPermission");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCategoricalBarBuilderChartConfig>(
         "ClickStackCategoricalBarBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackCategoricalBarChartConfig>("ClickStackCategoricalBarChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCategoricalBarRawSqlChartConfig>(
         "ClickStackCategoricalBarRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackClickHouseCaslPermission>("ClickStackClickHouseCASLPermission");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackClickHouseCaslPermissionConditions>(
         "ClickStackClickHouseCASLPermissionConditions",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackClickHouseCaslPermissionConditionsFrom>(
         "ClickStackClickHouseCASLPermissionConditionsFrom",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCreateAlertRequest>("ClickStackCreateAlertRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCreateDashboardRequest>("ClickStackCreateDashboardRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCreateRoleRequest>("ClickStackCreateRoleRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackDashboardChartSeries>("ClickStackDashboardChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackDashboardContainer>("ClickStackDashboardContainer");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackDashboardContainerTab>("ClickStackDashboardContainerTab");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackDashboardResponse>("ClickStackDashboardResponse");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackEqualityColorCondition>("ClickStackEqualityColorCondition");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackEventPatternsChartConfig>("ClickStackEventPatternsChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackFilter>("ClickStackFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackFilterInput>("ClickStackFilterInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackFilterSettingsColumn>("ClickStackFilterSettingsColumn");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackFormula>("ClickStackFormula");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackGenericWebhook>("ClickStackGenericWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackHeatmapChartConfig>("ClickStackHeatmapChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackHeatmapDistributionChartConfig>(
         "ClickStackHeatmapDistributionChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackHeatmapSelectItem>("ClickStackHeatmapSelectItem");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackHeatmapSeriesChartConfig>("ClickStackHeatmapSeriesChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackHighlightedAttributeExpression>(
         "ClickStackHighlightedAttributeExpression",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackIncidentIoWebhook>("ClickStackIncidentIOWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLineBuilderChartConfig>("ClickStackLineBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLineChartConfig>("ClickStackLineChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLineRawSqlChartConfig>("ClickStackLineRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLogSource>("ClickStackLogSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLogSourceMetadataMaterializedViews>(
         "ClickStackLogSourceMetadataMaterializedViews",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMarkdownChartConfig>("ClickStackMarkdownChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMarkdownChartSeries>("ClickStackMarkdownChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMaterializedView>("ClickStackMaterializedView");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMetricSource>("ClickStackMetricSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMetricSourceFrom>("ClickStackMetricSourceFrom");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMetricTables>("ClickStackMetricTables");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMongoDbcaslPermission>("ClickStackMongoDBCASLPermission");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMongoDbcaslPermissionConditions>(
         "ClickStackMongoDBCASLPermissionConditions",
     );
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackNumberBuilderChartConfig>("ClickStackNumberBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumberChartConfig>("ClickStackNumberChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumberChartSeries>("ClickStackNumberChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumberFormat>("ClickStackNumberFormat");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumberRawSqlChartConfig>("ClickStackNumberRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackNumberTileColorCondition>("ClickStackNumberTileColorCondition");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumericColorCondition>("ClickStackNumericColorCondition");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClick>("ClickStackOnClick");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickDashboard>("ClickStackOnClickDashboard");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickExternal>("ClickStackOnClickExternal");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickFilterTemplate>("ClickStackOnClickFilterTemplate");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickSearch>("ClickStackOnClickSearch");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickTarget>("ClickStackOnClickTarget");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickTargetIdVariant>("ClickStackOnClickTargetIdVariant");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickTargetTemplateVariant>(
         "ClickStackOnClickTargetTemplateVariant",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPagerDutyApiWebhook>("ClickStackPagerDutyAPIWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPieBuilderChartConfig>("ClickStackPieBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPieChartConfig>("ClickStackPieChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPieRawSqlChartConfig>("ClickStackPieRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPrometheusLabelFilter>("ClickStackPrometheusLabelFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPrometheusLabelFilterInput>(
         "ClickStackPrometheusLabelFilterInput",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPromqlSource>("ClickStackPromqlSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackQueryExpressionFilter>("ClickStackQueryExpressionFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackQueryExpressionFilterInput>(
         "ClickStackQueryExpressionFilterInput",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackQuerySetting>("ClickStackQuerySetting");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackRole>("ClickStackRole");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSavedFilterValue>("ClickStackSavedFilterValue");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSavedSearch>("ClickStackSavedSearch");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSavedSearchFilter>("ClickStackSavedSearchFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSavedSearchInput>("ClickStackSavedSearchInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSearchChartConfig>("ClickStackSearchChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSearchChartSeries>("ClickStackSearchChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSelectItem>("ClickStackSelectItem");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSessionSource>("ClickStackSessionSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSlackApiWebhook>("ClickStackSlackAPIWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSlackWebhook>("ClickStackSlackWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSource>("ClickStackSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSourceFilter>("ClickStackSourceFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSourceFilterInput>("ClickStackSourceFilterInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSourceFilterSettings>("ClickStackSourceFilterSettings");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSourceFrom>("ClickStackSourceFrom");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSqlSavedFilterValue>("ClickStackSqlSavedFilterValue");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStackedLineBuilderChartConfig>(
         "ClickStackStackedLineBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStackedLineChartConfig>("ClickStackStackedLineChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStackedLineRawSqlChartConfig>(
         "ClickStackStackedLineRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStaticListFilter>("ClickStackStaticListFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStaticListFilterInput>("ClickStackStaticListFilterInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTableBuilderChartConfig>("ClickStackTableBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTableChartConfig>("ClickStackTableChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTableChartSeries>("ClickStackTableChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTableRawSqlChartConfig>("ClickStackTableRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTileConfig>("ClickStackTileConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTileInput>("ClickStackTileInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTileOutput>("ClickStackTileOutput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTimeChartSeries>("ClickStackTimeChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTraceSource>("ClickStackTraceSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTraceSourceMetadataMaterializedViews>(
         "ClickStackTraceSourceMetadataMaterializedViews",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackUpdateAlertRequest>("ClickStackUpdateAlertRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackUpdateDashboardRequest>("ClickStackUpdateDashboardRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackUpdateRoleRequest>("ClickStackUpdateRoleRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateDashboardError>("ClickStackValidateDashboardError");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackValidateDashboardResponse>("ClickStackValidateDashboardResponse");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateDashboardResponseNormalized>(
         "ClickStackValidateDashboardResponseNormalized",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateWebhookResponse>("ClickStackValidateWebhookResponse");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateWebhookResponseErrorsItem>(
         "ClickStackValidateWebhookResponseErrorsItem",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateWebhookResponseNormalized>(
         "ClickStackValidateWebhookResponseNormalized",
     );
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackVariableSavedFilterValue>("ClickStackVariableSavedFilterValue");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackWebhook>("ClickStackWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackWebhookInput>("ClickStackWebhookInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackWebhookInputHeaders>("ClickStackWebhookInputHeaders");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackWebhookInputQueryParams>("ClickStackWebhookInputQueryParams");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::CreateReversePrivateEndpoint>("CreateReversePrivateEndpoint");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::CreditBalance>("CreditBalance");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::CreditBalances>("CreditBalances");
+    #[cfg(feature = "services")]
     visitor.visit::<types::CurrentScaling>("CurrentScaling");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::CustomPrivateDnsMapping>("CustomPrivateDnsMapping");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::GcpBackupBucket>("GcpBackupBucket");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::GcpBackupBucketPatchRequestV1>("GcpBackupBucketPatchRequestV1");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::GcpBackupBucketPostRequestV1>("GcpBackupBucketPostRequestV1");
+    #[cfg(any(feature = "backups", feature = "snapshots"))]
     visitor.visit::<types::GcpBackupBucketProperties>("GcpBackupBucketProperties");
+    #[cfg(feature = "services")]
     visitor.visit::<types::InstancePrivateEndpoint>("InstancePrivateEndpoint");
+    #[cfg(feature = "services")]
     visitor.visit::<types::InstancePrivateEndpointsPatch>("InstancePrivateEndpointsPatch");
+    #[cfg(feature = "services")]
     visitor.visit::<types::InstanceServiceQueryApiEndpointsPostRequest>(
         "InstanceServiceQueryApiEndpointsPostRequest",
     );
+    #[cfg(feature = "services")]
     visitor.visit::<types::InstanceTagsPatch>("InstanceTagsPatch");
+    #[cfg(feature = "members")]
     visitor.visit::<types::Invitation>("Invitation");
+    #[cfg(feature = "members")]
     visitor.visit::<types::InvitationPostRequest>("InvitationPostRequest");
+    #[cfg(any(feature = "api-keys", feature = "services"))]
     visitor.visit::<types::IpAccessListEntry>("IpAccessListEntry");
+    #[cfg(feature = "services")]
     visitor.visit::<types::IpAccessListPatch>("IpAccessListPatch");
+    #[cfg(feature = "unreferenced")]
     visitor.visit::<types::License>("License");
+    #[cfg(feature = "members")]
     visitor.visit::<types::Member>("Member");
+    #[cfg(feature = "members")]
     visitor.visit::<types::MemberPatchRequest>("MemberPatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::MskIamUser>("MskIamUser");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::MutualTls>("MutualTLS");
+    #[cfg(feature = "notifications")]
     visitor.visit::<types::Notification>("Notification");
+    #[cfg(feature = "notifications")]
     visitor.visit::<types::NotificationType>("NotificationType");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::Organization>("Organization");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationCapabilities>("OrganizationCapabilities");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationCloudRegionPrivateEndpointConfig>(
         "OrganizationCloudRegionPrivateEndpointConfig",
     );
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationPatchPrivateEndpoint>("OrganizationPatchPrivateEndpoint");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationPatchRequest>("OrganizationPatchRequest");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationPrivateEndpoint>("OrganizationPrivateEndpoint");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationPrivateEndpointsPatch>("OrganizationPrivateEndpointsPatch");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationQuota>("OrganizationQuota");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgBouncerConfig>("pgBouncerConfig");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgConfig>("pgConfig");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgCreatedAtProperty>("pgCreatedAtProperty");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgHaType>("pgHaType");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgIdProperty>("pgIdProperty");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgIsPrimaryProperty>("pgIsPrimaryProperty");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgNameProperty>("pgNameProperty");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgPassword>("pgPassword");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgPitrRestoreTargetProperty>("pgPitrRestoreTargetProperty");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgProvider>("pgProvider");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgRegion>("pgRegion");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgSize>("pgSize");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgStateProperty>("pgStateProperty");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgStorageSize>("pgStorageSize");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgTags>("pgTags");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgVersion>("pgVersion");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::Plain>("PLAIN");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresBackup>("PostgresBackup");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresInstanceConfig>("postgresInstanceConfig");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresInstanceUpdateConfigResponse>(
         "postgresInstanceUpdateConfigResponse",
     );
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresIpAccessListEntry>("PostgresIpAccessListEntry");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresIpAccessListPatch>("PostgresIpAccessListPatch");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresIpAccessListRuleReference>("PostgresIpAccessListRuleReference");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresLogEntry>("PostgresLogEntry");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresMetric>("PostgresMetric");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresMetricDataPoint>("PostgresMetricDataPoint");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresMetricSeries>("PostgresMetricSeries");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresMetrics>("PostgresMetrics");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresQueryExecution>("PostgresQueryExecution");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresService>("PostgresService");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceListItem>("PostgresServiceListItem");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServicePasswordResource>("PostgresServicePasswordResource");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServicePatchRequest>("PostgresServicePatchRequest");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServicePostRequest>("PostgresServicePostRequest");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceReadReplicaRequest>("PostgresServiceReadReplicaRequest");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceRestoreRequest>("PostgresServiceRestoreRequest");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceSetPassword>("PostgresServiceSetPassword");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceSetState>("PostgresServiceSetState");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresSlowQueryPattern>("PostgresSlowQueryPattern");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresSlowQueryPatternDetail>("PostgresSlowQueryPatternDetail");
+    #[cfg(feature = "services")]
     visitor.visit::<types::PrivateEndpointConfig>("PrivateEndpointConfig");
+    #[cfg(feature = "prometheus")]
     visitor.visit::<types::PrometheusDiscoveryLabels>("PrometheusDiscoveryLabels");
+    #[cfg(feature = "prometheus")]
     visitor.visit::<types::PrometheusDiscoveryTargetGroup>("PrometheusDiscoveryTargetGroup");
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<types::PublicQueryApiEndpoint>("PublicQueryApiEndpoint");
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<types::PublicQueryApiEndpointListItem>("PublicQueryApiEndpointListItem");
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<types::PublicQueryApiEndpointRequest>("PublicQueryApiEndpointRequest");
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<types::PublicSavedQuery>("PublicSavedQuery");
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<types::PublicSavedQueryListItem>("PublicSavedQueryListItem");
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<types::PublicSavedQueryRequest>("PublicSavedQueryRequest");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RbacPolicy>("RBACPolicy");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RbacPolicyCreateRequest>("RBACPolicyCreateRequest");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RbacPolicyTags>("RBACPolicyTags");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RbacRole>("RBACRole");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ReplicaAwareRouting>("ReplicaAwareRouting");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ReplicaAwareRoutingPatchRequest>("ReplicaAwareRoutingPatchRequest");
+    #[cfg(any(feature = "postgres", feature = "services", feature = "unreferenced"))]
     visitor.visit::<types::ResourceTagsV1>("ResourceTagsV1");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ReversePrivateEndpoint>("ReversePrivateEndpoint");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ReversePrivateEndpointDnsTarget>("ReversePrivateEndpointDnsTarget");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ReversePrivateEndpointPrivateDnsMapping>(
         "ReversePrivateEndpointPrivateDnsMapping",
     );
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RoleCreateRequest>("RoleCreateRequest");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RoleUpdateRequest>("RoleUpdateRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingSchedule>("ScalingSchedule");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingScheduleBaseConfig>("ScalingScheduleBaseConfig");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingScheduleEntry>("ScalingScheduleEntry");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingScheduleEntryRequest>("ScalingScheduleEntryRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingSchedulePostRequest>("ScalingSchedulePostRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimAuthenticationScheme>("ScimAuthenticationScheme");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimBooleanFeature>("ScimBooleanFeature");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimEnterpriseManager>("ScimEnterpriseManager");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimEnterpriseUser>("ScimEnterpriseUser");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroup>("ScimGroup");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupListResponse>("ScimGroupListResponse");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupMember>("ScimGroupMember");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupMeta>("ScimGroupMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupPostRequest>("ScimGroupPostRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupPutRequest>("ScimGroupPutRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimListResponse>("ScimListResponse");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimPatchOp>("ScimPatchOp");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimPatchOperation>("ScimPatchOperation");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimResourceType>("ScimResourceType");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimResourceTypeListResponse>("ScimResourceTypeListResponse");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimResourceTypeMeta>("ScimResourceTypeMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchema>("ScimSchema");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchemaAttribute>("ScimSchemaAttribute");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchemaExtension>("ScimSchemaExtension");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchemaListResponse>("ScimSchemaListResponse");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchemaMeta>("ScimSchemaMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfig>("ScimServiceProviderConfig");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfigBulk>("ScimServiceProviderConfigBulk");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfigFilter>("ScimServiceProviderConfigFilter");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfigMeta>("ScimServiceProviderConfigMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfigPatch>("ScimServiceProviderConfigPatch");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUser>("ScimUser");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserAddress>("ScimUserAddress");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserEmail>("ScimUserEmail");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserEntitlement>("ScimUserEntitlement");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserGroup>("ScimUserGroup");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserIm>("ScimUserIm");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserMeta>("ScimUserMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserName>("ScimUserName");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserPhoneNumber>("ScimUserPhoneNumber");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserPhoto>("ScimUserPhoto");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserPostRequest>("ScimUserPostRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserPutRequest>("ScimUserPutRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserRole>("ScimUserRole");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimX509Certificate>("ScimX509Certificate");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicPrivateEndpointePostRequest>("ServicPrivateEndpointePostRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::Service>("Service");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ServiceAccount>("ServiceAccount");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSetting>("ServiceClickhouseSetting");
+    #[cfg(feature = "services")]
     visitor
         .visit::<types::ServiceClickhouseSettingSchemaEntry>("ServiceClickhouseSettingSchemaEntry");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingValue>("ServiceClickhouseSettingValue");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingWarning>("ServiceClickhouseSettingWarning");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsList>("ServiceClickhouseSettingsList");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsMap>("ServiceClickhouseSettingsMap");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsPatchRequest>(
         "ServiceClickhouseSettingsPatchRequest",
     );
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsPatchResponse>(
         "ServiceClickhouseSettingsPatchResponse",
     );
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsSchema>("ServiceClickhouseSettingsSchema");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceEndpoint>("ServiceEndpoint");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceEndpointChange>("ServiceEndpointChange");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePasswordPatchRequest>("ServicePasswordPatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePasswordPatchResponse>("ServicePasswordPatchResponse");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePatchRequest>("ServicePatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePostRequest>("ServicePostRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePostResponse>("ServicePostResponse");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceProfile>("ServiceProfile");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceQueryApiEndpoint>("ServiceQueryAPIEndpoint");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceReplicaScalingPatchRequest>("ServiceReplicaScalingPatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceScalingPatchRequest>("ServiceScalingPatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceScalingPatchResponse>("ServiceScalingPatchResponse");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceStatePatchRequest>("ServiceStatePatchRequest");
+    #[cfg(feature = "snapshots")]
     visitor.visit::<types::Snapshot>("Snapshot");
+    #[cfg(feature = "snapshots")]
     visitor.visit::<types::SnapshotConfiguration>("SnapshotConfiguration");
+    #[cfg(feature = "snapshots")]
     visitor.visit::<types::SnapshotConfigurationPatchRequest>("SnapshotConfigurationPatchRequest");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::Udf>("Udf");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfArgument>("UdfArgument");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfArgumentOutput>("UdfArgumentOutput");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfAttachment>("UdfAttachment");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfCreateRequest>("UdfCreateRequest");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfUploadSession>("UdfUploadSession");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfVersionCreateRequest>("UdfVersionCreateRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::UpdateReversePrivateEndpoint>("UpdateReversePrivateEndpoint");
+    #[cfg(feature = "services")]
     visitor.visit::<types::UpgradeWindow>("UpgradeWindow");
+    #[cfg(feature = "services")]
     visitor.visit::<types::UpgradeWindowPutRequest>("UpgradeWindowPutRequest");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::UsageCost>("UsageCost");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::UsageCostMetrics>("UsageCostMetrics");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::UsageCostRecord>("UsageCostRecord");
+    #[cfg(feature = "members")]
     visitor.visit::<types::Whoami>("Whoami");
+    #[cfg(feature = "members")]
     visitor.visit::<types::WhoamiApiKey>("WhoamiApiKey");
+    #[cfg(feature = "members")]
     visitor.visit::<types::WhoamiOrganization>("WhoamiOrganization");
+    #[cfg(feature = "members")]
     visitor.visit::<types::WhoamiUser>("WhoamiUser");
 }
 
-/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec, by schema name, with each type's JSON Schema at hand.
+/// Calls `visitor.visit::<T>(schema)` for the type of every component schema of the spec compiled in, by schema name, with each type's JSON Schema at hand.
 #[cfg(feature = "schema")]
+#[allow(unused_variables)]
 pub fn visit_described_schemas(visitor: &mut impl crate::operation::DescribedTypeVisitor) {
+    #[cfg(feature = "billing")]
     visitor.visit::<types::ActiveBalance>("ActiveBalance");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::ActiveBalances>("ActiveBalances");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::Activity>("Activity");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKey>("ApiKey");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKeyHashData>("ApiKeyHashData");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKeyPatchRequest>("ApiKeyPatchRequest");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKeyPostRequest>("ApiKeyPostRequest");
+    #[cfg(feature = "api-keys")]
     visitor.visit::<types::ApiKeyPostResponse>("ApiKeyPostResponse");
+    #[cfg(any(feature = "api-keys", feature = "members"))]
     visitor.visit::<types::AssignedRole>("AssignedRole");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AwsBackupBucket>("AwsBackupBucket");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AwsBackupBucketPatchRequestV1>("AwsBackupBucketPatchRequestV1");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AwsBackupBucketPostRequestV1>("AwsBackupBucketPostRequestV1");
+    #[cfg(any(feature = "backups", feature = "snapshots"))]
     visitor.visit::<types::AwsBackupBucketProperties>("AwsBackupBucketProperties");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AzureBackupBucket>("AzureBackupBucket");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AzureBackupBucketPatchRequestV1>("AzureBackupBucketPatchRequestV1");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::AzureBackupBucketPostRequestV1>("AzureBackupBucketPostRequestV1");
+    #[cfg(any(feature = "backups", feature = "snapshots"))]
     visitor.visit::<types::AzureBackupBucketProperties>("AzureBackupBucketProperties");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::AzureEventHub>("AzureEventHub");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::Backup>("Backup");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupBucket>("BackupBucket");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupBucketPatchRequest>("BackupBucketPatchRequest");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupBucketPostRequest>("BackupBucketPostRequest");
+    #[cfg(any(feature = "backups", feature = "snapshots"))]
     visitor.visit::<types::BackupBucketProperties>("BackupBucketProperties");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupConfiguration>("BackupConfiguration");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::BackupConfigurationPatchRequest>("BackupConfigurationPatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::BackupEncryptionConfig>("BackupEncryptionConfig");
+    #[cfg(feature = "unreferenced")]
     visitor.visit::<types::BasePostgresService>("BasePostgresService");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocConfig>("ByocConfig");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureDetails>("ByocInfrastructureDetails");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructurePatchRequest>("ByocInfrastructurePatchRequest");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructurePostRequest>("ByocInfrastructurePostRequest");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructurePrivateEndpointConfig>(
         "ByocInfrastructurePrivateEndpointConfig",
     );
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureProgress>("ByocInfrastructureProgress");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureProgressStage>("ByocInfrastructureProgressStage");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureTags>("ByocInfrastructureTags");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureTagsResponse>("ByocInfrastructureTagsResponse");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureValidatePostRequest>(
         "ByocInfrastructureValidatePostRequest",
     );
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureValidation>("ByocInfrastructureValidation");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::ByocInfrastructureValidationCheck>("ByocInfrastructureValidationCheck");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipe>("ClickPipe");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQueryPipeSettings>("ClickPipeBigQueryPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQueryPipeTableMapping>("ClickPipeBigQueryPipeTableMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQueryServiceAccountSource>(
         "ClickPipeBigQueryServiceAccountSource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQuerySource>("ClickPipeBigQuerySource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeBigQueryWorkloadIdentitySource>(
         "ClickPipeBigQueryWorkloadIdentitySource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeDestination>("ClickPipeDestination");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeDestinationColumn>("ClickPipeDestinationColumn");
+    #[cfg(feature = "clickpipes")]
     visitor
         .visit::<types::ClickPipeDestinationTableDefinition>("ClickPipeDestinationTableDefinition");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeDestinationTableEngine>("ClickPipeDestinationTableEngine");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeFieldMapping>("ClickPipeFieldMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaConfluentSchemaRegistry>(
         "ClickPipeKafkaConfluentSchemaRegistry",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaGlueSchemaRegistry>("ClickPipeKafkaGlueSchemaRegistry");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaOffset>("ClickPipeKafkaOffset");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaSchemaRegistry>("ClickPipeKafkaSchemaRegistry");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaSchemaRegistryCredentials>(
         "ClickPipeKafkaSchemaRegistryCredentials",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKafkaSource>("ClickPipeKafkaSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKinesisSchemaRegistry>("ClickPipeKinesisSchemaRegistry");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeKinesisSource>("ClickPipeKinesisSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMongoDbPipeColumn>("ClickPipeMongoDBPipeColumn");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMongoDbPipeSettings>("ClickPipeMongoDBPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMongoDbPipeTableMapping>("ClickPipeMongoDBPipeTableMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMongoDbSource>("ClickPipeMongoDBSource");
+    #[cfg(feature = "clickpipes")]
     visitor
         .visit::<types::ClickPipeMongoDbStructuredIngestion>("ClickPipeMongoDBStructuredIngestion");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateBigQuerySource>("ClickPipeMutateBigQuerySource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateDestination>("ClickPipeMutateDestination");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateKafkaConfluentSchemaRegistry>(
         "ClickPipeMutateKafkaConfluentSchemaRegistry",
     );
+    #[cfg(feature = "clickpipes")]
     visitor
         .visit::<types::ClickPipeMutateKafkaSchemaRegistry>("ClickPipeMutateKafkaSchemaRegistry");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateMongoDbSource>("ClickPipeMutateMongoDBSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutateMySqlSource>("ClickPipeMutateMySQLSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMutatePostgresSource>("ClickPipeMutatePostgresSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMySqlPipeSettings>("ClickPipeMySQLPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMySqlPipeTableMapping>("ClickPipeMySQLPipeTableMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeMySqlSource>("ClickPipeMySQLSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeObjectStorageSource>("ClickPipeObjectStorageSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchDestination>("ClickPipePatchDestination");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchKafkaSource>("ClickPipePatchKafkaSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchKinesisSource>("ClickPipePatchKinesisSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMongoDbPipeRemoveTableMapping>(
         "ClickPipePatchMongoDBPipeRemoveTableMapping",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMongoDbPipeSettings>("ClickPipePatchMongoDBPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMongoDbSource>("ClickPipePatchMongoDBSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMySqlPipeRemoveTableMapping>(
         "ClickPipePatchMySQLPipeRemoveTableMapping",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMySqlPipeSettings>("ClickPipePatchMySQLPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchMySqlSource>("ClickPipePatchMySQLSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchObjectStorageSource>("ClickPipePatchObjectStorageSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchPostgresPipeRemoveTableMapping>(
         "ClickPipePatchPostgresPipeRemoveTableMapping",
     );
+    #[cfg(feature = "clickpipes")]
     visitor
         .visit::<types::ClickPipePatchPostgresPipeSettings>("ClickPipePatchPostgresPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchPostgresSource>("ClickPipePatchPostgresSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchPubSubSource>("ClickPipePatchPubSubSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchRequest>("ClickPipePatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePatchSource>("ClickPipePatchSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostBigQueryServiceAccountSource>(
         "ClickPipePostBigQueryServiceAccountSource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostBigQueryWorkloadIdentitySource>(
         "ClickPipePostBigQueryWorkloadIdentitySource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostKafkaSource>("ClickPipePostKafkaSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostKinesisSource>("ClickPipePostKinesisSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostObjectStorageSource>("ClickPipePostObjectStorageSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostPubSubServiceAccountSource>(
         "ClickPipePostPubSubServiceAccountSource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostPubSubSource>("ClickPipePostPubSubSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostPubSubWorkloadIdentitySource>(
         "ClickPipePostPubSubWorkloadIdentitySource",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostRequest>("ClickPipePostRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostSource>("ClickPipePostSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostgresPipeSettings>("ClickPipePostgresPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostgresPipeTableMapping>("ClickPipePostgresPipeTableMapping");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePostgresSource>("ClickPipePostgresSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipePubSubSource>("ClickPipePubSubSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeScaling>("ClickPipeScaling");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeScalingPatchRequest>("ClickPipeScalingPatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoveryField>("ClickPipeSchemaDiscoveryField");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoveryMeta>("ClickPipeSchemaDiscoveryMeta");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoveryRequest>("ClickPipeSchemaDiscoveryRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoveryResponse>("ClickPipeSchemaDiscoveryResponse");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSchemaDiscoverySource>("ClickPipeSchemaDiscoverySource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSettings>("ClickPipeSettings");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSettingsPutRequest>("ClickPipeSettingsPutRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeSource>("ClickPipeSource");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipeStatePatchRequest>("ClickPipeStatePatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipesCdcScaling>("ClickPipesCdcScaling");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipesCdcScalingPatchRequest>("ClickPipesCdcScalingPatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipesGcpWorkloadIdentityContext>(
         "ClickPipesGcpWorkloadIdentityContext",
     );
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ClickPipesServiceContext>("ClickPipesServiceContext");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAggregatedColumn>("ClickStackAggregatedColumn");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertBarBuilderChartConfig>(
         "ClickStackAlertBarBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertBarChartConfig>("ClickStackAlertBarChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackAlertBarRawSqlChartConfig>("ClickStackAlertBarRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChannel>("ClickStackAlertChannel");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChannelEmail>("ClickStackAlertChannelEmail");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChannelWebhook>("ClickStackAlertChannelWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChannels>("ClickStackAlertChannels");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChartConfig>("ClickStackAlertChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertChartConfigOverlay>("ClickStackAlertChartConfigOverlay");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertExecutionError>("ClickStackAlertExecutionError");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertLineBuilderChartConfig>(
         "ClickStackAlertLineBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertLineChartConfig>("ClickStackAlertLineChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertLineRawSqlChartConfig>(
         "ClickStackAlertLineRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertNumberBuilderChartConfig>(
         "ClickStackAlertNumberBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertNumberChartConfig>("ClickStackAlertNumberChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertNumberRawSqlChartConfig>(
         "ClickStackAlertNumberRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertResponse>("ClickStackAlertResponse");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertSilenced>("ClickStackAlertSilenced");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertStackedLineBuilderChartConfig>(
         "ClickStackAlertStackedLineBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertStackedLineChartConfig>(
         "ClickStackAlertStackedLineChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackAlertStackedLineRawSqlChartConfig>(
         "ClickStackAlertStackedLineRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBackgroundChart>("ClickStackBackgroundChart");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBarBuilderChartConfig>("ClickStackBarBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBarChartConfig>("ClickStackBarChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBarRawSqlChartConfig>("ClickStackBarRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackBetweenColorCondition>("ClickStackBetweenColorCondition");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCaslPermission>("ClickStackCASLPermission");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCategoricalBarBuilderChartConfig>(
         "ClickStackCategoricalBarBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackCategoricalBarChartConfig>("ClickStackCategoricalBarChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCategoricalBarRawSqlChartConfig>(
         "ClickStackCategoricalBarRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackClickHouseCaslPermission>("ClickStackClickHouseCASLPermission");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackClickHouseCaslPermissionConditions>(
         "ClickStackClickHouseCASLPermissionConditions",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackClickHouseCaslPermissionConditionsFrom>(
         "ClickStackClickHouseCASLPermissionConditionsFrom",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCreateAlertRequest>("ClickStackCreateAlertRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCreateDashboardRequest>("ClickStackCreateDashboardRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackCreateRoleRequest>("ClickStackCreateRoleRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackDashboardChartSeries>("ClickStackDashboardChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackDashboardContainer>("ClickStackDashboardContainer");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackDashboardContainerTab>("ClickStackDashboardContainerTab");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackDashboardResponse>("ClickStackDashboardResponse");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackEqualityColorCondition>("ClickStackEqualityColorCondition");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackEventPatternsChartConfig>("ClickStackEventPatternsChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackFilter>("ClickStackFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackFilterInput>("ClickStackFilterInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackFilterSettingsColumn>("ClickStackFilterSettingsColumn");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackFormula>("ClickStackFormula");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackGenericWebhook>("ClickStackGenericWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackHeatmapChartConfig>("ClickStackHeatmapChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackHeatmapDistributionChartConfig>(
         "ClickStackHeatmapDistributionChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackHeatmapSelectItem>("ClickStackHeatmapSelectItem");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackHeatmapSeriesChartConfig>("ClickStackHeatmapSeriesChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackHighlightedAttributeExpression>(
         "ClickStackHighlightedAttributeExpression",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackIncidentIoWebhook>("ClickStackIncidentIOWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLineBuilderChartConfig>("ClickStackLineBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLineChartConfig>("ClickStackLineChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLineRawSqlChartConfig>("ClickStackLineRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLogSource>("ClickStackLogSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackLogSourceMetadataMaterializedViews>(
         "ClickStackLogSourceMetadataMaterializedViews",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMarkdownChartConfig>("ClickStackMarkdownChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMarkdownChartSeries>("ClickStackMarkdownChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMaterializedView>("ClickStackMaterializedView");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMetricSource>("ClickStackMetricSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMetricSourceFrom>("ClickStackMetricSourceFrom");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMetricTables>("ClickStackMetricTables");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMongoDbcaslPermission>("ClickStackMongoDBCASLPermission");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackMongoDbcaslPermissionConditions>(
         "ClickStackMongoDBCASLPermissionConditions",
     );
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackNumberBuilderChartConfig>("ClickStackNumberBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumberChartConfig>("ClickStackNumberChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumberChartSeries>("ClickStackNumberChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumberFormat>("ClickStackNumberFormat");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumberRawSqlChartConfig>("ClickStackNumberRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackNumberTileColorCondition>("ClickStackNumberTileColorCondition");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackNumericColorCondition>("ClickStackNumericColorCondition");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClick>("ClickStackOnClick");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickDashboard>("ClickStackOnClickDashboard");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickExternal>("ClickStackOnClickExternal");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickFilterTemplate>("ClickStackOnClickFilterTemplate");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickSearch>("ClickStackOnClickSearch");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickTarget>("ClickStackOnClickTarget");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickTargetIdVariant>("ClickStackOnClickTargetIdVariant");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackOnClickTargetTemplateVariant>(
         "ClickStackOnClickTargetTemplateVariant",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPagerDutyApiWebhook>("ClickStackPagerDutyAPIWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPieBuilderChartConfig>("ClickStackPieBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPieChartConfig>("ClickStackPieChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPieRawSqlChartConfig>("ClickStackPieRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPrometheusLabelFilter>("ClickStackPrometheusLabelFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPrometheusLabelFilterInput>(
         "ClickStackPrometheusLabelFilterInput",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackPromqlSource>("ClickStackPromqlSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackQueryExpressionFilter>("ClickStackQueryExpressionFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackQueryExpressionFilterInput>(
         "ClickStackQueryExpressionFilterInput",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackQuerySetting>("ClickStackQuerySetting");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackRole>("ClickStackRole");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSavedFilterValue>("ClickStackSavedFilterValue");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSavedSearch>("ClickStackSavedSearch");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSavedSearchFilter>("ClickStackSavedSearchFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSavedSearchInput>("ClickStackSavedSearchInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSearchChartConfig>("ClickStackSearchChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSearchChartSeries>("ClickStackSearchChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSelectItem>("ClickStackSelectItem");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSessionSource>("ClickStackSessionSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSlackApiWebhook>("ClickStackSlackAPIWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSlackWebhook>("ClickStackSlackWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSource>("ClickStackSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSourceFilter>("ClickStackSourceFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSourceFilterInput>("ClickStackSourceFilterInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSourceFilterSettings>("ClickStackSourceFilterSettings");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSourceFrom>("ClickStackSourceFrom");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackSqlSavedFilterValue>("ClickStackSqlSavedFilterValue");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStackedLineBuilderChartConfig>(
         "ClickStackStackedLineBuilderChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStackedLineChartConfig>("ClickStackStackedLineChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStackedLineRawSqlChartConfig>(
         "ClickStackStackedLineRawSqlChartConfig",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStaticListFilter>("ClickStackStaticListFilter");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackStaticListFilterInput>("ClickStackStaticListFilterInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTableBuilderChartConfig>("ClickStackTableBuilderChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTableChartConfig>("ClickStackTableChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTableChartSeries>("ClickStackTableChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTableRawSqlChartConfig>("ClickStackTableRawSqlChartConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTileConfig>("ClickStackTileConfig");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTileInput>("ClickStackTileInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTileOutput>("ClickStackTileOutput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTimeChartSeries>("ClickStackTimeChartSeries");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTraceSource>("ClickStackTraceSource");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackTraceSourceMetadataMaterializedViews>(
         "ClickStackTraceSourceMetadataMaterializedViews",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackUpdateAlertRequest>("ClickStackUpdateAlertRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackUpdateDashboardRequest>("ClickStackUpdateDashboardRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackUpdateRoleRequest>("ClickStackUpdateRoleRequest");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateDashboardError>("ClickStackValidateDashboardError");
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackValidateDashboardResponse>("ClickStackValidateDashboardResponse");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateDashboardResponseNormalized>(
         "ClickStackValidateDashboardResponseNormalized",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateWebhookResponse>("ClickStackValidateWebhookResponse");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateWebhookResponseErrorsItem>(
         "ClickStackValidateWebhookResponseErrorsItem",
     );
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackValidateWebhookResponseNormalized>(
         "ClickStackValidateWebhookResponseNormalized",
     );
+    #[cfg(feature = "clickstack")]
     visitor
         .visit::<types::ClickStackVariableSavedFilterValue>("ClickStackVariableSavedFilterValue");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackWebhook>("ClickStackWebhook");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackWebhookInput>("ClickStackWebhookInput");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackWebhookInputHeaders>("ClickStackWebhookInputHeaders");
+    #[cfg(feature = "clickstack")]
     visitor.visit::<types::ClickStackWebhookInputQueryParams>("ClickStackWebhookInputQueryParams");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::CreateReversePrivateEndpoint>("CreateReversePrivateEndpoint");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::CreditBalance>("CreditBalance");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::CreditBalances>("CreditBalances");
+    #[cfg(feature = "services")]
     visitor.visit::<types::CurrentScaling>("CurrentScaling");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::CustomPrivateDnsMapping>("CustomPrivateDnsMapping");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::GcpBackupBucket>("GcpBackupBucket");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::GcpBackupBucketPatchRequestV1>("GcpBackupBucketPatchRequestV1");
+    #[cfg(feature = "backups")]
     visitor.visit::<types::GcpBackupBucketPostRequestV1>("GcpBackupBucketPostRequestV1");
+    #[cfg(any(feature = "backups", feature = "snapshots"))]
     visitor.visit::<types::GcpBackupBucketProperties>("GcpBackupBucketProperties");
+    #[cfg(feature = "services")]
     visitor.visit::<types::InstancePrivateEndpoint>("InstancePrivateEndpoint");
+    #[cfg(feature = "services")]
     visitor.visit::<types::InstancePrivateEndpointsPatch>("InstancePrivateEndpointsPatch");
+    #[cfg(feature = "services")]
     visitor.visit::<types::InstanceServiceQueryApiEndpointsPostRequest>(
         "InstanceServiceQueryApiEndpointsPostRequest",
     );
+    #[cfg(feature = "services")]
     visitor.visit::<types::InstanceTagsPatch>("InstanceTagsPatch");
+    #[cfg(feature = "members")]
     visitor.visit::<types::Invitation>("Invitation");
+    #[cfg(feature = "members")]
     visitor.visit::<types::InvitationPostRequest>("InvitationPostRequest");
+    #[cfg(any(feature = "api-keys", feature = "services"))]
     visitor.visit::<types::IpAccessListEntry>("IpAccessListEntry");
+    #[cfg(feature = "services")]
     visitor.visit::<types::IpAccessListPatch>("IpAccessListPatch");
+    #[cfg(feature = "unreferenced")]
     visitor.visit::<types::License>("License");
+    #[cfg(feature = "members")]
     visitor.visit::<types::Member>("Member");
+    #[cfg(feature = "members")]
     visitor.visit::<types::MemberPatchRequest>("MemberPatchRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::MskIamUser>("MskIamUser");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::MutualTls>("MutualTLS");
+    #[cfg(feature = "notifications")]
     visitor.visit::<types::Notification>("Notification");
+    #[cfg(feature = "notifications")]
     visitor.visit::<types::NotificationType>("NotificationType");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::Organization>("Organization");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationCapabilities>("OrganizationCapabilities");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationCloudRegionPrivateEndpointConfig>(
         "OrganizationCloudRegionPrivateEndpointConfig",
     );
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationPatchPrivateEndpoint>("OrganizationPatchPrivateEndpoint");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationPatchRequest>("OrganizationPatchRequest");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationPrivateEndpoint>("OrganizationPrivateEndpoint");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationPrivateEndpointsPatch>("OrganizationPrivateEndpointsPatch");
+    #[cfg(feature = "organization")]
     visitor.visit::<types::OrganizationQuota>("OrganizationQuota");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgBouncerConfig>("pgBouncerConfig");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgConfig>("pgConfig");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgCreatedAtProperty>("pgCreatedAtProperty");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgHaType>("pgHaType");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgIdProperty>("pgIdProperty");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgIsPrimaryProperty>("pgIsPrimaryProperty");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgNameProperty>("pgNameProperty");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgPassword>("pgPassword");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgPitrRestoreTargetProperty>("pgPitrRestoreTargetProperty");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgProvider>("pgProvider");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgRegion>("pgRegion");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgSize>("pgSize");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgStateProperty>("pgStateProperty");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PgStorageSize>("pgStorageSize");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgTags>("pgTags");
+    #[cfg(any(feature = "postgres", feature = "unreferenced"))]
     visitor.visit::<types::PgVersion>("pgVersion");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::Plain>("PLAIN");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresBackup>("PostgresBackup");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresInstanceConfig>("postgresInstanceConfig");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresInstanceUpdateConfigResponse>(
         "postgresInstanceUpdateConfigResponse",
     );
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresIpAccessListEntry>("PostgresIpAccessListEntry");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresIpAccessListPatch>("PostgresIpAccessListPatch");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresIpAccessListRuleReference>("PostgresIpAccessListRuleReference");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresLogEntry>("PostgresLogEntry");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresMetric>("PostgresMetric");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresMetricDataPoint>("PostgresMetricDataPoint");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresMetricSeries>("PostgresMetricSeries");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresMetrics>("PostgresMetrics");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresQueryExecution>("PostgresQueryExecution");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresService>("PostgresService");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceListItem>("PostgresServiceListItem");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServicePasswordResource>("PostgresServicePasswordResource");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServicePatchRequest>("PostgresServicePatchRequest");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServicePostRequest>("PostgresServicePostRequest");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceReadReplicaRequest>("PostgresServiceReadReplicaRequest");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceRestoreRequest>("PostgresServiceRestoreRequest");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceSetPassword>("PostgresServiceSetPassword");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresServiceSetState>("PostgresServiceSetState");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresSlowQueryPattern>("PostgresSlowQueryPattern");
+    #[cfg(feature = "postgres")]
     visitor.visit::<types::PostgresSlowQueryPatternDetail>("PostgresSlowQueryPatternDetail");
+    #[cfg(feature = "services")]
     visitor.visit::<types::PrivateEndpointConfig>("PrivateEndpointConfig");
+    #[cfg(feature = "prometheus")]
     visitor.visit::<types::PrometheusDiscoveryLabels>("PrometheusDiscoveryLabels");
+    #[cfg(feature = "prometheus")]
     visitor.visit::<types::PrometheusDiscoveryTargetGroup>("PrometheusDiscoveryTargetGroup");
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<types::PublicQueryApiEndpoint>("PublicQueryApiEndpoint");
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<types::PublicQueryApiEndpointListItem>("PublicQueryApiEndpointListItem");
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<types::PublicQueryApiEndpointRequest>("PublicQueryApiEndpointRequest");
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<types::PublicSavedQuery>("PublicSavedQuery");
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<types::PublicSavedQueryListItem>("PublicSavedQueryListItem");
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<types::PublicSavedQueryRequest>("PublicSavedQueryRequest");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RbacPolicy>("RBACPolicy");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RbacPolicyCreateRequest>("RBACPolicyCreateRequest");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RbacPolicyTags>("RBACPolicyTags");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RbacRole>("RBACRole");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ReplicaAwareRouting>("ReplicaAwareRouting");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ReplicaAwareRoutingPatchRequest>("ReplicaAwareRoutingPatchRequest");
+    #[cfg(any(feature = "postgres", feature = "services", feature = "unreferenced"))]
     visitor.visit::<types::ResourceTagsV1>("ResourceTagsV1");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ReversePrivateEndpoint>("ReversePrivateEndpoint");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ReversePrivateEndpointDnsTarget>("ReversePrivateEndpointDnsTarget");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ReversePrivateEndpointPrivateDnsMapping>(
         "ReversePrivateEndpointPrivateDnsMapping",
     );
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RoleCreateRequest>("RoleCreateRequest");
+    #[cfg(feature = "roles")]
     visitor.visit::<types::RoleUpdateRequest>("RoleUpdateRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingSchedule>("ScalingSchedule");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingScheduleBaseConfig>("ScalingScheduleBaseConfig");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingScheduleEntry>("ScalingScheduleEntry");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingScheduleEntryRequest>("ScalingScheduleEntryRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ScalingSchedulePostRequest>("ScalingSchedulePostRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimAuthenticationScheme>("ScimAuthenticationScheme");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimBooleanFeature>("ScimBooleanFeature");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimEnterpriseManager>("ScimEnterpriseManager");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimEnterpriseUser>("ScimEnterpriseUser");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroup>("ScimGroup");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupListResponse>("ScimGroupListResponse");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupMember>("ScimGroupMember");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupMeta>("ScimGroupMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupPostRequest>("ScimGroupPostRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimGroupPutRequest>("ScimGroupPutRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimListResponse>("ScimListResponse");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimPatchOp>("ScimPatchOp");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimPatchOperation>("ScimPatchOperation");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimResourceType>("ScimResourceType");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimResourceTypeListResponse>("ScimResourceTypeListResponse");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimResourceTypeMeta>("ScimResourceTypeMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchema>("ScimSchema");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchemaAttribute>("ScimSchemaAttribute");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchemaExtension>("ScimSchemaExtension");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchemaListResponse>("ScimSchemaListResponse");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimSchemaMeta>("ScimSchemaMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfig>("ScimServiceProviderConfig");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfigBulk>("ScimServiceProviderConfigBulk");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfigFilter>("ScimServiceProviderConfigFilter");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfigMeta>("ScimServiceProviderConfigMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimServiceProviderConfigPatch>("ScimServiceProviderConfigPatch");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUser>("ScimUser");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserAddress>("ScimUserAddress");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserEmail>("ScimUserEmail");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserEntitlement>("ScimUserEntitlement");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserGroup>("ScimUserGroup");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserIm>("ScimUserIm");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserMeta>("ScimUserMeta");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserName>("ScimUserName");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserPhoneNumber>("ScimUserPhoneNumber");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserPhoto>("ScimUserPhoto");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserPostRequest>("ScimUserPostRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserPutRequest>("ScimUserPutRequest");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimUserRole>("ScimUserRole");
+    #[cfg(feature = "scim")]
     visitor.visit::<types::ScimX509Certificate>("ScimX509Certificate");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicPrivateEndpointePostRequest>("ServicPrivateEndpointePostRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::Service>("Service");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::ServiceAccount>("ServiceAccount");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSetting>("ServiceClickhouseSetting");
+    #[cfg(feature = "services")]
     visitor
         .visit::<types::ServiceClickhouseSettingSchemaEntry>("ServiceClickhouseSettingSchemaEntry");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingValue>("ServiceClickhouseSettingValue");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingWarning>("ServiceClickhouseSettingWarning");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsList>("ServiceClickhouseSettingsList");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsMap>("ServiceClickhouseSettingsMap");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsPatchRequest>(
         "ServiceClickhouseSettingsPatchRequest",
     );
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsPatchResponse>(
         "ServiceClickhouseSettingsPatchResponse",
     );
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceClickhouseSettingsSchema>("ServiceClickhouseSettingsSchema");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceEndpoint>("ServiceEndpoint");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceEndpointChange>("ServiceEndpointChange");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePasswordPatchRequest>("ServicePasswordPatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePasswordPatchResponse>("ServicePasswordPatchResponse");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePatchRequest>("ServicePatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePostRequest>("ServicePostRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServicePostResponse>("ServicePostResponse");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceProfile>("ServiceProfile");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceQueryApiEndpoint>("ServiceQueryAPIEndpoint");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceReplicaScalingPatchRequest>("ServiceReplicaScalingPatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceScalingPatchRequest>("ServiceScalingPatchRequest");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceScalingPatchResponse>("ServiceScalingPatchResponse");
+    #[cfg(feature = "services")]
     visitor.visit::<types::ServiceStatePatchRequest>("ServiceStatePatchRequest");
+    #[cfg(feature = "snapshots")]
     visitor.visit::<types::Snapshot>("Snapshot");
+    #[cfg(feature = "snapshots")]
     visitor.visit::<types::SnapshotConfiguration>("SnapshotConfiguration");
+    #[cfg(feature = "snapshots")]
     visitor.visit::<types::SnapshotConfigurationPatchRequest>("SnapshotConfigurationPatchRequest");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::Udf>("Udf");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfArgument>("UdfArgument");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfArgumentOutput>("UdfArgumentOutput");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfAttachment>("UdfAttachment");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfCreateRequest>("UdfCreateRequest");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfUploadSession>("UdfUploadSession");
+    #[cfg(feature = "udfs")]
     visitor.visit::<types::UdfVersionCreateRequest>("UdfVersionCreateRequest");
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<types::UpdateReversePrivateEndpoint>("UpdateReversePrivateEndpoint");
+    #[cfg(feature = "services")]
     visitor.visit::<types::UpgradeWindow>("UpgradeWindow");
+    #[cfg(feature = "services")]
     visitor.visit::<types::UpgradeWindowPutRequest>("UpgradeWindowPutRequest");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::UsageCost>("UsageCost");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::UsageCostMetrics>("UsageCostMetrics");
+    #[cfg(feature = "billing")]
     visitor.visit::<types::UsageCostRecord>("UsageCostRecord");
+    #[cfg(feature = "members")]
     visitor.visit::<types::Whoami>("Whoami");
+    #[cfg(feature = "members")]
     visitor.visit::<types::WhoamiApiKey>("WhoamiApiKey");
+    #[cfg(feature = "members")]
     visitor.visit::<types::WhoamiOrganization>("WhoamiOrganization");
+    #[cfg(feature = "members")]
     visitor.visit::<types::WhoamiUser>("WhoamiUser");
 }
 
-/// Every field (`Schema.property`, or a schema name) that holds a secret, as the generator marked it.
+/// Every field (`Schema.property`, or a schema name) that holds a secret, as the generator marked it, in the areas compiled in.
 pub const SECRET_FIELDS: &[&str] = &[
+    #[cfg(feature = "api-keys")]
     "ApiKeyHashData.keySecretHash",
+    #[cfg(feature = "api-keys")]
     "ApiKeyPostResponse.keySecret",
+    #[cfg(feature = "backups")]
     "AzureBackupBucketPatchRequestV1.connectionString",
+    #[cfg(feature = "backups")]
     "AzureBackupBucketPostRequestV1.connectionString",
+    #[cfg(feature = "clickpipes")]
     "AzureEventHub.connectionString",
+    #[cfg(feature = "clickpipes")]
     "ClickPipeKafkaSchemaRegistryCredentials.password",
+    #[cfg(feature = "clickpipes")]
     "ClickPipeObjectStorageSource.connectionString",
+    #[cfg(feature = "clickpipes")]
     "ClickPipePatchObjectStorageSource.connectionString",
+    #[cfg(feature = "clickpipes")]
     "ClickPipePatchObjectStorageSource.serviceAccountKey",
+    #[cfg(feature = "clickpipes")]
     "ClickPipePostObjectStorageSource.connectionString",
+    #[cfg(feature = "clickpipes")]
     "ClickPipePostObjectStorageSource.serviceAccountKey",
+    #[cfg(feature = "clickstack")]
     "ClickStackGenericWebhook.url",
+    #[cfg(feature = "clickstack")]
     "ClickStackIncidentIOWebhook.url",
+    #[cfg(feature = "clickstack")]
     "ClickStackPagerDutyAPIWebhook.url",
+    #[cfg(feature = "clickstack")]
     "ClickStackSlackAPIWebhook.url",
+    #[cfg(feature = "clickstack")]
     "ClickStackSlackWebhook.url",
+    #[cfg(feature = "clickstack")]
     "ClickStackWebhookInput.url",
+    #[cfg(feature = "clickstack")]
     "ClickStackWebhookInputHeaders",
+    #[cfg(feature = "backups")]
     "GcpBackupBucketPatchRequestV1.secretAccessKey",
+    #[cfg(feature = "backups")]
     "GcpBackupBucketPostRequestV1.secretAccessKey",
+    #[cfg(feature = "clickpipes")]
     "MskIamUser.secretKey",
+    #[cfg(feature = "clickpipes")]
     "MutualTLS.privateKey",
+    #[cfg(feature = "clickpipes")]
     "PLAIN.password",
+    #[cfg(feature = "postgres")]
     "PostgresService.connectionString",
+    #[cfg(feature = "postgres")]
     "PostgresService.password",
+    #[cfg(feature = "postgres")]
     "PostgresServicePasswordResource.password",
+    #[cfg(feature = "scim")]
     "ScimUserPostRequest.password",
+    #[cfg(feature = "scim")]
     "ScimUserPutRequest.password",
+    #[cfg(feature = "clickpipes")]
     "ServiceAccount.serviceAccountFile",
+    #[cfg(feature = "services")]
     "ServicePasswordPatchRequest.newDoubleSha1Hash",
+    #[cfg(feature = "services")]
     "ServicePasswordPatchRequest.newPasswordHash",
+    #[cfg(feature = "services")]
     "ServicePasswordPatchResponse.password",
+    #[cfg(feature = "services")]
     "ServicePostResponse.password",
+    #[cfg(feature = "postgres")]
     "pgPassword",
 ];
 
-/// The wire name of every property whose value is, or holds, a secret, in any schema: what a scrubber redacts wherever it meets it.
+/// The wire name of every property whose value is, or holds, a secret, in any schema of the areas compiled in: what a scrubber redacts wherever it meets it.
 pub const SECRET_PROPERTIES: &[&str] = &[
+    #[cfg(any(feature = "backups", feature = "clickpipes", feature = "postgres"))]
     "connectionString",
+    #[cfg(feature = "clickstack")]
     "headers",
+    #[cfg(feature = "api-keys")]
     "keySecret",
+    #[cfg(feature = "api-keys")]
     "keySecretHash",
+    #[cfg(feature = "services")]
     "newDoubleSha1Hash",
+    #[cfg(feature = "services")]
     "newPasswordHash",
+    #[cfg(any(
+        feature = "clickpipes",
+        feature = "postgres",
+        feature = "scim",
+        feature = "services"
+    ))]
     "password",
+    #[cfg(feature = "clickpipes")]
     "privateKey",
+    #[cfg(feature = "backups")]
     "secretAccessKey",
+    #[cfg(feature = "clickpipes")]
     "secretKey",
+    #[cfg(feature = "clickpipes")]
     "serviceAccountFile",
+    #[cfg(feature = "clickpipes")]
     "serviceAccountKey",
+    #[cfg(feature = "clickstack")]
     "url",
 ];

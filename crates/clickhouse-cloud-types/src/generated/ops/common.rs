@@ -16,6 +16,18 @@ use super::*;
 /// The path parameters of `organizationGet`, `organizationUpdate`, `activeBalancesGet`, `activityGetList`, ....
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg(any(
+    feature = "api-keys",
+    feature = "billing",
+    feature = "members",
+    feature = "notifications",
+    feature = "organization",
+    feature = "postgres",
+    feature = "prometheus",
+    feature = "roles",
+    feature = "services",
+    feature = "udfs"
+))]
 pub struct OrganizationPath {
     /// `organizationId`: UUID; format `uuid`.
     #[serde(rename = "organizationId")]
@@ -25,6 +37,7 @@ pub struct OrganizationPath {
 /// The path parameters of `postgresServiceGet`, `postgresServiceDelete`, `postgresServicePatch`, `postgresServiceBackupGetList`, ....
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg(any(feature = "postgres", feature = "prometheus"))]
 pub struct PostgresPath {
     /// `organizationId`: UUID; format `uuid`.
     #[serde(rename = "organizationId")]
@@ -37,6 +50,16 @@ pub struct PostgresPath {
 /// The path parameters of `instanceGet`, `instanceDelete`, `instanceUpdate`, `backupBucketGet`, ....
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg(any(
+    feature = "backups",
+    feature = "clickpipes",
+    feature = "clickstack",
+    feature = "prometheus",
+    feature = "query-api-endpoints",
+    feature = "saved-queries",
+    feature = "services",
+    feature = "snapshots"
+))]
 pub struct ServicePath {
     /// `organizationId`: UUID; format `uuid`.
     #[serde(rename = "organizationId")]

@@ -4,573 +4,1165 @@
 
 use crate::operation::OperationVisitor;
 
+#[cfg(feature = "api-keys")]
 mod api_keys;
+#[cfg(feature = "backups")]
 mod backups;
+#[cfg(feature = "billing")]
 mod billing;
+#[cfg(feature = "clickpipes")]
 mod clickpipes;
+#[cfg(feature = "clickstack")]
 mod clickstack;
+#[cfg(any(
+    feature = "api-keys",
+    feature = "backups",
+    feature = "billing",
+    feature = "clickpipes",
+    feature = "clickstack",
+    feature = "members",
+    feature = "notifications",
+    feature = "organization",
+    feature = "postgres",
+    feature = "prometheus",
+    feature = "query-api-endpoints",
+    feature = "roles",
+    feature = "saved-queries",
+    feature = "services",
+    feature = "snapshots",
+    feature = "udfs"
+))]
 mod common;
+#[cfg(feature = "members")]
 mod members;
+#[cfg(feature = "notifications")]
 mod notifications;
+#[cfg(feature = "organization")]
 mod organization;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "prometheus")]
 mod prometheus;
+#[cfg(feature = "query-api-endpoints")]
 mod query_api_endpoints;
+#[cfg(feature = "roles")]
 mod roles;
+#[cfg(feature = "saved-queries")]
 mod saved_queries;
+#[cfg(feature = "services")]
 mod services;
+#[cfg(feature = "snapshots")]
 mod snapshots;
+#[cfg(feature = "udfs")]
 mod udfs;
 
+#[cfg(feature = "api-keys")]
 pub use api_keys::*;
+#[cfg(feature = "backups")]
 pub use backups::*;
+#[cfg(feature = "billing")]
 pub use billing::*;
+#[cfg(feature = "clickpipes")]
 pub use clickpipes::*;
+#[cfg(feature = "clickstack")]
 pub use clickstack::*;
+#[cfg(any(
+    feature = "api-keys",
+    feature = "backups",
+    feature = "billing",
+    feature = "clickpipes",
+    feature = "clickstack",
+    feature = "members",
+    feature = "notifications",
+    feature = "organization",
+    feature = "postgres",
+    feature = "prometheus",
+    feature = "query-api-endpoints",
+    feature = "roles",
+    feature = "saved-queries",
+    feature = "services",
+    feature = "snapshots",
+    feature = "udfs"
+))]
 pub use common::*;
+#[cfg(feature = "members")]
 pub use members::*;
+#[cfg(feature = "notifications")]
 pub use notifications::*;
+#[cfg(feature = "organization")]
 pub use organization::*;
+#[cfg(feature = "postgres")]
 pub use postgres::*;
+#[cfg(feature = "prometheus")]
 pub use prometheus::*;
+#[cfg(feature = "query-api-endpoints")]
 pub use query_api_endpoints::*;
+#[cfg(feature = "roles")]
 pub use roles::*;
+#[cfg(feature = "saved-queries")]
 pub use saved_queries::*;
+#[cfg(feature = "services")]
 pub use services::*;
+#[cfg(feature = "snapshots")]
 pub use snapshots::*;
+#[cfg(feature = "udfs")]
 pub use udfs::*;
 
-/// Calls `visitor.visit::<O>()` for every operation, in spec order.
+/// Calls `visitor.visit::<O>()` for every operation of the areas compiled in, in spec order.
+#[allow(unused_variables)]
 pub fn visit_all(visitor: &mut impl OperationVisitor) {
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationGetList>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationUpdate>();
+    #[cfg(feature = "billing")]
     visitor.visit::<ActiveBalancesGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<ActivityGetList>();
+    #[cfg(feature = "organization")]
     visitor.visit::<ActivityGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureCreate>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureValidate>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureDelete>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureUpdate>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructurePrivateEndpointConfigGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureProgressGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureTagsGet>();
+    #[cfg(feature = "billing")]
     visitor.visit::<CreditBalancesGet>();
+    #[cfg(feature = "members")]
     visitor.visit::<InvitationGetList>();
+    #[cfg(feature = "members")]
     visitor.visit::<InvitationCreate>();
+    #[cfg(feature = "members")]
     visitor.visit::<InvitationGet>();
+    #[cfg(feature = "members")]
     visitor.visit::<InvitationDelete>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyGetList>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyCreate>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyGet>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyDelete>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyUpdate>();
+    #[cfg(feature = "members")]
     visitor.visit::<MemberGetList>();
+    #[cfg(feature = "members")]
     visitor.visit::<MemberGet>();
+    #[cfg(feature = "members")]
     visitor.visit::<MemberDelete>();
+    #[cfg(feature = "members")]
     visitor.visit::<MemberUpdate>();
+    #[cfg(feature = "notifications")]
     visitor.visit::<NotificationTypesGetList>();
+    #[cfg(feature = "notifications")]
     visitor.visit::<NotificationGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceCreate>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<PostgresOrgPrometheusGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceDelete>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServicePatch>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceBackupGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceCertsGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceConfigGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceConfigPost>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceConfigPatch>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresLogsGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceMetricsGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceSetPassword>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<PostgresInstancePrometheusGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceCreateReadReplica>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceRestore>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<SlowQueryPatternsGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<SlowQueryPatternGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServicePatchState>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationPrivateEndpointConfigGetList>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<OrganizationPrometheusGet>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<OrganizationPrometheusDiscoveryGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationQuotasGetList>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationQuotaGet>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRolesGetList>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRolePost>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRoleGet>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRoleDelete>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRolePatch>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceProfilesList>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceGetList>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceCreate>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceDelete>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceUpdate>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupBucketGet>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupBucketCreate>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupBucketDelete>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupBucketUpdate>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupConfigurationGet>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupConfigurationUpdate>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupGetList>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingsListGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingsUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingsSchemaGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingDelete>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeGetList>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeCreate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipesServiceContextGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeSchemaDiscovery>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeDelete>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeScalingUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeSettingsGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeSettingsUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeStateUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeCdcScalingGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeCdcScalingUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointGetList>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointCreate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointDelete>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointUpdate>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListAlerts>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateAlert>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetAlert>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateAlert>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteAlert>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListDashboards>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackValidateDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListRoles>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateRole>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetRole>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateRole>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteRole>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListSavedSearches>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateSavedSearch>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetSavedSearch>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateSavedSearch>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteSavedSearch>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListSources>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateSource>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetSource>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateSource>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteSource>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListWebhooks>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateWebhook>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackValidateWebhook>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateWebhook>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteWebhook>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstancePasswordUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstancePrivateEndpointCreate>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstancePrivateEndpointConfigGet>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<InstancePrometheusGet>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointList>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointCreate>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointGet>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointUpdate>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointDelete>();
+    #[cfg(feature = "services")]
     visitor.visit::<ReplicaAwareRoutingGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ReplicaAwareRoutingUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceReplicaScalingUpdate>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryList>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryCreate>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryGet>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryUpdate>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryDelete>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceScalingUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<ScalingScheduleGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ScalingScheduleUpsert>();
+    #[cfg(feature = "services")]
     visitor.visit::<ScalingScheduleDelete>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceQueryEndpointGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceQueryEndpointUpsert>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceQueryEndpointDelete>();
+    #[cfg(feature = "snapshots")]
     visitor.visit::<SnapshotConfigurationGet>();
+    #[cfg(feature = "snapshots")]
     visitor.visit::<SnapshotConfigurationUpdate>();
+    #[cfg(feature = "snapshots")]
     visitor.visit::<SnapshotGetList>();
+    #[cfg(feature = "snapshots")]
     visitor.visit::<SnapshotGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceStateUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<UpgradeWindowGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<UpgradeWindowUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<UpgradeWindowDelete>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfUploadSessionCreate>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfList>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfCreate>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfGet>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfDelete>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfAttachmentList>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfAttachmentGet>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfAttach>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfDetach>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfVersionList>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfVersionCreate>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfVersionDelete>();
+    #[cfg(feature = "billing")]
     visitor.visit::<UsageCostGet>();
+    #[cfg(feature = "members")]
     visitor.visit::<WhoamiGet>();
 }
 
-/// Calls `visitor.visit::<O>()` for every operation, in spec order, with the JSON Schema of each part at hand.
+/// Calls `visitor.visit::<O>()` for every operation of the areas compiled in, in spec order, with the JSON Schema of each part at hand.
 #[cfg(feature = "schema")]
+#[allow(unused_variables)]
 pub fn visit_all_described(visitor: &mut impl crate::operation::DescribedOperationVisitor) {
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationGetList>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationUpdate>();
+    #[cfg(feature = "billing")]
     visitor.visit::<ActiveBalancesGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<ActivityGetList>();
+    #[cfg(feature = "organization")]
     visitor.visit::<ActivityGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureCreate>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureValidate>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureDelete>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureUpdate>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructurePrivateEndpointConfigGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureProgressGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationByocInfrastructureTagsGet>();
+    #[cfg(feature = "billing")]
     visitor.visit::<CreditBalancesGet>();
+    #[cfg(feature = "members")]
     visitor.visit::<InvitationGetList>();
+    #[cfg(feature = "members")]
     visitor.visit::<InvitationCreate>();
+    #[cfg(feature = "members")]
     visitor.visit::<InvitationGet>();
+    #[cfg(feature = "members")]
     visitor.visit::<InvitationDelete>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyGetList>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyCreate>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyGet>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyDelete>();
+    #[cfg(feature = "api-keys")]
     visitor.visit::<OpenapiKeyUpdate>();
+    #[cfg(feature = "members")]
     visitor.visit::<MemberGetList>();
+    #[cfg(feature = "members")]
     visitor.visit::<MemberGet>();
+    #[cfg(feature = "members")]
     visitor.visit::<MemberDelete>();
+    #[cfg(feature = "members")]
     visitor.visit::<MemberUpdate>();
+    #[cfg(feature = "notifications")]
     visitor.visit::<NotificationTypesGetList>();
+    #[cfg(feature = "notifications")]
     visitor.visit::<NotificationGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceCreate>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<PostgresOrgPrometheusGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceDelete>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServicePatch>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceBackupGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceCertsGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceConfigGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceConfigPost>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceConfigPatch>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresLogsGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceMetricsGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServiceSetPassword>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<PostgresInstancePrometheusGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceCreateReadReplica>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresInstanceRestore>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<SlowQueryPatternsGetList>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<SlowQueryPatternGet>();
+    #[cfg(feature = "postgres")]
     visitor.visit::<PostgresServicePatchState>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationPrivateEndpointConfigGetList>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<OrganizationPrometheusGet>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<OrganizationPrometheusDiscoveryGet>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationQuotasGetList>();
+    #[cfg(feature = "organization")]
     visitor.visit::<OrganizationQuotaGet>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRolesGetList>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRolePost>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRoleGet>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRoleDelete>();
+    #[cfg(feature = "roles")]
     visitor.visit::<OrganizationRolePatch>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceProfilesList>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceGetList>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceCreate>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceDelete>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceUpdate>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupBucketGet>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupBucketCreate>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupBucketDelete>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupBucketUpdate>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupConfigurationGet>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupConfigurationUpdate>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupGetList>();
+    #[cfg(feature = "backups")]
     visitor.visit::<BackupGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingsListGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingsUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingsSchemaGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ServiceClickhouseSettingDelete>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeGetList>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeCreate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipesServiceContextGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeSchemaDiscovery>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeDelete>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeScalingUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeSettingsGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeSettingsUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeStateUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeCdcScalingGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeCdcScalingUpdate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointGetList>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointCreate>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointGet>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointDelete>();
+    #[cfg(feature = "clickpipes")]
     visitor.visit::<ClickPipeReversePrivateEndpointUpdate>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListAlerts>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateAlert>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetAlert>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateAlert>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteAlert>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListDashboards>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackValidateDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteDashboard>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListRoles>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateRole>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetRole>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateRole>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteRole>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListSavedSearches>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateSavedSearch>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetSavedSearch>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateSavedSearch>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteSavedSearch>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListSources>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateSource>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackGetSource>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateSource>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteSource>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackListWebhooks>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackCreateWebhook>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackValidateWebhook>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackUpdateWebhook>();
+    #[cfg(feature = "clickstack")]
     visitor.visit::<ClickStackDeleteWebhook>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstancePasswordUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstancePrivateEndpointCreate>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstancePrivateEndpointConfigGet>();
+    #[cfg(feature = "prometheus")]
     visitor.visit::<InstancePrometheusGet>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointList>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointCreate>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointGet>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointUpdate>();
+    #[cfg(feature = "query-api-endpoints")]
     visitor.visit::<QueryApiEndpointDelete>();
+    #[cfg(feature = "services")]
     visitor.visit::<ReplicaAwareRoutingGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ReplicaAwareRoutingUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceReplicaScalingUpdate>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryList>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryCreate>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryGet>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryUpdate>();
+    #[cfg(feature = "saved-queries")]
     visitor.visit::<SavedQueryDelete>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceScalingUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<ScalingScheduleGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<ScalingScheduleUpsert>();
+    #[cfg(feature = "services")]
     visitor.visit::<ScalingScheduleDelete>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceQueryEndpointGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceQueryEndpointUpsert>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceQueryEndpointDelete>();
+    #[cfg(feature = "snapshots")]
     visitor.visit::<SnapshotConfigurationGet>();
+    #[cfg(feature = "snapshots")]
     visitor.visit::<SnapshotConfigurationUpdate>();
+    #[cfg(feature = "snapshots")]
     visitor.visit::<SnapshotGetList>();
+    #[cfg(feature = "snapshots")]
     visitor.visit::<SnapshotGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<InstanceStateUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<UpgradeWindowGet>();
+    #[cfg(feature = "services")]
     visitor.visit::<UpgradeWindowUpdate>();
+    #[cfg(feature = "services")]
     visitor.visit::<UpgradeWindowDelete>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfUploadSessionCreate>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfList>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfCreate>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfGet>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfDelete>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfAttachmentList>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfAttachmentGet>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfAttach>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfDetach>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfVersionList>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfVersionCreate>();
+    #[cfg(feature = "udfs")]
     visitor.visit::<UdfVersionDelete>();
+    #[cfg(feature = "billing")]
     visitor.visit::<UsageCostGet>();
+    #[cfg(feature = "members")]
     visitor.visit::<WhoamiGet>();
 }
 
-/// The `operationId` of every operation, in spec order.
+/// The `operationId` of every operation of the areas compiled in, in spec order.
 pub const ALL_IDS: &[&str] = &[
+    #[cfg(feature = "organization")]
     "organizationGetList",
+    #[cfg(feature = "organization")]
     "organizationGet",
+    #[cfg(feature = "organization")]
     "organizationUpdate",
+    #[cfg(feature = "billing")]
     "activeBalancesGet",
+    #[cfg(feature = "organization")]
     "activityGetList",
+    #[cfg(feature = "organization")]
     "activityGet",
+    #[cfg(feature = "organization")]
     "organizationByocInfrastructureCreate",
+    #[cfg(feature = "organization")]
     "organizationByocInfrastructureValidate",
+    #[cfg(feature = "organization")]
     "organizationByocInfrastructureGet",
+    #[cfg(feature = "organization")]
     "organizationByocInfrastructureDelete",
+    #[cfg(feature = "organization")]
     "organizationByocInfrastructureUpdate",
+    #[cfg(feature = "organization")]
     "organizationByocInfrastructurePrivateEndpointConfigGet",
+    #[cfg(feature = "organization")]
     "organizationByocInfrastructureProgressGet",
+    #[cfg(feature = "organization")]
     "organizationByocInfrastructureTagsGet",
+    #[cfg(feature = "billing")]
     "creditBalancesGet",
+    #[cfg(feature = "members")]
     "invitationGetList",
+    #[cfg(feature = "members")]
     "invitationCreate",
+    #[cfg(feature = "members")]
     "invitationGet",
+    #[cfg(feature = "members")]
     "invitationDelete",
+    #[cfg(feature = "api-keys")]
     "openapiKeyGetList",
+    #[cfg(feature = "api-keys")]
     "openapiKeyCreate",
+    #[cfg(feature = "api-keys")]
     "openapiKeyGet",
+    #[cfg(feature = "api-keys")]
     "openapiKeyDelete",
+    #[cfg(feature = "api-keys")]
     "openapiKeyUpdate",
+    #[cfg(feature = "members")]
     "memberGetList",
+    #[cfg(feature = "members")]
     "memberGet",
+    #[cfg(feature = "members")]
     "memberDelete",
+    #[cfg(feature = "members")]
     "memberUpdate",
+    #[cfg(feature = "notifications")]
     "notificationTypesGetList",
+    #[cfg(feature = "notifications")]
     "notificationGetList",
+    #[cfg(feature = "postgres")]
     "postgresServiceGetList",
+    #[cfg(feature = "postgres")]
     "postgresServiceCreate",
+    #[cfg(feature = "prometheus")]
     "postgresOrgPrometheusGet",
+    #[cfg(feature = "postgres")]
     "postgresServiceGet",
+    #[cfg(feature = "postgres")]
     "postgresServiceDelete",
+    #[cfg(feature = "postgres")]
     "postgresServicePatch",
+    #[cfg(feature = "postgres")]
     "postgresServiceBackupGetList",
+    #[cfg(feature = "postgres")]
     "postgresServiceCertsGet",
+    #[cfg(feature = "postgres")]
     "postgresInstanceConfigGet",
+    #[cfg(feature = "postgres")]
     "postgresInstanceConfigPost",
+    #[cfg(feature = "postgres")]
     "postgresInstanceConfigPatch",
+    #[cfg(feature = "postgres")]
     "postgresLogsGetList",
+    #[cfg(feature = "postgres")]
     "postgresInstanceMetricsGet",
+    #[cfg(feature = "postgres")]
     "postgresServiceSetPassword",
+    #[cfg(feature = "prometheus")]
     "postgresInstancePrometheusGet",
+    #[cfg(feature = "postgres")]
     "postgresInstanceCreateReadReplica",
+    #[cfg(feature = "postgres")]
     "postgresInstanceRestore",
+    #[cfg(feature = "postgres")]
     "slowQueryPatternsGetList",
+    #[cfg(feature = "postgres")]
     "slowQueryPatternGet",
+    #[cfg(feature = "postgres")]
     "postgresServicePatchState",
+    #[cfg(feature = "organization")]
     "organizationPrivateEndpointConfigGetList",
+    #[cfg(feature = "prometheus")]
     "organizationPrometheusGet",
+    #[cfg(feature = "prometheus")]
     "organizationPrometheusDiscoveryGet",
+    #[cfg(feature = "organization")]
     "organizationQuotasGetList",
+    #[cfg(feature = "organization")]
     "organizationQuotaGet",
+    #[cfg(feature = "roles")]
     "organizationRolesGetList",
+    #[cfg(feature = "roles")]
     "organizationRolePost",
+    #[cfg(feature = "roles")]
     "organizationRoleGet",
+    #[cfg(feature = "roles")]
     "organizationRoleDelete",
+    #[cfg(feature = "roles")]
     "organizationRolePatch",
+    #[cfg(feature = "services")]
     "serviceProfilesList",
+    #[cfg(feature = "services")]
     "instanceGetList",
+    #[cfg(feature = "services")]
     "instanceCreate",
+    #[cfg(feature = "services")]
     "instanceGet",
+    #[cfg(feature = "services")]
     "instanceDelete",
+    #[cfg(feature = "services")]
     "instanceUpdate",
+    #[cfg(feature = "backups")]
     "backupBucketGet",
+    #[cfg(feature = "backups")]
     "backupBucketCreate",
+    #[cfg(feature = "backups")]
     "backupBucketDelete",
+    #[cfg(feature = "backups")]
     "backupBucketUpdate",
+    #[cfg(feature = "backups")]
     "backupConfigurationGet",
+    #[cfg(feature = "backups")]
     "backupConfigurationUpdate",
+    #[cfg(feature = "backups")]
     "backupGetList",
+    #[cfg(feature = "backups")]
     "backupGet",
+    #[cfg(feature = "services")]
     "serviceClickhouseSettingsListGet",
+    #[cfg(feature = "services")]
     "serviceClickhouseSettingsUpdate",
+    #[cfg(feature = "services")]
     "serviceClickhouseSettingsSchemaGet",
+    #[cfg(feature = "services")]
     "serviceClickhouseSettingGet",
+    #[cfg(feature = "services")]
     "serviceClickhouseSettingDelete",
+    #[cfg(feature = "clickpipes")]
     "clickPipeGetList",
+    #[cfg(feature = "clickpipes")]
     "clickPipeCreate",
+    #[cfg(feature = "clickpipes")]
     "clickPipesServiceContextGet",
+    #[cfg(feature = "clickpipes")]
     "clickPipeSchemaDiscovery",
+    #[cfg(feature = "clickpipes")]
     "clickPipeGet",
+    #[cfg(feature = "clickpipes")]
     "clickPipeDelete",
+    #[cfg(feature = "clickpipes")]
     "clickPipeUpdate",
+    #[cfg(feature = "clickpipes")]
     "clickPipeScalingUpdate",
+    #[cfg(feature = "clickpipes")]
     "clickPipeSettingsGet",
+    #[cfg(feature = "clickpipes")]
     "clickPipeSettingsUpdate",
+    #[cfg(feature = "clickpipes")]
     "clickPipeStateUpdate",
+    #[cfg(feature = "clickpipes")]
     "clickPipeCdcScalingGet",
+    #[cfg(feature = "clickpipes")]
     "clickPipeCdcScalingUpdate",
+    #[cfg(feature = "clickpipes")]
     "clickPipeReversePrivateEndpointGetList",
+    #[cfg(feature = "clickpipes")]
     "clickPipeReversePrivateEndpointCreate",
+    #[cfg(feature = "clickpipes")]
     "clickPipeReversePrivateEndpointGet",
+    #[cfg(feature = "clickpipes")]
     "clickPipeReversePrivateEndpointDelete",
+    #[cfg(feature = "clickpipes")]
     "clickPipeReversePrivateEndpointUpdate",
+    #[cfg(feature = "clickstack")]
     "clickStackListAlerts",
+    #[cfg(feature = "clickstack")]
     "clickStackCreateAlert",
+    #[cfg(feature = "clickstack")]
     "clickStackGetAlert",
+    #[cfg(feature = "clickstack")]
     "clickStackUpdateAlert",
+    #[cfg(feature = "clickstack")]
     "clickStackDeleteAlert",
+    #[cfg(feature = "clickstack")]
     "clickStackListDashboards",
+    #[cfg(feature = "clickstack")]
     "clickStackCreateDashboard",
+    #[cfg(feature = "clickstack")]
     "clickStackValidateDashboard",
+    #[cfg(feature = "clickstack")]
     "clickStackGetDashboard",
+    #[cfg(feature = "clickstack")]
     "clickStackUpdateDashboard",
+    #[cfg(feature = "clickstack")]
     "clickStackDeleteDashboard",
+    #[cfg(feature = "clickstack")]
     "clickStackListRoles",
+    #[cfg(feature = "clickstack")]
     "clickStackCreateRole",
+    #[cfg(feature = "clickstack")]
     "clickStackGetRole",
+    #[cfg(feature = "clickstack")]
     "clickStackUpdateRole",
+    #[cfg(feature = "clickstack")]
     "clickStackDeleteRole",
+    #[cfg(feature = "clickstack")]
     "clickStackListSavedSearches",
+    #[cfg(feature = "clickstack")]
     "clickStackCreateSavedSearch",
+    #[cfg(feature = "clickstack")]
     "clickStackGetSavedSearch",
+    #[cfg(feature = "clickstack")]
     "clickStackUpdateSavedSearch",
+    #[cfg(feature = "clickstack")]
     "clickStackDeleteSavedSearch",
+    #[cfg(feature = "clickstack")]
     "clickStackListSources",
+    #[cfg(feature = "clickstack")]
     "clickStackCreateSource",
+    #[cfg(feature = "clickstack")]
     "clickStackGetSource",
+    #[cfg(feature = "clickstack")]
     "clickStackUpdateSource",
+    #[cfg(feature = "clickstack")]
     "clickStackDeleteSource",
+    #[cfg(feature = "clickstack")]
     "clickStackListWebhooks",
+    #[cfg(feature = "clickstack")]
     "clickStackCreateWebhook",
+    #[cfg(feature = "clickstack")]
     "clickStackValidateWebhook",
+    #[cfg(feature = "clickstack")]
     "clickStackUpdateWebhook",
+    #[cfg(feature = "clickstack")]
     "clickStackDeleteWebhook",
+    #[cfg(feature = "services")]
     "instancePasswordUpdate",
+    #[cfg(feature = "services")]
     "instancePrivateEndpointCreate",
+    #[cfg(feature = "services")]
     "instancePrivateEndpointConfigGet",
+    #[cfg(feature = "prometheus")]
     "instancePrometheusGet",
+    #[cfg(feature = "query-api-endpoints")]
     "queryApiEndpointList",
+    #[cfg(feature = "query-api-endpoints")]
     "queryApiEndpointCreate",
+    #[cfg(feature = "query-api-endpoints")]
     "queryApiEndpointGet",
+    #[cfg(feature = "query-api-endpoints")]
     "queryApiEndpointUpdate",
+    #[cfg(feature = "query-api-endpoints")]
     "queryApiEndpointDelete",
+    #[cfg(feature = "services")]
     "replicaAwareRoutingGet",
+    #[cfg(feature = "services")]
     "replicaAwareRoutingUpdate",
+    #[cfg(feature = "services")]
     "instanceReplicaScalingUpdate",
+    #[cfg(feature = "saved-queries")]
     "savedQueryList",
+    #[cfg(feature = "saved-queries")]
     "savedQueryCreate",
+    #[cfg(feature = "saved-queries")]
     "savedQueryGet",
+    #[cfg(feature = "saved-queries")]
     "savedQueryUpdate",
+    #[cfg(feature = "saved-queries")]
     "savedQueryDelete",
+    #[cfg(feature = "services")]
     "instanceScalingUpdate",
+    #[cfg(feature = "services")]
     "scalingScheduleGet",
+    #[cfg(feature = "services")]
     "scalingScheduleUpsert",
+    #[cfg(feature = "services")]
     "scalingScheduleDelete",
+    #[cfg(feature = "services")]
     "instanceQueryEndpointGet",
+    #[cfg(feature = "services")]
     "instanceQueryEndpointUpsert",
+    #[cfg(feature = "services")]
     "instanceQueryEndpointDelete",
+    #[cfg(feature = "snapshots")]
     "snapshotConfigurationGet",
+    #[cfg(feature = "snapshots")]
     "snapshotConfigurationUpdate",
+    #[cfg(feature = "snapshots")]
     "snapshotGetList",
+    #[cfg(feature = "snapshots")]
     "snapshotGet",
+    #[cfg(feature = "services")]
     "instanceStateUpdate",
+    #[cfg(feature = "services")]
     "upgradeWindowGet",
+    #[cfg(feature = "services")]
     "upgradeWindowUpdate",
+    #[cfg(feature = "services")]
     "upgradeWindowDelete",
+    #[cfg(feature = "udfs")]
     "udfUploadSessionCreate",
+    #[cfg(feature = "udfs")]
     "udfList",
+    #[cfg(feature = "udfs")]
     "udfCreate",
+    #[cfg(feature = "udfs")]
     "udfGet",
+    #[cfg(feature = "udfs")]
     "udfDelete",
+    #[cfg(feature = "udfs")]
     "udfAttachmentList",
+    #[cfg(feature = "udfs")]
     "udfAttachmentGet",
+    #[cfg(feature = "udfs")]
     "udfAttach",
+    #[cfg(feature = "udfs")]
     "udfDetach",
+    #[cfg(feature = "udfs")]
     "udfVersionList",
+    #[cfg(feature = "udfs")]
     "udfVersionCreate",
+    #[cfg(feature = "udfs")]
     "udfVersionDelete",
+    #[cfg(feature = "billing")]
     "usageCostGet",
+    #[cfg(feature = "members")]
     "whoamiGet",
 ];

@@ -2,6 +2,7 @@
 
 //! Wire types of the API keys area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `ApiKey` object. Read from responses.

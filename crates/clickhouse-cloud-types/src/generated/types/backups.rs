@@ -2,6 +2,7 @@
 
 //! Wire types of the Backup area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `AwsBackupBucket` object. Read from responses.

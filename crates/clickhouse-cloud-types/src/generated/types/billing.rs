@@ -2,6 +2,7 @@
 
 //! Wire types of the Billing area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `ActiveBalance` object. Read from responses.

@@ -2,6 +2,7 @@
 
 //! Wire types of the ClickPipes area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `AzureEventHub` object. Sent in requests.

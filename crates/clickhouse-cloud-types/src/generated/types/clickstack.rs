@@ -2,6 +2,7 @@
 
 //! Wire types of the ClickStack area.
 
+#[allow(unused_imports)]
 use super::*;
 
 string_enum! {

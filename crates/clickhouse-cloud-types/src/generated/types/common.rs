@@ -2,12 +2,14 @@
 
 //! Wire types of types used by operations of several areas.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `AssignedRole` object. Read from responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(any(feature = "api-keys", feature = "members"))]
 pub struct AssignedRole {
     /// `roleId`: UUID; format `uuid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -20,6 +22,7 @@ pub struct AssignedRole {
     pub role_type: Option<RoleType>,
 }
 
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 string_enum! {
 /// Defined inline: `AwsBackupBucket.bucketProvider`. Sent in requests and read from responses.
 pub enum AwsBackupBucketBucketProvider {
@@ -32,6 +35,7 @@ Aws = "AWS",
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 pub struct AwsBackupBucketProperties {
     /// `bucketPath`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -50,6 +54,7 @@ pub struct AwsBackupBucketProperties {
     pub iam_role_session_name: Option<String>,
 }
 
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 string_enum! {
 /// Defined inline: `AzureBackupBucket.bucketProvider`. Sent in requests and read from responses.
 pub enum AzureBackupBucketBucketProvider {
@@ -62,6 +67,7 @@ Azure = "AZURE",
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 pub struct AzureBackupBucketProperties {
     /// `bucketProvider`: [`AzureBackupBucketBucketProvider`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +77,7 @@ pub struct AzureBackupBucketProperties {
     pub container_name: Option<String>,
 }
 
+#[cfg(any(feature = "organization", feature = "services"))]
 string_enum! {
 /// Defined inline: `ByocConfig.cloudProvider`. Sent in requests and read from responses.
 pub enum CloudProvider {
@@ -83,6 +90,7 @@ Azure = "azure",
 }
 }
 
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 string_enum! {
 /// Defined inline: `GcpBackupBucket.bucketProvider`. Sent in requests and read from responses.
 pub enum GcpBackupBucketBucketProvider {
@@ -95,6 +103,7 @@ Gcp = "GCP",
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 pub struct GcpBackupBucketProperties {
     /// `accessKeyId`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,6 +120,7 @@ pub struct GcpBackupBucketProperties {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(any(feature = "api-keys", feature = "services"))]
 pub struct IpAccessListEntry {
     /// `description`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,6 +130,7 @@ pub struct IpAccessListEntry {
     pub source: Option<String>,
 }
 
+#[cfg(any(feature = "organization", feature = "services"))]
 string_enum! {
 /// Defined inline: `InstancePrivateEndpoint.region`. Sent in requests and read from responses.
 pub enum Region {
@@ -181,6 +192,7 @@ Centralus = "centralus",
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["key"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(any(feature = "postgres", feature = "services", feature = "unreferenced"))]
 pub struct ResourceTagsV1 {
     /// `key`: string; 1 to 128 characters; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,6 +202,7 @@ pub struct ResourceTagsV1 {
     pub value: Option<String>,
 }
 
+#[cfg(any(feature = "postgres", feature = "services", feature = "unreferenced"))]
 impl ResourceTagsV1 {
     /// A value with the required fields set and every other field unset.
     pub fn new(key: impl Into<String>) -> Self {
@@ -200,6 +213,7 @@ impl ResourceTagsV1 {
     }
 }
 
+#[cfg(any(feature = "api-keys", feature = "members"))]
 string_enum! {
 /// Defined inline: `AssignedRole.roleType`. Read from responses.
 pub enum RoleType {

@@ -2,6 +2,7 @@
 
 //! Wire types of the User management area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `Invitation` object. Read from responses.

@@ -2,9 +2,12 @@
 
 //! The wire types, one module per area; all re-exported at the crate root.
 
+#[allow(unused_imports)]
 use std::collections::BTreeMap;
 
+#[allow(unused_imports)]
 use serde::{Deserialize, Serialize};
+#[allow(unused_imports)]
 use uuid::Uuid;
 
 #[allow(unused_imports)]
@@ -12,42 +15,98 @@ use crate::union::{Alt, JsonType};
 #[allow(unused_imports)]
 use crate::{Date, IntegerOrString, JsonScalar, Nullable, NumberOrString, SecretValue, Timestamp};
 
+#[cfg(feature = "api-keys")]
 mod api_keys;
+#[cfg(feature = "backups")]
 mod backups;
+#[cfg(feature = "billing")]
 mod billing;
+#[cfg(feature = "clickpipes")]
 mod clickpipes;
+#[cfg(feature = "clickstack")]
 mod clickstack;
+#[cfg(any(
+    feature = "api-keys",
+    feature = "backups",
+    feature = "members",
+    feature = "organization",
+    feature = "postgres",
+    feature = "services",
+    feature = "snapshots",
+    feature = "unreferenced"
+))]
 mod common;
+#[cfg(feature = "members")]
 mod members;
+#[cfg(feature = "notifications")]
 mod notifications;
+#[cfg(feature = "organization")]
 mod organization;
+#[cfg(any(feature = "postgres", feature = "unreferenced"))]
 mod postgres;
+#[cfg(feature = "prometheus")]
 mod prometheus;
+#[cfg(feature = "query-api-endpoints")]
 mod query_api_endpoints;
+#[cfg(feature = "roles")]
 mod roles;
+#[cfg(feature = "saved-queries")]
 mod saved_queries;
+#[cfg(feature = "scim")]
 mod scim;
+#[cfg(feature = "services")]
 mod services;
+#[cfg(feature = "snapshots")]
 mod snapshots;
+#[cfg(feature = "udfs")]
 mod udfs;
+#[cfg(any(feature = "backups", feature = "snapshots", feature = "unreferenced"))]
 mod unreferenced;
 
+#[cfg(feature = "api-keys")]
 pub use api_keys::*;
+#[cfg(feature = "backups")]
 pub use backups::*;
+#[cfg(feature = "billing")]
 pub use billing::*;
+#[cfg(feature = "clickpipes")]
 pub use clickpipes::*;
+#[cfg(feature = "clickstack")]
 pub use clickstack::*;
+#[cfg(any(
+    feature = "api-keys",
+    feature = "backups",
+    feature = "members",
+    feature = "organization",
+    feature = "postgres",
+    feature = "services",
+    feature = "snapshots",
+    feature = "unreferenced"
+))]
 pub use common::*;
+#[cfg(feature = "members")]
 pub use members::*;
+#[cfg(feature = "notifications")]
 pub use notifications::*;
+#[cfg(feature = "organization")]
 pub use organization::*;
+#[cfg(any(feature = "postgres", feature = "unreferenced"))]
 pub use postgres::*;
+#[cfg(feature = "prometheus")]
 pub use prometheus::*;
+#[cfg(feature = "query-api-endpoints")]
 pub use query_api_endpoints::*;
+#[cfg(feature = "roles")]
 pub use roles::*;
+#[cfg(feature = "saved-queries")]
 pub use saved_queries::*;
+#[cfg(feature = "scim")]
 pub use scim::*;
+#[cfg(feature = "services")]
 pub use services::*;
+#[cfg(feature = "snapshots")]
 pub use snapshots::*;
+#[cfg(feature = "udfs")]
 pub use udfs::*;
+#[cfg(any(feature = "backups", feature = "snapshots", feature = "unreferenced"))]
 pub use unreferenced::*;

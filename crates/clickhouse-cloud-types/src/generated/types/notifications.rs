@@ -2,6 +2,7 @@
 
 //! Wire types of the Notifications area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `Notification` object. Read from responses.

@@ -2,6 +2,7 @@
 
 //! Wire types of the Organization area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `Activity` object. Read from responses.

@@ -2,6 +2,7 @@
 
 //! Wire types of the Postgres area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `pgBouncerConfig` schema: map of string. Sent in requests and read from responses.
@@ -9,8 +10,10 @@ use super::*;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "pgBouncerConfig"))]
 #[serde(transparent)]
+#[cfg(feature = "postgres")]
 pub struct PgBouncerConfig(pub BTreeMap<String, String>);
 
+#[cfg(feature = "postgres")]
 impl From<BTreeMap<String, String>> for PgBouncerConfig {
     fn from(value: BTreeMap<String, String>) -> Self {
         Self(value)
@@ -21,6 +24,7 @@ impl From<BTreeMap<String, String>> for PgBouncerConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "pgConfig"))]
+#[cfg(feature = "postgres")]
 pub struct PgConfig {
     /// `autovacuum_analyze_scale_factor`: number or string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,6 +208,7 @@ pub struct PgConfig {
     pub work_mem: Option<IntegerOrString>,
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `pgConfig.default_toast_compression`. Sent in requests and read from responses.
 pub enum PgConfigDefaultToastCompression {
@@ -214,6 +219,7 @@ Lz4 = "lz4",
 }
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `pgConfig.default_transaction_isolation`. Sent in requests and read from responses.
 pub enum PgConfigDefaultTransactionIsolation {
@@ -226,6 +232,7 @@ Serializable = "serializable",
 }
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `pgConfig.enable_parallel_hash`. Sent in requests and read from responses.
 pub enum PgConfigEnableParallelHash {
@@ -236,6 +243,7 @@ Off = "off",
 }
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `pgConfig.io_method`. Sent in requests and read from responses.
 pub enum PgConfigIoMethod {
@@ -248,6 +256,7 @@ IoUring = "io_uring",
 }
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `pgConfig.log_lock_waits`. Sent in requests and read from responses.
 pub enum PgConfigLogLockWaits {
@@ -258,6 +267,7 @@ Off = "off",
 }
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `pgConfig.ssl_min_protocol_version`. Sent in requests and read from responses.
 pub enum PgConfigSslMinProtocolVersion {
@@ -272,6 +282,7 @@ TlSv13 = "TLSv1.3",
 }
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `pgConfig.wal_compression`. Sent in requests and read from responses.
 pub enum PgConfigWalCompression {
@@ -291,8 +302,10 @@ Zstd = "zstd",
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "pgCreatedAtProperty"))]
 #[serde(transparent)]
+#[cfg(feature = "postgres")]
 pub struct PgCreatedAtProperty(pub Timestamp);
 
+#[cfg(feature = "postgres")]
 impl From<Timestamp> for PgCreatedAtProperty {
     fn from(value: Timestamp) -> Self {
         Self(value)
@@ -316,8 +329,10 @@ Sync = "sync",
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "pgIdProperty"))]
 #[serde(transparent)]
+#[cfg(feature = "postgres")]
 pub struct PgIdProperty(pub Uuid);
 
+#[cfg(feature = "postgres")]
 impl From<Uuid> for PgIdProperty {
     fn from(value: Uuid) -> Self {
         Self(value)
@@ -329,8 +344,10 @@ impl From<Uuid> for PgIdProperty {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "pgIsPrimaryProperty"))]
 #[serde(transparent)]
+#[cfg(feature = "postgres")]
 pub struct PgIsPrimaryProperty(pub bool);
 
+#[cfg(feature = "postgres")]
 impl From<bool> for PgIsPrimaryProperty {
     fn from(value: bool) -> Self {
         Self(value)
@@ -355,8 +372,10 @@ impl From<String> for PgNameProperty {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "pgPassword"))]
 #[serde(transparent)]
+#[cfg(feature = "postgres")]
 pub struct PgPassword(pub SecretValue);
 
+#[cfg(feature = "postgres")]
 impl From<SecretValue> for PgPassword {
     fn from(value: SecretValue) -> Self {
         Self(value)
@@ -368,8 +387,10 @@ impl From<SecretValue> for PgPassword {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "pgPitrRestoreTargetProperty"))]
 #[serde(transparent)]
+#[cfg(feature = "postgres")]
 pub struct PgPitrRestoreTargetProperty(pub Timestamp);
 
+#[cfg(feature = "postgres")]
 impl From<Timestamp> for PgPitrRestoreTargetProperty {
     fn from(value: Timestamp) -> Self {
         Self(value)
@@ -691,6 +712,7 @@ Z3HighmemStandardlssd176 = "z3-highmem-standardlssd-176",
 }
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// The `pgStateProperty` values. Read from responses.
 pub enum PgStateProperty as "pgStateProperty" {
@@ -720,8 +742,10 @@ Deleting = "deleting",
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "pgStorageSize"))]
 #[serde(transparent)]
+#[cfg(feature = "postgres")]
 pub struct PgStorageSize(pub i64);
 
+#[cfg(feature = "postgres")]
 impl From<i64> for PgStorageSize {
     fn from(value: i64) -> Self {
         Self(value)
@@ -758,6 +782,7 @@ V17 = "17",
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["key", "lastModified", "status"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresBackup {
     /// `key`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -779,6 +804,7 @@ pub struct PostgresBackup {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "postgresInstanceConfig", extend("required" = ["pgBouncerConfig", "pgConfig"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresInstanceConfig {
     /// `pgBouncerConfig`: [`PgBouncerConfig`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -788,6 +814,7 @@ pub struct PostgresInstanceConfig {
     pub pg_config: Option<PgConfig>,
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresInstanceConfig {
     /// A value with the required fields set and every other field unset.
     pub fn new(pg_config: PgConfig, pg_bouncer_config: PgBouncerConfig) -> Self {
@@ -805,6 +832,7 @@ impl PostgresInstanceConfig {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "postgresInstanceUpdateConfigResponse", extend("required" = ["pgBouncerConfig", "pgConfig"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresInstanceUpdateConfigResponse {
     /// `message`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -824,6 +852,7 @@ pub struct PostgresInstanceUpdateConfigResponse {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["portRange", "source"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresIpAccessListEntry {
     /// `description`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -839,6 +868,7 @@ pub struct PostgresIpAccessListEntry {
     pub source: Option<String>,
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresIpAccessListEntry {
     /// A value with the required fields set and every other field unset.
     pub fn new(source: impl Into<String>, port_range: impl Into<String>) -> Self {
@@ -855,6 +885,7 @@ impl PostgresIpAccessListEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresIpAccessListPatch {
     /// `add`: list of [`PostgresIpAccessListEntry`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -871,12 +902,14 @@ pub struct PostgresIpAccessListPatch {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["id"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresIpAccessListRuleReference {
     /// `id`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresIpAccessListRuleReference {
     /// A value with the required fields set and every other field unset.
     pub fn new(id: impl Into<String>) -> Self {
@@ -893,6 +926,7 @@ impl PostgresIpAccessListRuleReference {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["body", "severity", "timestamp"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresLogEntry {
     /// `body`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -910,6 +944,7 @@ pub struct PostgresLogEntry {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["description", "key", "name", "series", "unit"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresMetric {
     /// `description`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -933,6 +968,7 @@ pub struct PostgresMetric {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["timestamp", "value"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresMetricDataPoint {
     /// `timestamp`: integer; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -947,6 +983,7 @@ pub struct PostgresMetricDataPoint {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["dataPoints", "label"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresMetricSeries {
     /// `dataPoints`: list of [`PostgresMetricDataPoint`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -963,6 +1000,7 @@ pub struct PostgresMetricSeries {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["metrics"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresMetrics {
     /// `metrics`: list of [`PostgresMetric`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -974,6 +1012,7 @@ pub struct PostgresMetrics {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["app", "cpuSysTimeUs", "cpuUserTimeUs", "dbName", "dbOperation", "dbUser", "durationUs", "jitDeformTimeUs", "jitEmissionTimeUs", "jitFunctions", "jitGenerationTimeUs", "jitInliningTimeUs", "jitOptimizationTimeUs", "localBlksDirtied", "localBlksHit", "localBlksRead", "localBlksWritten", "parallelWorkersLaunched", "parallelWorkersPlanned", "pid", "queryId", "queryText", "rows", "serverRole", "sharedBlkReadTimeUs", "sharedBlkWriteTimeUs", "sharedBlksDirtied", "sharedBlksHit", "sharedBlksRead", "sharedBlksWritten", "tempBlkReadTimeUs", "tempBlkWriteTimeUs", "tempBlksRead", "tempBlksWritten", "timestamp", "walBytes", "walFpi", "walRecords"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresQueryExecution {
     /// `app`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1112,6 +1151,7 @@ pub struct PostgresQueryExecution {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresService {
     /// `connectionString`: secret string (redacted in `Debug`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1175,6 +1215,7 @@ pub struct PostgresService {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresServiceListItem {
     /// `createdAt`: [`PgCreatedAtProperty`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1217,6 +1258,7 @@ pub struct PostgresServiceListItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresServicePasswordResource {
     /// `password`: secret string (redacted in `Debug`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1229,6 +1271,7 @@ pub struct PostgresServicePasswordResource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresServicePatchRequest {
     /// `haType`: [`PgHaType`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1256,6 +1299,7 @@ pub struct PostgresServicePatchRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["name", "provider", "region", "size"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresServicePostRequest {
     /// `haType`: [`PgHaType`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1289,6 +1333,7 @@ pub struct PostgresServicePostRequest {
     pub tags: Option<PgTags>,
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresServicePostRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(name: PgNameProperty, provider: PgProvider, region: PgRegion, size: PgSize) -> Self {
@@ -1316,6 +1361,7 @@ impl PostgresServicePostRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["name"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresServiceReadReplicaRequest {
     /// `name`: [`PgNameProperty`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1331,6 +1377,7 @@ pub struct PostgresServiceReadReplicaRequest {
     pub tags: Option<PgTags>,
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresServiceReadReplicaRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(name: PgNameProperty) -> Self {
@@ -1352,6 +1399,7 @@ impl PostgresServiceReadReplicaRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["name", "restoreTarget"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresServiceRestoreRequest {
     /// `name`: [`PgNameProperty`]; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1370,6 +1418,7 @@ pub struct PostgresServiceRestoreRequest {
     pub tags: Option<PgTags>,
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresServiceRestoreRequest {
     /// A value with the required fields set and every other field unset.
     pub fn new(name: PgNameProperty, restore_target: PgPitrRestoreTargetProperty) -> Self {
@@ -1389,6 +1438,7 @@ impl PostgresServiceRestoreRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresServiceSetPassword {
     /// `password`: [`PgPassword`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1401,12 +1451,14 @@ pub struct PostgresServiceSetPassword {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresServiceSetState {
     /// `command`: [`PostgresServiceSetStateCommand`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<PostgresServiceSetStateCommand>,
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `PostgresServiceSetState.command`. Sent in requests.
 pub enum PostgresServiceSetStateCommand {
@@ -1426,6 +1478,7 @@ Switchover = "switchover",
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["app", "avgDurationUs", "callCount", "dbName", "dbOperation", "dbUser", "errorCount", "maxDurationUs", "p50DurationUs", "p95DurationUs", "p99DurationUs", "queryId", "queryText", "totalCpuTimeUs", "totalDurationUs", "totalRows", "totalSharedBlksHit", "totalSharedBlksRead", "totalWalBytes"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresSlowQueryPattern {
     /// `app`: string; required.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1493,6 +1546,7 @@ pub struct PostgresSlowQueryPattern {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("required" = ["recentExecutions"])))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "postgres")]
 pub struct PostgresSlowQueryPatternDetail {
     /// `aggregate`: [`PostgresSlowQueryPattern`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1502,6 +1556,7 @@ pub struct PostgresSlowQueryPatternDetail {
     pub recent_executions: Option<Vec<PostgresQueryExecution>>,
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `SlowQueryPatternsGetListQuery.sort_by`. Sent in requests.
 pub enum SlowQueryPatternsGetListQuerySortBy {
@@ -1534,6 +1589,7 @@ TotalWalBytes = "total_wal_bytes",
 }
 }
 
+#[cfg(feature = "postgres")]
 string_enum! {
 /// Defined inline: `PostgresLogsGetListQuery.sort_order`. Sent in requests.
 pub enum SortOrder {

@@ -2,6 +2,7 @@
 
 //! Wire types of the Prometheus area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `PrometheusDiscoveryLabels` object. Read from responses.

@@ -2,6 +2,7 @@
 
 //! Wire types of the Query API endpoints area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `PublicQueryApiEndpoint` object. Read from responses.

@@ -2,6 +2,7 @@
 
 //! Wire types of the Role Management area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `RBACPolicy` object. Read from responses.

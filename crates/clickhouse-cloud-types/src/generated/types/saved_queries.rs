@@ -2,6 +2,7 @@
 
 //! Wire types of the Saved queries area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `PublicSavedQuery` object. Read from responses.

@@ -2,6 +2,7 @@
 
 //! Wire types of schemas of the spec that no operation uses.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `ScimAuthenticationScheme` object. Used by no operation of the spec.

@@ -2,6 +2,7 @@
 
 //! Wire types of the Service area.
 
+#[allow(unused_imports)]
 use super::*;
 
 string_enum! {

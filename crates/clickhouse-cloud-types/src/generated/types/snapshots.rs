@@ -2,6 +2,7 @@
 
 //! Wire types of the Snapshot area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `Snapshot` object. Read from responses.

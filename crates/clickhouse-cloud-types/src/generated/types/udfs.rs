@@ -2,6 +2,7 @@
 
 //! Wire types of the UDF area.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `Udf` object. Read from responses.

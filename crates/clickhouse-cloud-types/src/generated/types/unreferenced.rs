@@ -2,6 +2,7 @@
 
 //! Wire types of schemas of the spec that no operation uses.
 
+#[allow(unused_imports)]
 use super::*;
 
 /// The `BackupBucketProperties` union. Used by no operation of the spec.
@@ -9,6 +10,7 @@ use super::*;
 /// Decoding picks the branch whose required properties, telling values and JSON type the value has; a value that fits no branch is kept in [`Self::Other`].
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 pub enum BackupBucketProperties {
     /// The [`AwsBackupBucketProperties`] branch.
     Aws(AwsBackupBucketProperties),
@@ -20,6 +22,7 @@ pub enum BackupBucketProperties {
     Other(serde_json::Value),
 }
 
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 impl std::fmt::Debug for BackupBucketProperties {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -34,6 +37,7 @@ impl std::fmt::Debug for BackupBucketProperties {
     }
 }
 
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 impl BackupBucketProperties {
     /// What each branch looks like on the wire, in branch order.
     const BRANCHES: &'static [&'static [Alt]] = &[
@@ -64,6 +68,7 @@ impl BackupBucketProperties {
     ];
 }
 
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 impl Serialize for BackupBucketProperties {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -75,6 +80,7 @@ impl Serialize for BackupBucketProperties {
     }
 }
 
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 impl<'de> Deserialize<'de> for BackupBucketProperties {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
@@ -87,6 +93,7 @@ impl<'de> Deserialize<'de> for BackupBucketProperties {
     }
 }
 
+#[cfg(any(feature = "backups", feature = "snapshots"))]
 #[cfg(feature = "schema")]
 impl schemars::JsonSchema for BackupBucketProperties {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -105,6 +112,7 @@ impl schemars::JsonSchema for BackupBucketProperties {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "unreferenced")]
 pub struct BasePostgresService {
     /// `haType`: [`PgHaType`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +141,7 @@ pub struct BasePostgresService {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg(feature = "unreferenced")]
 pub struct License {
     /// `environmentFingerprint`: string.
     #[serde(skip_serializing_if = "Option::is_none")]
