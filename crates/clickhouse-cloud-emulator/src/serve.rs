@@ -271,6 +271,7 @@ pub async fn serve(
     options: ServeOptions,
     started: impl FnOnce(&RunningEmulator),
 ) -> Result<(), ServeError> {
+    let shutdown = Shutdown::listen();
     let (credentials, generated) = match options.bootstrap {
         Some(credentials) => (credentials, false),
         None => (KeyMaterial::generate().into_credentials(), true),
@@ -332,27 +333,52 @@ pub async fn serve(
         let _ = out.flush();
     }
     started(&emulator);
-    wait_for_signal().await;
+    shutdown.received().await;
     emulator
         .close()
         .await
         .map_err(|source| ServeError::Save { source })
 }
 
-/// Ctrl-C, or SIGTERM on Unix.
-async fn wait_for_signal() {
+/// Ctrl-C, or SIGTERM on Unix, listened for from the moment it is made:
+/// a signal that arrives while the banner is printed still stops the
+/// server gracefully (and saves its state).
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Shutdown {
+    /// Installs the handlers; call it inside the runtime, before start-up.
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(term), Ok(interrupt)) => Some((term, interrupt)),
+                _ => None,
+            };
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Waits for the first signal.
+    async fn received(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut interrupt)) = self.signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = interrupt.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[cfg(test)]

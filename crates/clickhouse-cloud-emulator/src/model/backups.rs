@@ -199,7 +199,7 @@ fn stamp(at: Timestamp) -> Value {
 }
 
 fn item(service: Uuid, series: Series, slot: u64, at: Timestamp, clock: &Clock) -> Value {
-    let full = series == Series::Snapshots || slot % 7 == 0;
+    let full = series == Series::Snapshots || slot.is_multiple_of(7);
     let whole = GIB + slot.min(1 << 20) * 16 * MIB;
     let size = if full { whole } else { whole / 16 };
     let finished = later(at, clock.scaled(TAKING));
@@ -271,6 +271,7 @@ fn settle_series(
     now: Timestamp,
 ) {
     let list = format!("{service_path}/{}", series.segment());
+    drop_expired(store, &list, now);
     let schedule = series.schedule(&config(store, series, service_path));
     let Some((every, kept)) = schedule else {
         if let Some(current) = store.schedules.get_mut(&list) {
@@ -323,13 +324,7 @@ fn settle_series(
         current.slots += 1;
         current.next = later(current.next, every);
     }
-    store.retain(&list, |item: &Item| {
-        let until: Option<Timestamp> = item
-            .value
-            .get(KEPT_UNTIL)
-            .and_then(|at| serde_json::from_value(at.clone()).ok());
-        until.is_some_and(|until| until >= now)
-    });
+    drop_expired(store, &list, now);
     let count = store.list(&list).len() as u64;
     if count > KEPT_AT_MOST {
         let mut drop = count - KEPT_AT_MOST;
@@ -340,6 +335,17 @@ fn settle_series(
         });
     }
     store.schedules.insert(list, current);
+}
+
+/// Drops the items of the list at `list` kept until before `now`.
+fn drop_expired(store: &mut Store, list: &str, now: Timestamp) {
+    store.retain(list, |item: &Item| {
+        let until: Option<Timestamp> = item
+            .value
+            .get(KEPT_UNTIL)
+            .and_then(|at| serde_json::from_value(at.clone()).ok());
+        until.is_some_and(|until| until >= now)
+    });
 }
 
 /// An item as it reads at `now`: still `in_progress` (with the time
