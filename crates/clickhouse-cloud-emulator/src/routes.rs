@@ -95,6 +95,10 @@ impl Stateful {
         s.add::<BackupGet>();
         s.add::<SnapshotGetList>();
         s.add::<SnapshotGet>();
+        s.add::<OrganizationQuotasGetList>();
+        s.add::<OrganizationQuotaGet>();
+        s.add::<UsageCostGet>();
+        s.add::<OrganizationByocInfrastructureProgressGet>();
         s
     }
 }

@@ -896,3 +896,268 @@ async fn snapshots_follow_their_configuration_and_page() {
     api.emulator.advance_clock(Duration::from_secs(3));
     assert_eq!(newer(&api.ok(Method::GET, &snapshots, None).await), 0);
 }
+
+/// The quota `code`'s `usage` (`None` when not reported) and `value`.
+async fn quota(api: &Api, code: &str) -> (Option<i64>, i64) {
+    let quota = api
+        .ok(Method::GET, &api.at(&format!("/quotas/{code}")), None)
+        .await;
+    assert_eq!(quota["quotaCode"], code);
+    (quota["usage"].as_i64(), quota["value"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn quotas_count_what_exists_through_creates_and_deletes() {
+    let api = Api::start(Emulator::builder().speed(FAST).key_limit(7)).await;
+    let all = api.ok(Method::GET, &api.at("/quotas"), None).await;
+    let codes: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|quota| quota["quotaCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "services-per-organization",
+            "postgres-services-per-organization",
+            "replicas-per-warehouse",
+            "api-keys-per-organization"
+        ]
+    );
+    assert_eq!(
+        quota(&api, "services-per-organization").await,
+        (Some(0), 20)
+    );
+    assert_eq!(quota(&api, "api-keys-per-organization").await, (Some(1), 7));
+    assert_eq!(
+        quota(&api, "postgres-services-per-organization").await,
+        (Some(0), 10)
+    );
+    assert_eq!(quota(&api, "replicas-per-warehouse").await, (None, 20));
+
+    let (first, _) = create(&api, new_service("first")).await;
+    let (second, _) = create(&api, new_service("second")).await;
+    let (key, _, _) = api
+        .create_key(json!({"name": "counted", "roles": ["developer"]}))
+        .await;
+    let postgres = api
+        .ok(
+            Method::POST,
+            &api.at("/postgres"),
+            Some(json!({"name": "pg", "provider": "aws", "region": "eu-west-1"})),
+        )
+        .await;
+    assert_eq!(quota(&api, "services-per-organization").await.0, Some(2));
+    assert_eq!(quota(&api, "api-keys-per-organization").await.0, Some(2));
+    assert_eq!(
+        quota(&api, "postgres-services-per-organization").await.0,
+        Some(1)
+    );
+
+    let deleted = api
+        .call(Method::DELETE, &api.at(&format!("/services/{first}")), None)
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    api.ok(Method::DELETE, &api.at(&format!("/keys/{key}")), None)
+        .await;
+    let pg = postgres["id"].as_str().unwrap();
+    api.ok(Method::DELETE, &api.at(&format!("/postgres/{pg}")), None)
+        .await;
+    // Terminating still counts; gone does not.
+    let deadline = Instant::now() + PATIENCE;
+    while quota(&api, "services-per-organization").await.0 != Some(1) {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted service still counts"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(quota(&api, "api-keys-per-organization").await.0, Some(1));
+    assert_eq!(
+        quota(&api, "postgres-services-per-organization").await.0,
+        Some(0)
+    );
+    api.ok(Method::GET, &api.at(&format!("/services/{second}")), None)
+        .await;
+
+    let unknown = api
+        .call(Method::GET, &api.at("/quotas/nothing"), None)
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert!(
+        unknown.error().starts_with("NOT_FOUND: "),
+        "{}",
+        unknown.body
+    );
+    assert!(unknown.header(EXAMPLE_HEADER).is_empty());
+}
+
+/// `usageCost` from `from` to `to` (`YYYY-MM-DD`), with `extra` query.
+async fn usage(api: &Api, from: &str, to: &str, extra: &str) -> common::Reply {
+    let path = api.at(&format!("/usageCost?from_date={from}&to_date={to}{extra}"));
+    api.call(Method::GET, &path, None).await
+}
+
+/// Each service's summed `totalCHC`, by ID.
+fn cost_by_service(result: &Value) -> std::collections::BTreeMap<String, f64> {
+    let mut costs = std::collections::BTreeMap::new();
+    for record in result["costs"].as_array().unwrap() {
+        assert_eq!(record["entityType"], "service");
+        assert_eq!(record["serviceId"], record["entityId"]);
+        assert_eq!(record["totalCHC"], record["metrics"]["computeCHC"]);
+        let id = record["serviceId"].as_str().unwrap().to_owned();
+        *costs.entry(id).or_insert(0.0) += record["totalCHC"].as_f64().unwrap();
+    }
+    costs
+}
+
+#[tokio::test]
+async fn usage_cost_charges_existing_services_for_their_running_time() {
+    let api = Api::start(Emulator::builder().speed(FAST)).await;
+    let today = chrono::Utc::now().date_naive();
+    // The range holds today even if advancing the clock crosses midnight.
+    let (from, to) = (
+        today.pred_opt().unwrap().to_string(),
+        today.succ_opt().unwrap().to_string(),
+    );
+    let empty = usage(&api, &from, &to, "").await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert_eq!(empty.result()["costs"], json!([]));
+    assert_eq!(empty.result()["grandTotalCHC"], 0);
+
+    let (running, _) = create(&api, new_service("running")).await;
+    let (stopped, _) = create(&api, new_service("stopped")).await;
+    api.wait_for_state(&running, "running", PATIENCE).await;
+    api.wait_for_state(&stopped, "running", PATIENCE).await;
+    assert_eq!(command(&api, &stopped, "stop").await.status, 200);
+    api.wait_for_state(&stopped, "stopped", PATIENCE).await;
+    api.emulator.advance_clock(Duration::from_secs(3600));
+
+    let reply = usage(&api, &from, &to, "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.header(EXAMPLE_HEADER).is_empty());
+    let costs = cost_by_service(reply.result());
+    assert_eq!(costs.len(), 2, "{}", reply.body);
+    // An hour and a few real moments running, at 0.5 CHC an hour.
+    let charged = costs[&running];
+    assert!((0.5..0.52).contains(&charged), "{charged}");
+    assert!(costs[&stopped] < 0.01, "{}", costs[&stopped]);
+    let total = reply.result()["grandTotalCHC"].as_f64().unwrap();
+    assert!(
+        (total - costs.values().sum::<f64>()).abs() < 0.001,
+        "{total}"
+    );
+    // Tag filters narrow it; a deleted service no longer shows.
+    let none = usage(&api, &from, &to, "&filter=tag:env=prod").await;
+    assert_eq!(none.result()["costs"], json!([]), "{}", none.body);
+    let deleted = api
+        .call(
+            Method::DELETE,
+            &api.at(&format!("/services/{stopped}")),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    api.emulator.advance_clock(Duration::from_secs(60));
+    let after = usage(&api, &from, &to, "&filter=tag:env=ci").await;
+    let costs = cost_by_service(after.result());
+    assert_eq!(costs.keys().collect::<Vec<_>>(), [&running]);
+    // Before the service existed there is nothing.
+    let long_ago = usage(&api, "2020-01-01", "2020-01-31", "").await;
+    assert_eq!(long_ago.result()["costs"], json!([]), "{}", long_ago.body);
+
+    for (query, why) in [
+        (api.at("/usageCost"), "no dates"),
+        (
+            api.at(&format!("/usageCost?from_date={from}")),
+            "no to_date",
+        ),
+        (
+            api.at(&format!("/usageCost?from_date={to}&to_date={from}")),
+            "reversed",
+        ),
+        (
+            api.at("/usageCost?from_date=2024-01-01&to_date=2024-02-01"),
+            "32 days",
+        ),
+        (
+            api.at("/usageCost?from_date=soon&to_date=later"),
+            "not dates",
+        ),
+    ] {
+        let refused = api.call(Method::GET, &query, None).await;
+        assert_eq!(refused.status, 400, "{why}: {}", refused.body);
+        assert!(refused.error().starts_with("BAD_REQUEST: "), "{why}");
+    }
+}
+
+#[tokio::test]
+async fn byoc_progress_moves_with_the_clock() {
+    let api = Api::start(Emulator::builder()).await;
+    let infra = api
+        .ok(
+            Method::POST,
+            &api.at("/byocInfrastructure"),
+            Some(json!({"regionId": "eu-west-1", "accountId": "123456789012"})),
+        )
+        .await;
+    let id = infra["id"].as_str().unwrap().to_owned();
+    let progress_path = api.at(&format!("/byocInfrastructure/{id}/progress"));
+    let statuses = |progress: &Value| -> Vec<String> {
+        progress["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|stage| stage["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let progress = api.ok(Method::GET, &progress_path, None).await;
+    assert_eq!(progress["id"], id.as_str());
+    assert_eq!(progress["status"], "in_progress");
+    assert_eq!(progress["stages"][0]["name"], "vpc");
+    assert_eq!(
+        statuses(&progress),
+        ["in_progress", "pending", "pending", "pending", "pending"]
+    );
+    // Ten minutes in all, two a stage.
+    api.emulator.advance_clock(Duration::from_secs(250));
+    let progress = api.ok(Method::GET, &progress_path, None).await;
+    assert_eq!(
+        statuses(&progress),
+        ["ready", "ready", "in_progress", "pending", "pending"]
+    );
+    assert_eq!(progress["stages"][2]["message"], "2 of 5 stages done");
+    api.emulator.advance_clock(Duration::from_secs(400));
+    let progress = api.ok(Method::GET, &progress_path, None).await;
+    assert_eq!(progress["status"], "ready");
+    assert_eq!(statuses(&progress), ["ready"; 5]);
+    let infra = api
+        .ok(
+            Method::GET,
+            &api.at(&format!("/byocInfrastructure/{id}")),
+            None,
+        )
+        .await;
+    assert_eq!(infra["state"], "infra-ready");
+
+    let unknown = api
+        .call(
+            Method::GET,
+            &api.at(&format!(
+                "/byocInfrastructure/{}/progress",
+                uuid::Uuid::new_v4()
+            )),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    api.ok(
+        Method::DELETE,
+        &api.at(&format!("/byocInfrastructure/{id}")),
+        None,
+    )
+    .await;
+    let gone = api.call(Method::GET, &progress_path, None).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+}

@@ -10,6 +10,7 @@ pub(crate) mod invitations;
 pub(crate) mod keys;
 pub(crate) mod members;
 pub(crate) mod organizations;
+pub(crate) mod reports;
 pub(crate) mod roles;
 pub(crate) mod services;
 pub(crate) mod whoami;

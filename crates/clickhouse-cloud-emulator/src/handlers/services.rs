@@ -280,6 +280,7 @@ impl Handle for InstanceCreate {
             since: cx.now,
             last_used: cx.now,
             first_running: None,
+            runs: Vec::new(),
         };
         let service = record.to_api();
         org.services.list.push(record);

@@ -135,6 +135,26 @@ pub(crate) fn settle(store: &mut Store, clock: &Clock, now: Timestamp) {
     store.lives = lives;
 }
 
+/// The state of item `id` of the collection at `collection` and when it
+/// began, with how long that state lasts (at this clock's speed) when it
+/// passes; `None` when the item has no lifecycle.
+pub(crate) fn state_of(
+    store: &Store,
+    clock: &Clock,
+    collection: &str,
+    id: &str,
+) -> Option<(String, Timestamp, Option<chrono::TimeDelta>)> {
+    let life = store
+        .lives
+        .iter()
+        .find(|life| life.collection == collection && life.id == id)?;
+    let lasts = life
+        .kind
+        .next(&life.state)
+        .map(|(delay, _)| clock.scaled(delay));
+    Some((life.state.clone(), life.since, lasts))
+}
+
 /// Shows `life`'s state in its item; `false` when the item is gone.
 fn write_state(store: &mut Store, life: &Life) -> bool {
     match store.item_mut(&life.collection, &life.id_field, &life.id) {

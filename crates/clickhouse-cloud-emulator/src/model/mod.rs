@@ -17,6 +17,7 @@ pub(crate) mod members;
 pub(crate) mod organizations;
 pub(crate) mod paging;
 pub(crate) mod persist;
+pub(crate) mod reports;
 pub(crate) mod roles;
 pub(crate) mod services;
 pub(crate) mod shapes;

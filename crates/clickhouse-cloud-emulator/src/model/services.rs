@@ -128,6 +128,18 @@ pub(crate) struct ServiceRecord {
     /// When it first ran: its backup schedule counts from then.
     #[serde(default)]
     pub(crate) first_running: Option<Timestamp>,
+    /// The spans it has been `running`, oldest first; the last is open
+    /// while it runs (what the usage cost report charges for).
+    #[serde(default)]
+    pub(crate) runs: Vec<Run>,
+}
+
+/// One span a service was `running`: from `start` to `end` (still
+/// running when `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Run {
+    pub(crate) start: Timestamp,
+    pub(crate) end: Option<Timestamp>,
 }
 
 impl ServiceRecord {
@@ -146,7 +158,7 @@ impl ServiceRecord {
                 if now < end {
                     return;
                 }
-                self.phase = next;
+                self.moved(next, end);
                 self.since = end;
                 if next == Phase::Running {
                     self.last_used = end;
@@ -163,7 +175,7 @@ impl ServiceRecord {
                 let start = self.since.max(self.last_used);
                 let end = start + clock.scaled(timeout);
                 if now >= end {
-                    self.phase = Phase::Idle;
+                    self.moved(Phase::Idle, end);
                     self.since = end;
                 }
             }
@@ -171,8 +183,37 @@ impl ServiceRecord {
         }
     }
 
-    pub(crate) fn enter(&mut self, phase: Phase, now: Timestamp) {
+    /// Changes the phase at `at`, opening or closing a run.
+    fn moved(&mut self, phase: Phase, at: Timestamp) {
+        let was = self.phase == Phase::Running;
+        let is = phase == Phase::Running;
+        if was && !is {
+            if let Some(run) = self.runs.last_mut().filter(|run| run.end.is_none()) {
+                run.end = Some(at);
+            }
+        } else if is && self.runs.last().is_none_or(|run| run.end.is_some()) {
+            self.runs.push(Run {
+                start: at,
+                end: None,
+            });
+        }
         self.phase = phase;
+    }
+
+    /// How long it has been `running` between `from` and `to`.
+    pub(crate) fn running_within(&self, from: Timestamp, to: Timestamp) -> chrono::TimeDelta {
+        self.runs
+            .iter()
+            .map(|run| {
+                let start = run.start.max(from);
+                let end = run.end.unwrap_or(to).min(to);
+                (end - start).max(chrono::TimeDelta::zero())
+            })
+            .sum()
+    }
+
+    pub(crate) fn enter(&mut self, phase: Phase, now: Timestamp) {
+        self.moved(phase, now);
         self.since = now;
         if phase == Phase::Running {
             self.last_used = now;
@@ -571,7 +612,30 @@ mod tests {
             since: at,
             last_used: at,
             first_running: None,
+            runs: Vec::new(),
         }
+    }
+
+    #[test]
+    fn running_time_is_counted_between_its_changes() {
+        let clock = Clock::new(60.0);
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut service = record(t0);
+        service.api.idle_scaling = Some(false);
+        // Provisioning 2 s at 60x, then running until stopped at 12 s.
+        service.settle(t0 + secs(5), &clock);
+        assert_eq!(service.phase, Phase::Running);
+        service.enter(Phase::Stopping, t0 + secs(12));
+        service.settle(t0 + secs(100), &clock);
+        assert_eq!(service.phase, Phase::Stopped);
+        assert_eq!(service.running_within(t0, t0 + secs(100)), secs(10));
+        assert_eq!(service.running_within(t0 + secs(4), t0 + secs(6)), secs(2));
+        assert_eq!(
+            service.running_within(t0 + secs(20), t0 + secs(30)),
+            secs(0)
+        );
+        service.enter(Phase::Running, t0 + secs(200));
+        assert_eq!(service.running_within(t0, t0 + secs(210)), secs(20));
     }
 
     #[test]
