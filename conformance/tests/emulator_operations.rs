@@ -384,6 +384,15 @@ async fn every_operation_answers_as_the_spec_says() {
             .json(reqwest::Method::PATCH, &path, Some(body))
             .await;
     }
+    // The single-setting operations name a setting that is set.
+    harness
+        .json(
+            reqwest::Method::PATCH,
+            &at(&format!("/services/{service}/clickhouseSettings")),
+            Some(json!({"settings": {"example": "example"}})),
+        )
+        .await;
+    ours.insert("settingName".to_owned(), "example".to_owned());
     harness.emulator.advance_clock(Duration::from_secs(1));
     for (list, param) in [("backups", "backupId"), ("snapshots", "snapshotId")] {
         let items = harness
@@ -725,10 +734,15 @@ async fn every_stored_collection_and_singleton_lives_through_its_operations() {
             map
         });
     // Paths without a GET (`.../state`, `.../password`, `.../readReplica`)
-    // are actions on a stored item, called in the test above.
+    // are actions on a stored item, and paths with only a GET (a Postgres
+    // service's backups, an infrastructure's tags) read what others store:
+    // both are called in the test above.
     let singletons: BTreeMap<String, Vec<(String, String)>> = singletons
         .into_iter()
-        .filter(|(_, ops)| ops.iter().any(|(_, method)| method == "GET"))
+        .filter(|(_, ops)| {
+            ops.iter().any(|(_, method)| method == "GET")
+                && ops.iter().any(|(_, method)| method != "GET")
+        })
         .collect();
     assert!(!singletons.is_empty());
     for (template, ops) in &singletons {

@@ -91,6 +91,7 @@ impl Stateful {
         s.add::<InstanceScalingUpdate>();
         s.add::<InstanceReplicaScalingUpdate>();
         s.add::<InstancePasswordUpdate>();
+        s.add::<InstancePrivateEndpointCreate>();
         s.add::<BackupGetList>();
         s.add::<BackupGet>();
         s.add::<SnapshotGetList>();

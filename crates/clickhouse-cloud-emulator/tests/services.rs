@@ -589,6 +589,20 @@ async fn a_state_file_keeps_keys_services_and_stored_resources_across_restarts()
         .await;
     let pipe_id = pipe["id"].as_str().unwrap().to_owned();
     assert_eq!(attach(&first, &service).await.status, 200);
+    first
+        .ok(
+            Method::PATCH,
+            &first.at(&format!("/services/{service}/clickhouseSettings")),
+            Some(json!({"settings": {"max_threads": 4}})),
+        )
+        .await;
+    first
+        .ok(
+            Method::POST,
+            &first.at(&format!("/services/{service}/privateEndpoint")),
+            Some(json!({"id": "vpce-kept"})),
+        )
+        .await;
     let old_bootstrap = first.admin().clone();
     assert!(!path.exists(), "nothing is written before a save");
     first.emulator.shutdown().await;
@@ -636,6 +650,17 @@ async fn a_state_file_keeps_keys_services_and_stored_resources_across_restarts()
         (read["name"].as_str(), read["state"].as_str()),
         (Some("kept"), Some("running"))
     );
+    assert_eq!(read["privateEndpointIds"], json!(["vpce-kept"]));
+    let setting = second
+        .ok(
+            Method::GET,
+            &second.at(&format!(
+                "/services/{service}/clickhouseSettings/max_threads"
+            )),
+            None,
+        )
+        .await;
+    assert_eq!(setting["value"], 4);
     let pipe = second
         .ok(
             Method::GET,
@@ -1159,5 +1184,305 @@ async fn byoc_progress_moves_with_the_clock() {
     )
     .await;
     let gone = api.call(Method::GET, &progress_path, None).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+}
+
+#[tokio::test]
+async fn one_clickhouse_setting_is_read_and_deleted_in_the_settings_map() {
+    let api = Api::start(Emulator::builder().speed(FAST)).await;
+    let (id, _) = create(&api, new_service("tuned")).await;
+    let settings = api.at(&format!("/services/{id}/clickhouseSettings"));
+    let one = |name: &str| format!("{settings}/{name}");
+    // Not running yet: 424, as for the map.
+    let early = api.call(Method::GET, &one("max_threads"), None).await;
+    assert_eq!(early.status, 424, "{}", early.body);
+    api.wait_for_state(&id, "running", PATIENCE).await;
+
+    let listed = api.ok(Method::GET, &settings, None).await;
+    assert_eq!(listed, json!({"settings": []}));
+    let unknown = api.call(Method::GET, &one("max_threads"), None).await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert!(
+        unknown.error().starts_with("NOT_FOUND: "),
+        "{}",
+        unknown.body
+    );
+    assert!(unknown.header(EXAMPLE_HEADER).is_empty());
+
+    let set = api
+        .ok(
+            Method::PATCH,
+            &settings,
+            Some(json!({"settings": {"max_threads": 8, "compatibility": "24.8"}})),
+        )
+        .await;
+    assert_eq!(
+        set["settings"],
+        json!({"max_threads": 8, "compatibility": "24.8"})
+    );
+    let warned: Vec<&str> = set["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["name"].as_str())
+        .collect();
+    assert_eq!(warned, ["compatibility"]);
+    assert_eq!(
+        api.ok(Method::GET, &one("max_threads"), None).await,
+        json!({"name": "max_threads", "value": 8})
+    );
+    // A second PATCH changes one and keeps the other.
+    api.ok(
+        Method::PATCH,
+        &settings,
+        Some(json!({"settings": {"max_threads": "16"}})),
+    )
+    .await;
+    assert_eq!(
+        api.ok(Method::GET, &settings, None).await["settings"],
+        json!([
+            {"name": "compatibility", "value": "24.8"},
+            {"name": "max_threads", "value": "16"},
+        ])
+    );
+    let empty = api
+        .call(Method::PATCH, &settings, Some(json!({"settings": {}})))
+        .await;
+    assert_eq!(empty.status, 400, "{}", empty.body);
+
+    // Deleted: absent from the map and from its own get.
+    let deleted = api.call(Method::DELETE, &one("max_threads"), None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert!(deleted.body.get("result").is_none(), "{}", deleted.body);
+    assert_eq!(
+        api.ok(Method::GET, &settings, None).await["settings"],
+        json!([{"name": "compatibility", "value": "24.8"}])
+    );
+    let gone = api.call(Method::GET, &one("max_threads"), None).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    let again = api.call(Method::DELETE, &one("max_threads"), None).await;
+    assert_eq!(again.status, 404, "{}", again.body);
+
+    // Stopped: 424 again, with what is set kept.
+    assert_eq!(command(&api, &id, "stop").await.status, 200);
+    let held = api.call(Method::GET, &one("compatibility"), None).await;
+    assert_eq!(held.status, 424, "{}", held.body);
+    assert_eq!(held.body["code"], "SERVICE_STOPPED");
+    api.wait_for_state(&id, "stopped", PATIENCE).await;
+    assert_eq!(command(&api, &id, "start").await.status, 200);
+    api.wait_for_state(&id, "running", PATIENCE).await;
+    assert_eq!(
+        api.ok(Method::GET, &one("compatibility"), None).await["value"],
+        "24.8"
+    );
+}
+
+#[tokio::test]
+async fn a_private_endpoint_made_for_a_service_shows_on_it_and_on_the_organization() {
+    let api = Api::start(Emulator::builder().speed(FAST)).await;
+    let (first, _) = create(&api, new_service("first")).await;
+    let (second, _) = create(&api, new_service("second")).await;
+    let endpoint_of = |id: &str| api.at(&format!("/services/{id}/privateEndpoint"));
+    let made = api
+        .call(
+            Method::POST,
+            &endpoint_of(&first),
+            Some(json!({"id": "vpce-0123", "description": "from the VPC"})),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(made.header(EXAMPLE_HEADER).is_empty());
+    assert_eq!(
+        made.result(),
+        &json!({"id": "vpce-0123", "description": "from the VPC", "cloudProvider": "aws", "region": "eu-west-1"})
+    );
+    let service = api
+        .ok(Method::GET, &api.at(&format!("/services/{first}")), None)
+        .await;
+    assert_eq!(service["privateEndpointIds"], json!(["vpce-0123"]));
+    let org = api.ok(Method::GET, &api.at(""), None).await;
+    assert_eq!(org["privateEndpoints"], json!([made.result().clone()]));
+    let types = api.activity_types().await;
+    for kind in [
+        "service_update_private_endpoints",
+        "organization_update_private_endpoints",
+    ] {
+        assert!(types.iter().any(|t| t == kind), "{kind} in {types:?}");
+    }
+
+    // Again for the same service: 409; for another in the region: added.
+    let again = api
+        .call(
+            Method::POST,
+            &endpoint_of(&first),
+            Some(json!({"id": "vpce-0123"})),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    api.ok(
+        Method::POST,
+        &endpoint_of(&second),
+        Some(json!({"id": "vpce-0123"})),
+    )
+    .await;
+    let service = api
+        .ok(Method::GET, &api.at(&format!("/services/{second}")), None)
+        .await;
+    assert_eq!(service["privateEndpointIds"], json!(["vpce-0123"]));
+    let org = api.ok(Method::GET, &api.at(""), None).await;
+    assert_eq!(org["privateEndpoints"].as_array().unwrap().len(), 1);
+
+    // Elsewhere: 400; without an ID: 400; no such service: 404.
+    let mut far = new_service("far");
+    far["region"] = json!("us-east-1");
+    let (third, _) = create(&api, far).await;
+    let elsewhere = api
+        .call(
+            Method::POST,
+            &endpoint_of(&third),
+            Some(json!({"id": "vpce-0123"})),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 400, "{}", elsewhere.body);
+    let blank = api
+        .call(Method::POST, &endpoint_of(&third), Some(json!({"id": " "})))
+        .await;
+    assert_eq!(blank.status, 400, "{}", blank.body);
+    let missing = api
+        .call(
+            Method::POST,
+            &endpoint_of(&uuid::Uuid::new_v4().to_string()),
+            Some(json!({"id": "vpce-9"})),
+        )
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+}
+
+#[tokio::test]
+async fn postgres_backups_come_on_the_schedule_and_go_with_the_service() {
+    let api = Api::start(Emulator::builder().speed(HOURLY)).await;
+    let made = api
+        .ok(
+            Method::POST,
+            &api.at("/postgres"),
+            Some(json!({"name": "pg", "provider": "aws", "region": "eu-west-1"})),
+        )
+        .await;
+    let pg = made["id"].as_str().unwrap().to_owned();
+    let list = api.at(&format!("/postgres/{pg}/backups"));
+    let fresh = api.call(Method::GET, &list, None).await;
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    assert!(fresh.header(EXAMPLE_HEADER).is_empty());
+    assert_eq!(fresh.body["result"], json!([]));
+    assert_eq!(fresh.body["totalCount"], 0);
+    assert_eq!(fresh.body["nextCursor"], Value::Null);
+    // Every 24 hours from when it first ran (2 minutes after the create).
+    api.emulator.advance_clock(Duration::from_secs(12));
+    assert_eq!(api.ok(Method::GET, &list, None).await, json!([]));
+    api.emulator.advance_clock(Duration::from_secs(13));
+    let first = api.ok(Method::GET, &list, None).await;
+    assert_eq!(first.as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(first[0]["status"], "done");
+    assert!(
+        first[0]["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("basebackups_005/"),
+        "{first}"
+    );
+    assert!(first[0]["lastModified"].is_string());
+    assert_eq!(api.ok(Method::GET, &list, None).await, first, "stable");
+    // Each kept 24 hours: a day later the next has taken its place.
+    api.emulator.advance_clock(Duration::from_secs(24));
+    let second = api.ok(Method::GET, &list, None).await;
+    assert_eq!(second.as_array().unwrap().len(), 1, "{second}");
+    assert_ne!(second[0]["key"], first[0]["key"]);
+    // A service's backups are its own.
+    let other = api
+        .ok(
+            Method::POST,
+            &api.at("/postgres"),
+            Some(json!({"name": "other", "provider": "aws", "region": "eu-west-1"})),
+        )
+        .await;
+    let other = other["id"].as_str().unwrap().to_owned();
+    let others = api.at(&format!("/postgres/{other}/backups"));
+    assert_eq!(api.ok(Method::GET, &others, None).await, json!([]));
+
+    api.ok(Method::DELETE, &api.at(&format!("/postgres/{pg}")), None)
+        .await;
+    let gone = api.call(Method::GET, &list, None).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+}
+
+#[tokio::test]
+async fn byoc_tags_are_kept_on_the_infrastructure() {
+    let api = Api::start(Emulator::builder()).await;
+    let infra = api
+        .ok(
+            Method::POST,
+            &api.at("/byocInfrastructure"),
+            Some(json!({
+                "regionId": "eu-west-1", "accountId": "123456789012",
+                "tags": {"team": "data", "env": "ci"},
+            })),
+        )
+        .await;
+    let id = infra["id"].as_str().unwrap().to_owned();
+    let item = api.at(&format!("/byocInfrastructure/{id}"));
+    let tags = format!("{item}/tags");
+    let read = api.call(Method::GET, &tags, None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert!(read.header(EXAMPLE_HEADER).is_empty());
+    assert_eq!(
+        read.result(),
+        &json!({"tags": {"team": "data", "env": "ci"}})
+    );
+    // An update without tags keeps them; with tags replaces them.
+    api.ok(
+        Method::PATCH,
+        &item,
+        Some(json!({"displayName": "renamed"})),
+    )
+    .await;
+    assert_eq!(
+        api.ok(Method::GET, &tags, None).await["tags"],
+        json!({"team": "data", "env": "ci"})
+    );
+    api.ok(Method::PATCH, &item, Some(json!({"tags": {"env": "prod"}})))
+        .await;
+    assert_eq!(
+        api.ok(Method::GET, &tags, None).await["tags"],
+        json!({"env": "prod"})
+    );
+    let too_many: serde_json::Map<String, Value> =
+        (0..51).map(|n| (format!("k{n}"), json!("v"))).collect();
+    let refused = api
+        .call(Method::PATCH, &item, Some(json!({"tags": too_many})))
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(
+        api.ok(Method::GET, &tags, None).await["tags"],
+        json!({"env": "prod"})
+    );
+    // None sent: an empty map.
+    let bare = api
+        .ok(
+            Method::POST,
+            &api.at("/byocInfrastructure"),
+            Some(json!({"regionId": "eu-west-1", "accountId": "123456789012"})),
+        )
+        .await;
+    let bare_tags = api.at(&format!(
+        "/byocInfrastructure/{}/tags",
+        bare["id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        api.ok(Method::GET, &bare_tags, None).await,
+        json!({"tags": {}})
+    );
+    // Deleted: its tags are gone with it.
+    api.ok(Method::DELETE, &item, None).await;
+    let gone = api.call(Method::GET, &tags, None).await;
     assert_eq!(gone.status, 404, "{}", gone.body);
 }

@@ -55,7 +55,7 @@ fn one(
         .find(|value| value.get("id").and_then(Value::as_str) == Some(wanted.as_str()))
         .ok_or_else(|| {
             let what = match series {
-                Series::Backups => "backup",
+                Series::Backups | Series::Postgres => "backup",
                 Series::Snapshots => "snapshot",
             };
             ApiError::not_found(format_args!("{what} {id} of service {service} not found"))

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::model::access::Context;
 use crate::model::backups;
 use crate::model::catalogue::{example_result, examples};
+use crate::model::computed;
 use crate::model::error::ApiError;
 use crate::model::lifecycles;
 use crate::model::paging::{self, PageMeta};
@@ -69,16 +70,28 @@ pub(crate) fn serve<O: Operation>(
         let clock = world.clock.clone();
         let org = world.org_mut(cx.caller.org)?;
         lifecycles::settle(&mut org.store, &clock, cx.now);
+        // Backups owed up to now, for the lists that show them.
+        backups::settle(org, cx.caller.org, &clock, cx.now);
         check_parents(&org.store, O::PATH, path)?;
         lifecycles::before(O::ID, &org.store, path, &raw)?;
+        computed::before(O::ID, &raw)?;
         let (mut result, page) = match shape {
             Shape::Action => {
                 let acted = lifecycles::act(O::ID, &mut org.store, &clock, &cx, path, &raw)?;
                 (answer_with(O::ID, acted, None), None)
             }
+            Shape::Computed => {
+                let asked = computed::Asked {
+                    params: &params,
+                    query: &query,
+                    now: cx.now,
+                };
+                computed::answer(O::ID, &mut org.store, path, &asked, &raw)?
+            }
             _ => run(&mut org.store, &cx, O::ID, shape, path, &raw, &query)?,
         };
         lifecycles::after(O::ID, &mut org.store, &clock, &cx, path, &mut result);
+        computed::after(O::ID, &mut org.store, path, &raw, &result);
         // A schedule changed now counts from now.
         backups::settle(org, cx.caller.org, &clock, cx.now);
         let activity = lifecycles::activity(O::ID, &cx, path, &result);
@@ -205,7 +218,9 @@ fn run(
             store.reset(path);
             done(answer_with(id, value, None))
         }
-        Shape::Action => Err(ApiError::internal(format_args!("{id} is an action"))),
+        Shape::Action | Shape::Computed => Err(ApiError::internal(format_args!(
+            "{id} is not plain storage"
+        ))),
     }
 }
 

@@ -11,11 +11,12 @@ use crate::pipeline::{Answer, Handle};
 use axum::http::Uri;
 use clickhouse_cloud_types::ops::{
     InstanceCreate, InstanceDelete, InstanceGet, InstanceGetList, InstanceGetListQuery,
-    InstancePasswordUpdate, InstanceReplicaScalingUpdate, InstanceScalingUpdate,
-    InstanceStateUpdate, InstanceUpdate, OrganizationPath, ServicePath,
+    InstancePasswordUpdate, InstancePrivateEndpointCreate, InstanceReplicaScalingUpdate,
+    InstanceScalingUpdate, InstanceStateUpdate, InstanceUpdate, OrganizationPath, ServicePath,
 };
 use clickhouse_cloud_types::{
-    ActivityType, AutoscalingMode, IpAccessListEntry, Region, SecretValue, Service,
+    ActivityType, AutoscalingMode, CloudProvider, InstancePrivateEndpoint, IpAccessListEntry,
+    OrganizationPrivateEndpoint, Region, SecretValue, ServicPrivateEndpointePostRequest, Service,
     ServiceEndpointProtocol, ServicePasswordPatchRequest, ServicePasswordPatchResponse,
     ServicePatchRequest, ServicePostRequest, ServicePostResponse, ServiceProvider,
     ServiceReleaseChannel, ServiceReplicaScalingPatchRequest, ServiceScalingPatchRequest,
@@ -594,6 +595,96 @@ impl Handle for InstancePasswordUpdate {
         let generated = body.new_password_hash.is_none() && body.new_double_sha_1_hash.is_none();
         Ok(ServicePasswordPatchResponse {
             password: generated.then(|| SecretValue::new(generate_password())),
+        }
+        .into())
+    }
+}
+
+/// A private endpoint made for a service: the organization knows it
+/// (`privateEndpoints`, in the service's cloud and region) and the service
+/// accepts it (`privateEndpointIds`). The same endpoint made again for the
+/// same service is `409`; for another service in the same region it is
+/// added to that one too. An endpoint the organization has in another
+/// region or cloud is `400`.
+impl Handle for InstancePrivateEndpointCreate {
+    const ACCESS: Access = Access::Write;
+
+    fn run(
+        world: &mut World,
+        cx: &Context,
+        path: ServicePath,
+        _: (),
+        body: ServicPrivateEndpointePostRequest,
+    ) -> Result<Answer<InstancePrivateEndpoint>, ApiError> {
+        let id = body
+            .id
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| ApiError::bad_request("id is required"))?;
+        let org = settled(world, cx)?;
+        let service = org.services.get_mut(path.service_id)?;
+        check_changeable(service)?;
+        let region = service.api.region.clone();
+        let provider = service
+            .api
+            .provider
+            .as_ref()
+            .map(|provider| CloudProvider::from(provider.as_str()));
+        let ids = service
+            .api
+            .private_endpoint_ids
+            .get_or_insert_with(Vec::new);
+        if ids.contains(&id) {
+            return Err(ApiError::conflict(format_args!(
+                "private endpoint {id} is already on service {}",
+                path.service_id
+            )));
+        }
+        let known = org
+            .profile
+            .info
+            .private_endpoints
+            .get_or_insert_with(Vec::new);
+        let existing = known
+            .iter()
+            .find(|endpoint| endpoint.id.as_deref() == Some(id.as_str()));
+        if let Some(existing) = existing
+            && (existing.region != region || existing.cloud_provider != provider)
+        {
+            return Err(ApiError::bad_request(format_args!(
+                "private endpoint {id} belongs to another cloud region than service {}",
+                path.service_id
+            )));
+        }
+        let endpoint = match existing {
+            Some(existing) => existing.clone(),
+            None => {
+                let made = OrganizationPrivateEndpoint {
+                    id: Some(id.clone()),
+                    description: body.description.clone(),
+                    cloud_provider: provider.clone(),
+                    region: region.clone(),
+                };
+                known.push(made.clone());
+                org.activities.record(
+                    cx,
+                    cx.activity(ActivityType::OrganizationUpdatePrivateEndpoints),
+                );
+                made
+            }
+        };
+        ids.push(id);
+        record(
+            org,
+            cx,
+            ActivityType::ServiceUpdatePrivateEndpoints,
+            path.service_id,
+        );
+        Ok(InstancePrivateEndpoint {
+            id: endpoint.id,
+            description: endpoint.description,
+            cloud_provider: endpoint.cloud_provider,
+            region: endpoint.region,
         }
         .into())
     }

@@ -64,34 +64,32 @@ const KEPT_UNTIL: &str = "emulatorKeptUntil";
 const GIB: u64 = 1 << 30;
 const MIB: u64 = 1 << 20;
 
-/// The two series a service has.
+/// The two series a service has, and the one a Postgres service has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Series {
     Backups,
     Snapshots,
+    /// A Postgres service's base backups: on the default backup schedule
+    /// (it has no backup configuration), each `{key, status, lastModified}`.
+    Postgres,
 }
 
 impl Series {
     /// The path segment of its list under a service.
     pub(crate) fn segment(self) -> &'static str {
         match self {
-            Series::Backups => "backups",
+            Series::Backups | Series::Postgres => "backups",
             Series::Snapshots => "snapshots",
         }
     }
 
-    /// The operation that reads its configuration.
-    fn config_read(self) -> &'static str {
+    /// The operation that reads its configuration, and the path segment
+    /// of that configuration; `None` when it has none.
+    fn config(self) -> Option<(&'static str, &'static str)> {
         match self {
-            Series::Backups => "backupConfigurationGet",
-            Series::Snapshots => "snapshotConfigurationGet",
-        }
-    }
-
-    fn config_segment(self) -> &'static str {
-        match self {
-            Series::Backups => "backupConfiguration",
-            Series::Snapshots => "snapshotConfiguration",
+            Series::Backups => Some(("backupConfigurationGet", "backupConfiguration")),
+            Series::Snapshots => Some(("snapshotConfigurationGet", "snapshotConfiguration")),
+            Series::Postgres => None,
         }
     }
 
@@ -109,7 +107,7 @@ impl Series {
             Duration::try_from_secs_f64(seconds.min(LONGEST_SECS)).unwrap_or(Duration::ZERO)
         };
         match self {
-            Series::Backups => {
+            Series::Backups | Series::Postgres => {
                 let start_time = config
                     .get("backupStartTime")
                     .and_then(Value::as_str)
@@ -175,6 +173,7 @@ pub(crate) fn item_id(service: Uuid, series: Series, slot: u64) -> Uuid {
     let salt: u128 = match series {
         Series::Backups => 0x9e37_79b9_7f4a_7c15,
         Series::Snapshots => 0xc2b2_ae3d_27d4_eb4f,
+        Series::Postgres => 0x1656_67b1_9e37_79f9,
     };
     let mut x = service.as_u128() ^ (salt << 64) ^ u128::from(slot).wrapping_mul(salt | 1);
     // Two rounds of a 128-bit mix, so that neighbouring slots differ widely.
@@ -198,7 +197,19 @@ fn stamp(at: Timestamp) -> Value {
     serde_json::to_value(at).unwrap_or(Value::Null)
 }
 
+/// The field of a Postgres backup holding when it started; never shown.
+const STARTED: &str = "emulatorStartedAt";
+
 fn item(service: Uuid, series: Series, slot: u64, at: Timestamp, clock: &Clock) -> Value {
+    if series == Series::Postgres {
+        let finished = later(at, clock.scaled(TAKING));
+        return json!({
+            "key": format!("basebackups_005/00000001{:016X}_backup_stop_sentinel.json", slot + 1),
+            "status": "done",
+            "lastModified": stamp(finished),
+            STARTED: stamp(at),
+        });
+    }
     let full = series == Series::Snapshots || slot.is_multiple_of(7);
     let whole = GIB + slot.min(1 << 20) * 16 * MIB;
     let size = if full { whole } else { whole / 16 };
@@ -224,11 +235,12 @@ fn started_at(value: &Value) -> Option<Timestamp> {
 
 /// A configuration as it reads now (what was set, or the default).
 fn config(store: &Store, series: Series, path: &str) -> Value {
-    match table().shape(series.config_read()) {
-        Some(Shape::Read(singleton)) => {
-            store.read(singleton, &format!("{path}/{}", series.config_segment()))
-        }
-        _ => default_config(series.config_read()).unwrap_or(Value::Null),
+    let Some((read, segment)) = series.config() else {
+        return Value::Null;
+    };
+    match table().shape(read) {
+        Some(Shape::Read(singleton)) => store.read(singleton, &format!("{path}/{segment}")),
+        _ => default_config(read).unwrap_or(Value::Null),
     }
 }
 
@@ -256,6 +268,21 @@ pub(crate) fn settle(org: &mut Org, org_id: Uuid, clock: &Clock, now: Timestamp)
                 now,
             );
         }
+    }
+    for (path, id, first) in crate::model::lifecycles::postgres_that_ran(&org.store) {
+        let Ok(id) = Uuid::parse_str(&id) else {
+            continue;
+        };
+        settle_series(
+            &mut org.store,
+            &path,
+            id,
+            Series::Postgres,
+            first,
+            true,
+            clock,
+            now,
+        );
     }
 }
 
@@ -352,8 +379,24 @@ fn drop_expired(store: &mut Store, list: &str, now: Timestamp) {
 /// since it started, and no `finishedAt`) until it finishes.
 pub(crate) fn view(value: &Value, now: Timestamp) -> Value {
     let mut value = value.clone();
+    let mut started_postgres = None;
     if let Value::Object(map) = &mut value {
         map.remove(KEPT_UNTIL);
+        started_postgres = map.remove(STARTED);
+    }
+    if let Some(started) = started_postgres {
+        // A Postgres backup: `lastModified` is when it finished, or when
+        // it started while it is still being taken.
+        let finished: Option<Timestamp> = value
+            .get("lastModified")
+            .and_then(|at| serde_json::from_value(at.clone()).ok());
+        if let (Some(finished), Value::Object(map)) = (finished, &mut value)
+            && now < finished
+        {
+            map.insert("status".into(), json!("in_progress"));
+            map.insert("lastModified".into(), started);
+        }
+        return value;
     }
     let finished: Option<Timestamp> = value
         .get("finishedAt")
@@ -447,5 +490,23 @@ mod tests {
         let late = view(&made, at + TimeDelta::seconds(300));
         assert_eq!(late["status"], "done");
         assert_eq!(late["durationInSeconds"], 300.0);
+    }
+
+    #[test]
+    fn a_postgres_backup_shows_when_it_started_until_it_is_done() {
+        let clock = Clock::new(1.0);
+        let at: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let made = item(Uuid::new_v4(), Series::Postgres, 0, at, &clock);
+        let early = view(&made, at + TimeDelta::seconds(60));
+        assert_eq!(early["status"], "in_progress");
+        assert_eq!(early["lastModified"], "2026-01-01T00:00:00Z");
+        assert!(early.get(STARTED).is_none());
+        let late = view(&made, at + TimeDelta::seconds(300));
+        assert_eq!(late["status"], "done");
+        assert_eq!(late["lastModified"], "2026-01-01T00:05:00Z");
+        assert_eq!(
+            late.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["key", "lastModified", "status"]
+        );
     }
 }

@@ -83,6 +83,10 @@ pub(crate) struct Life {
     /// For a Postgres read replica: its primary's ID.
     #[serde(default)]
     primary: Option<String>,
+    /// When it first reached `running` (a Postgres service's backups count
+    /// from then).
+    #[serde(default)]
+    first_running: Option<Timestamp>,
 }
 
 impl Life {
@@ -104,6 +108,7 @@ impl Life {
             state: state.to_owned(),
             since: now,
             primary: None,
+            first_running: (state == "running").then_some(now),
         }
     }
 
@@ -115,6 +120,9 @@ impl Life {
             }
             self.state = next.to_owned();
             self.since = end;
+            if next == "running" {
+                self.first_running.get_or_insert(end);
+            }
         }
     }
 
@@ -153,6 +161,26 @@ pub(crate) fn state_of(
         .next(&life.state)
         .map(|(delay, _)| clock.scaled(delay));
     Some((life.state.clone(), life.since, lasts))
+}
+
+/// Every Postgres service that has run: the path of its item
+/// (`.../postgres/{id}`), its ID and when it first ran.
+pub(crate) fn postgres_that_ran(store: &Store) -> Vec<(String, String, Timestamp)> {
+    store
+        .lives
+        .iter()
+        .filter(|life| life.kind == Kind::Postgres)
+        .filter_map(|life| {
+            let first = life
+                .first_running
+                .or_else(|| (life.state == "running").then_some(life.since))?;
+            Some((
+                format!("{}/{}", life.collection, life.id),
+                life.id.clone(),
+                first,
+            ))
+        })
+        .collect()
 }
 
 /// Shows `life`'s state in its item; `false` when the item is gone.

@@ -8,6 +8,7 @@ pub(crate) mod activities;
 pub(crate) mod backups;
 pub(crate) mod catalogue;
 pub(crate) mod clock;
+pub(crate) mod computed;
 pub(crate) mod error;
 pub(crate) mod gate;
 pub(crate) mod invitations;

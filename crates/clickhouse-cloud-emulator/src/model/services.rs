@@ -36,8 +36,8 @@ pub(crate) const MIN_IDLE_MINUTES: f64 = 5.0;
 pub(crate) const MAX_NAME_CHARS: usize = 50;
 pub(crate) const CLICKHOUSE_VERSION: &str = "25.8";
 
-/// Operations (answered from examples) that need the service running:
-/// they answer `424` while it is not.
+/// Operations (stored, or answered from examples) that need the service
+/// running: they answer `424` while it is not.
 pub(crate) const NEED_RUNNING: [&str; 8] = [
     "udfAttach",
     "udfDetach",

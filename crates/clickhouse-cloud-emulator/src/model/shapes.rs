@@ -112,6 +112,8 @@ pub(crate) enum Shape {
     Reset(Singleton),
     /// One of [`ACTIONS`].
     Action,
+    /// One of [`crate::model::computed::COMPUTED`].
+    Computed,
 }
 
 fn is_param(segment: &str) -> bool {
@@ -172,7 +174,9 @@ pub(crate) fn classify(ops: &[OpInfo]) -> HashMap<&'static str, Shape> {
         if EXCLUDED.contains(&op.id) {
             continue;
         }
-        let shape = if ACTIONS.contains(&op.id) {
+        let shape = if crate::model::computed::COMPUTED.contains(&op.id) {
+            Shape::Computed
+        } else if ACTIONS.contains(&op.id) {
             Shape::Action
         } else if let Some(found) = built.get(op.template) {
             match op.method {
@@ -371,6 +375,12 @@ mod tests {
             shapes.shape("backupConfigurationUpdate"),
             Some(Shape::MergeSingleton(_))
         ));
+        for computed in crate::model::computed::COMPUTED {
+            assert!(
+                matches!(shapes.shape(computed), Some(Shape::Computed)),
+                "{computed}"
+            );
+        }
         // Actions, reports and hand-modelled resources have no shape.
         for none in [
             "clickStackValidateDashboard",

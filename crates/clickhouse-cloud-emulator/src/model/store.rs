@@ -379,6 +379,16 @@ impl Store {
         value
     }
 
+    /// What was stored at `path` as it is, if anything.
+    pub(crate) fn singleton(&self, path: &str) -> Option<&Value> {
+        self.singletons.get(path)
+    }
+
+    /// Stores `value` at `path` as it is.
+    pub(crate) fn put_singleton(&mut self, path: &str, value: Value) {
+        self.singletons.insert(path.to_owned(), value);
+    }
+
     /// Puts the singleton at `path` back to its default.
     pub(crate) fn reset(&mut self, path: &str) -> bool {
         self.singletons.remove(path).is_some()
