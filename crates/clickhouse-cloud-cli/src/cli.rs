@@ -513,7 +513,7 @@ fn parse_span(text: &str) -> Option<TimeDelta> {
 }
 
 /// `--timeout`: a span such as `90s`, `20m` or `1h`.
-fn parse_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     parse_span(text)
         .and_then(|span| span.to_std().ok())
         .filter(|span| !span.is_zero())

@@ -11,28 +11,37 @@ mod commands;
 mod config;
 mod context;
 mod error;
+mod generated;
 mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::{CliError, code};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            // Help and version go to stdout with 0; usage errors to stderr
-            // with 2.
-            let _ = error.print();
-            return if error.use_stderr() {
-                ExitCode::from(code::USAGE)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut command = commands::generated::augment(Cli::command(), &args, false);
+    let matches = match command.try_get_matches_from_mut(&args) {
+        Ok(matches) => matches,
+        Err(error) => return usage(&error),
+    };
+    // A generated command, or a hand-written one.
+    let generated = matches.subcommand().and_then(|(area, sub)| {
+        let (verb, verb_matches) = sub.subcommand()?;
+        Some((commands::generated::find(area, verb)?, verb_matches.clone()))
+    });
+    let job = match generated {
+        Some((cmd, verb_matches)) => match GlobalArgs::from_arg_matches(&matches) {
+            Ok(global) => Job::Generated(cmd, verb_matches, global),
+            Err(error) => return usage(&error),
+        },
+        None => match Cli::from_arg_matches(&matches) {
+            Ok(cli) => Job::HandWritten(cli),
+            Err(error) => return usage(&error),
+        },
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -43,9 +52,35 @@ fn main() -> ExitCode {
             return CliError::Other(format!("cannot start the async runtime: {error}")).report();
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = match job {
+        Job::HandWritten(cli) => runtime.block_on(run(cli)),
+        Job::Generated(cmd, verb_matches, global) => {
+            runtime.block_on(commands::generated::run(cmd, &verb_matches, &global))
+        }
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error.report(),
+    }
+}
+
+/// What the command line asked for.
+enum Job {
+    HandWritten(Cli),
+    Generated(
+        &'static commands::generated::Cmd,
+        clap::ArgMatches,
+        GlobalArgs,
+    ),
+}
+
+/// Help and version go to stdout with 0; usage errors to stderr with 2.
+fn usage(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    if error.use_stderr() {
+        ExitCode::from(code::USAGE)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

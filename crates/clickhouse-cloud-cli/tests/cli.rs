@@ -1454,7 +1454,12 @@ fn api_list_names_every_operation_and_marks_beta() {
     let f = Fixture::new();
     let run = f.run(&mut f.bare(), &["api", "--list"]).ok();
     let lines: Vec<&str> = run.stdout.lines().skip(1).collect();
-    assert_eq!(lines.len(), 174, "{}", run.stdout);
+    assert_eq!(
+        lines.len(),
+        clickhouse_cloud_client::types::ops::ALL_IDS.len(),
+        "{}",
+        run.stdout
+    );
     let whoami = lines.iter().find(|l| l.starts_with("whoamiGet ")).unwrap();
     assert!(whoami.contains("GET") && whoami.contains("/v1/whoami") && whoami.contains("beta"));
 }
@@ -2622,4 +2627,324 @@ fn parallel_creates_lose_no_key_record() {
     for key_id in &key_ids {
         assert!(recorded.contains(&key_id.as_str()), "{key_id}: {records}");
     }
+}
+
+/// The values of a path's parameters, read against its template.
+fn path_values(template: &str, path: &str) -> std::collections::BTreeMap<String, String> {
+    template
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(t, v)| {
+            let name = t.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+/// A service and a Postgres service to run commands under.
+fn resources(f: &Fixture) -> (String, String) {
+    let service = f
+        .run(
+            &mut f.admin(),
+            &[
+                "services",
+                "create",
+                "--name",
+                "svc",
+                "--provider",
+                "aws",
+                "--region",
+                "us-east-1",
+                "--ip",
+                "0.0.0.0/0",
+                "-o",
+                "json",
+            ],
+        )
+        .ok()
+        .json()["service"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pg = f
+        .run(
+            &mut f.admin(),
+            &[
+                "postgres",
+                "create",
+                "--name",
+                "pg",
+                "--provider",
+                "aws",
+                "--region",
+                "us-east-1",
+                "--size",
+                "r8gd.medium",
+                "-o",
+                "json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (service, pg)
+}
+
+/// Every operation of the table has a command; every generated command,
+/// given the spec's example request, reaches its own operation (a fault
+/// injected on that operation alone is what it answers) and otherwise
+/// answers as `chc api` does for the same request.
+#[test]
+fn every_generated_command_reaches_its_operation() {
+    let f = Fixture::new();
+    let (service, pg) = resources(&f);
+    let org = f.org();
+    let listed = f
+        .run(&mut f.admin(), &["api", "--list", "-o", "json"])
+        .ok()
+        .json();
+    let listed = listed.as_array().unwrap();
+    let ids: Vec<&str> = listed
+        .iter()
+        .map(|op| op["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        clickhouse_cloud_client::types::ops::ALL_IDS.len()
+    );
+    let cassettes =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/cassettes/examples");
+    let mut ran = 0;
+    for op in listed {
+        let id = op["operation"].as_str().unwrap();
+        let generated = op["generated"].as_array().unwrap();
+        let hand = op["handWritten"].as_array().unwrap();
+        assert!(
+            generated.is_empty() != hand.is_empty(),
+            "{id}: offered by {generated:?} and {hand:?}"
+        );
+        let cassette: Value = serde_json::from_str(
+            &std::fs::read_to_string(cassettes.join(format!("{id}.json"))).unwrap(),
+        )
+        .unwrap();
+        let request = &cassette["request"];
+        let values = path_values(
+            op["path"].as_str().unwrap(),
+            request["path"].as_str().unwrap(),
+        );
+        for command in generated {
+            let mut args: Vec<String> = vec![
+                "--org".into(),
+                org.clone(),
+                command["area"].as_str().unwrap().into(),
+                command["verb"].as_str().unwrap().into(),
+            ];
+            let mut api: Vec<String> = vec!["--org".into(), org.clone(), "api".into(), id.into()];
+            for wire in command["positionals"].as_array().unwrap() {
+                let wire = wire.as_str().unwrap();
+                let value = match wire {
+                    "serviceId" => service.clone(),
+                    "postgresId" => pg.clone(),
+                    other => values[other].clone(),
+                };
+                api.push("--path".into());
+                api.push(format!("{wire}={value}"));
+                args.push(value);
+            }
+            if command["pairField"].is_string() {
+                args.extend(["max_threads".into(), "4".into()]);
+            }
+            let mut query = request["query"].as_object().cloned().unwrap_or_default();
+            // The spec's example page always has a next one: ask for one page.
+            if command["paged"].as_bool().unwrap() {
+                query.insert("limit".into(), 1.into());
+            }
+            for flag in command["query"].as_array().unwrap() {
+                let wire = flag["wire"].as_str().unwrap();
+                let Some(value) = query.get(wire) else {
+                    continue;
+                };
+                let texts: Vec<String> = match value {
+                    Value::Array(items) => items.iter().map(text_of).collect(),
+                    other => vec![text_of(other)],
+                };
+                for text in texts {
+                    args.push(format!("--{}", flag["flag"].as_str().unwrap()));
+                    args.push(text.clone());
+                    api.push("--query".into());
+                    api.push(format!("{wire}={text}"));
+                }
+            }
+            if command["takesBody"].as_bool().unwrap() && !request["body"].is_null() {
+                args.push("--body".into());
+                args.push(request["body"].to_string());
+                if command["pairField"].is_null()
+                    && !id.ends_with("PatchState")
+                    && id != "clickPipeStateUpdate"
+                {
+                    api.push("--body".into());
+                    api.push(request["body"].to_string());
+                }
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            // Reaches its own operation: a fault on it alone is the answer.
+            f.emulator
+                .set_faults(format!("{id}#1:json-418").parse().unwrap());
+            let faulted = f.run(&mut f.admin(), &args);
+            assert_eq!(faulted.code, 1, "{args:?}: {faulted:#?}");
+            assert!(faulted.stderr.contains("418"), "{args:?}: {faulted:#?}");
+            f.emulator.set_faults(Default::default());
+            // Otherwise answers as the emulator does.
+            let mut json_args = args.clone();
+            json_args.extend(["-o", "json"]);
+            let answered = f.run(&mut f.admin(), &json_args);
+            assert_ne!(answered.code, 2, "{args:?}: {answered:#?}");
+            if op["method"] == "GET" {
+                let api: Vec<&str> = api.iter().map(String::as_str).collect();
+                let direct = f.run(&mut f.admin(), &api);
+                assert_eq!(
+                    answered.code, direct.code,
+                    "{args:?}: {answered:#?} {direct:#?}"
+                );
+                if answered.code == 0 {
+                    assert_eq!(answered.stdout, direct.stdout, "{args:?}");
+                }
+            }
+            ran += 1;
+        }
+    }
+    let generated: usize = listed
+        .iter()
+        .map(|op| op["generated"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(ran, generated);
+    assert!(ran > 0);
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Generated commands: typed flags, `--body` merged under the flags, usage
+/// errors before anything is sent, tables, `--jq`, a secret's warning, and
+/// `--wait` on a Postgres service.
+#[test]
+fn generated_commands_type_merge_print_and_wait() {
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).speed(600.0));
+    // --wait follows a new Postgres service until it runs.
+    let created = f
+        .run(
+            &mut f.admin(),
+            &[
+                "postgres",
+                "create",
+                "--name",
+                "pg",
+                "--provider",
+                "aws",
+                "--region",
+                "us-east-1",
+                "--size",
+                "r8gd.medium",
+                "--wait",
+                "--timeout",
+                "2m",
+                "-o",
+                "json",
+            ],
+        )
+        .ok();
+    assert!(created.stderr.contains("is running"), "{created:#?}");
+    let pg = created.json()["id"].as_str().unwrap().to_owned();
+    // A value outside an enum, a wrong type: usage errors naming the flag.
+    let bad = f
+        .run(
+            &mut f.admin(),
+            &[
+                "postgres",
+                "create",
+                "--name",
+                "x",
+                "--provider",
+                "azure",
+                "--region",
+                "r",
+                "--size",
+                "r8gd.medium",
+            ],
+        )
+        .code(2);
+    assert!(
+        bad.stderr.contains("--provider") && bad.stderr.contains("aws"),
+        "{bad:#?}"
+    );
+    let bad = f
+        .run(
+            &mut f.admin(),
+            &["postgres", "update", &pg, "--body", r#"{"haType": 7}"#],
+        )
+        .code(2);
+    assert!(bad.stderr.contains("haType"), "{bad:#?}");
+    let before = f.emulator.requests_received();
+    f.run(
+        &mut f.admin(),
+        &["postgres", "create", "--body", r#"{"name": 1}"#],
+    )
+    .code(2);
+    assert_eq!(f.emulator.requests_received(), before, "nothing is sent");
+    // Flags win over --body.
+    let renamed = f
+        .run(
+            &mut f.admin(),
+            &[
+                "postgres",
+                "update",
+                &pg,
+                "--body",
+                r#"{"name": "from-body"}"#,
+                "--name",
+                "from-flag",
+                "-o",
+                "json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(renamed["name"], "from-flag", "{renamed}");
+    // A list as a table with the rule's columns; --jq with raw strings.
+    let table = f.run(&mut f.admin(), &["postgres", "list"]).ok();
+    assert!(table.stdout.starts_with("ID"), "{table:#?}");
+    assert!(table.stdout.lines().next().unwrap().contains("NAME"));
+    let names = f
+        .run(&mut f.admin(), &["postgres", "list", "--jq", ".[].name"])
+        .ok();
+    assert!(names.stdout.lines().any(|l| l == "from-flag"), "{names:#?}");
+    f.run(&mut f.admin(), &["postgres", "list", "--jq", ".["])
+        .code(2);
+    // A secret in an answer comes with the warning, once.
+    let reset = f
+        .run(&mut f.admin(), &["postgres", "reset-password", &pg])
+        .ok();
+    assert_eq!(
+        reset.screen().matches("shown only this once").count(),
+        1,
+        "{reset:#?}"
+    );
+    // --wait follows the Postgres service until it runs.
+    let waited = f
+        .run(
+            &mut f.admin(),
+            &["postgres", "restart", &pg, "--wait", "--timeout", "2m"],
+        )
+        .ok();
+    assert!(waited.stderr.contains("is running"), "{waited:#?}");
+    // A name resolves like a UUID; an unknown one is "not found".
+    f.run(&mut f.admin(), &["postgres", "get", "from-flag"])
+        .ok();
+    f.run(&mut f.admin(), &["postgres", "get", "nope"]).code(4);
 }

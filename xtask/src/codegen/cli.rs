@@ -518,7 +518,7 @@ pub fn render(plan: &Plan, o: &CliOverrides) -> Result<Vec<(String, String)>, Cl
         "/// The operations that page.\n#[cfg(test)]\npub(crate) const PAGED: &[&str] = &[\n",
     );
     for op in &paged {
-        let _ = writeln!(out, "ops::{}::ID,", op.name);
+        let _ = writeln!(out, "{:?},", op.id);
     }
     out.push_str("];\n\n");
     out.push_str(

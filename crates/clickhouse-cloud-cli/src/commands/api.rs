@@ -22,6 +22,9 @@ use crate::output::{self, print_json, print_text, table};
 /// Runs `chc api`.
 pub(crate) async fn run(args: ApiArgs, global: &GlobalArgs) -> Result<(), CliError> {
     if args.list {
+        if global.output == crate::cli::Output::Json {
+            return print_json(&list_json());
+        }
         return print_text(&list());
     }
     let id = args.operation.as_deref().ok_or_else(|| {
@@ -111,48 +114,16 @@ pub(crate) async fn run(args: ApiArgs, global: &GlobalArgs) -> Result<(), CliErr
 }
 
 /// Query parameters that ask for one page of a list.
-const PAGE_PARAMETERS: [&str; 3] = ["limit", "cursor", "offset"];
+pub(crate) const PAGE_PARAMETERS: [&str; 3] = ["limit", "cursor", "offset"];
 
-/// Declares the operations of the table that page ([`Paged`]), and how
-/// `chc api` reads every page of each.
-macro_rules! paged_operations {
-    ($($op:ident),* $(,)?) => {
-        /// The `operationId`s of the operations that page.
-        #[cfg(test)]
-        const PAGED: &[&str] = &[$(ops::$op::ID),*];
+#[cfg(test)]
+use crate::generated::PAGED;
+pub(crate) use crate::generated::all_pages_call;
 
-        /// The call that reads every page of operation `id`, when it pages.
-        fn all_pages_call(id: &str) -> Option<Call> {
-            $(
-                if id == ops::$op::ID {
-                    return Some(Box::new(|client, inputs| {
-                        Box::pin(call_all_pages::<ops::$op>(client, inputs))
-                    }));
-                }
-            )*
-            None
-        }
-    };
+/// The call that reads every page of the paged operation `O`.
+pub(crate) fn paged_call<O: Paged<Body = ()>>() -> Call {
+    Box::new(|client, inputs| Box::pin(call_all_pages::<O>(client, inputs)))
 }
-
-paged_operations!(
-    ActiveBalancesGet,
-    ClickStackListAlerts,
-    ClickStackListSavedSearches,
-    ClickStackListWebhooks,
-    NotificationGetList,
-    OpenapiKeyGetList,
-    OrganizationGetList,
-    PostgresLogsGetList,
-    PostgresServiceBackupGetList,
-    QueryApiEndpointList,
-    SavedQueryList,
-    SlowQueryPatternsGetList,
-    SnapshotGetList,
-    UdfAttachmentList,
-    UdfList,
-    UdfVersionList,
-);
 
 /// Every page of a list, through the client's paging (which stops on a
 /// repeated cursor): the items of all pages as one JSON array.
@@ -167,7 +138,7 @@ async fn call_all_pages<O: Paged<Body = ()>>(
 }
 
 /// What a call printed.
-enum Outcome {
+pub(crate) enum Outcome {
     /// The result, and for a page of a list what the service said about
     /// the rest.
     Json(Value, PageNote),
@@ -176,31 +147,40 @@ enum Outcome {
 
 /// What one page of a list says about the others.
 #[derive(Debug, Default)]
-struct PageNote {
+pub(crate) struct PageNote {
     /// The cursor of the next page (`None` on the last page).
-    next_cursor: Option<String>,
+    pub(crate) next_cursor: Option<String>,
     /// How many items all pages hold, when the service says.
-    total_count: Option<i64>,
+    pub(crate) total_count: Option<i64>,
 }
 
 /// The values given on the command line.
-struct Inputs {
-    path: BTreeMap<String, Vec<String>>,
-    query: BTreeMap<String, Vec<String>>,
-    body: Option<Value>,
+pub(crate) struct Inputs {
+    pub(crate) path: BTreeMap<String, Vec<String>>,
+    pub(crate) query: BTreeMap<String, Vec<String>>,
+    pub(crate) body: Option<Value>,
 }
 
-type Call =
+pub(crate) type Call =
     Box<dyn FnOnce(Client, Inputs) -> Pin<Box<dyn Future<Output = Result<Outcome, CliError>>>>>;
 
 /// The operation found in the table, and how to call it.
-struct Found {
+pub(crate) struct Found {
     method: &'static str,
     path: &'static str,
     /// One call: one page of a list.
-    call: Call,
+    pub(crate) call: Call,
     /// Every page of a list, for an operation that pages.
-    all_pages: Option<Call>,
+    pub(crate) all_pages: Option<Call>,
+    /// Checks a body against the operation's request type, before anything is sent.
+    pub(crate) check_body: fn(Value) -> Result<(), CliError>,
+}
+
+/// The operation `id` of the table, and how to call it.
+pub(crate) fn find(id: &str) -> Option<Found> {
+    let mut finder = Finder { id, found: None };
+    ops::visit_all(&mut finder);
+    finder.found
 }
 
 struct Finder<'a> {
@@ -218,6 +198,7 @@ impl OperationVisitor for Finder<'_> {
             path: O::PATH,
             call: Box::new(|client, inputs| Box::pin(call::<O>(client, inputs))),
             all_pages: all_pages_call(O::ID),
+            check_body: |value| decode_body::<O::Body>(value, O::ID).map(drop),
         });
     }
 }
@@ -283,7 +264,7 @@ fn typed_inputs<O: Operation>(inputs: Inputs) -> Result<Parts<O>, CliError> {
 /// A body decoded as the operation's type, naming the JSON path of a
 /// mismatch (and never a value from it).
 fn decode_body<T: DeserializeOwned>(value: Value, id: &str) -> Result<T, CliError> {
-    if serde_json::from_value::<T>(Value::Null).is_ok() && !value.is_null() {
+    if std::any::type_name::<T>() == "()" && !value.is_null() {
         return Err(CliError::Usage(format!("{id} takes no body")));
     }
     serde_path_to_error::deserialize(value).map_err(|error| {
@@ -422,7 +403,7 @@ fn expectation(message: &str) -> String {
 }
 
 /// `--body @FILE`, `-` (standard input) or the JSON itself.
-fn read_body(source: &str) -> Result<Value, CliError> {
+pub(crate) fn read_body(source: &str) -> Result<Value, CliError> {
     let (text, origin) = if source == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -461,7 +442,7 @@ fn list() -> String {
                 O::ID.to_owned(),
                 O::METHOD.as_str().to_owned(),
                 O::PATH.to_owned(),
-                O::TAG.to_owned(),
+                commands_of(O::ID).join(", "),
                 marks.join(", "),
             ]);
         }
@@ -469,7 +450,60 @@ fn list() -> String {
     let mut lister = Lister(Vec::new());
     ops::visit_all(&mut lister);
     lister.0.sort();
-    table(&["OPERATION", "METHOD", "PATH", "AREA", "NOTE"], &lister.0)
+    table(
+        &["OPERATION", "METHOD", "PATH", "COMMAND", "NOTE"],
+        &lister.0,
+    )
+}
+
+/// The `chc` commands that send operation `id`: generated or hand-written.
+fn commands_of(id: &str) -> Vec<String> {
+    let generated = crate::generated::COMMANDS
+        .iter()
+        .filter(|c| c.operation == id)
+        .map(|c| format!("chc {} {}", c.area, c.verb));
+    let hand = crate::generated::HAND_WRITTEN
+        .iter()
+        .filter(|(_, ids)| ids.contains(&id))
+        .map(|(name, _)| format!("chc {name}"));
+    generated.chain(hand).collect()
+}
+
+/// `chc api --list -o json`: every operation with the commands that send
+/// it, and of each generated command what it takes.
+fn list_json() -> Value {
+    let mut out = Vec::new();
+    for id in ops::ALL_IDS {
+        let Some(found) = find(id) else { continue };
+        let generated: Vec<Value> = crate::generated::COMMANDS
+            .iter()
+            .filter(|c| c.operation == *id)
+            .map(|c| {
+                serde_json::json!({
+                    "area": c.area,
+                    "verb": c.verb,
+                    "positionals": c.positionals.iter().map(|p| p.wire).collect::<Vec<_>>(),
+                    "query": c.query.iter().map(|f| serde_json::json!({"flag": f.flag, "wire": f.wire})).collect::<Vec<_>>(),
+                    "takesBody": c.takes_body,
+                    "pairField": c.pair_field,
+                    "paged": c.paged,
+                })
+            })
+            .collect();
+        let hand: Vec<&str> = crate::generated::HAND_WRITTEN
+            .iter()
+            .filter(|(_, ids)| ids.contains(id))
+            .map(|(name, _)| *name)
+            .collect();
+        out.push(serde_json::json!({
+            "operation": id,
+            "method": found.method,
+            "path": found.path,
+            "generated": generated,
+            "handWritten": hand,
+        }));
+    }
+    Value::Array(out)
 }
 
 /// The usage error for an operation the table lacks, with close names.

@@ -13,7 +13,7 @@ pub(crate) fn run(shell: CompletionShell) -> Result<(), CliError> {
         CompletionShell::Zsh => Shell::Zsh,
         CompletionShell::Fish => Shell::Fish,
     };
-    let mut command = Cli::command();
+    let mut command = crate::commands::generated::augment(Cli::command(), &[], true);
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "chc", &mut script);
     let text = String::from_utf8(script)

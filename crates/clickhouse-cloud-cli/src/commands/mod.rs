@@ -6,6 +6,7 @@ pub(crate) mod auth;
 pub(crate) mod completions;
 #[cfg(feature = "emulator")]
 pub(crate) mod emulator;
+pub(crate) mod generated;
 pub(crate) mod keys;
 pub(crate) mod members;
 pub(crate) mod orgs;
