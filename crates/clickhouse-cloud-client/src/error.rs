@@ -120,6 +120,21 @@ pub enum Error {
         /// That page's `requestId`.
         request_id: Option<String>,
     },
+    /// A list paged by offset answered the same items for the next offset
+    /// as for the previous one (it ignores `offset`): reading on would loop
+    /// for ever, so the listing stops here.
+    #[error(
+        "{operation}: page {page} repeated the page before it; stopped instead of looping (requestId {})",
+        request_id.as_deref().unwrap_or("none")
+    )]
+    RepeatedPage {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The page (1 for the first) that repeats the one before.
+        page: u32,
+        /// That page's `requestId`.
+        request_id: Option<String>,
+    },
     /// A wait ran out of time before the resource reached the state.
     #[error(
         "{resource} {id}: not {target} within {budget:?} (last state seen: {})",
@@ -295,6 +310,7 @@ impl Error {
             Error::Transport { source, .. } => source.request_id(),
             Error::Decode { request_id, .. }
             | Error::RepeatedCursor { request_id, .. }
+            | Error::RepeatedPage { request_id, .. }
             | Error::MissingResult { request_id, .. } => request_id.as_deref(),
             Error::MayHaveActed { error, .. } => error.request_id(),
             _ => None,

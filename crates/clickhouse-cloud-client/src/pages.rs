@@ -26,7 +26,8 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// empty page, on a page shorter than the `limit` its envelope names, or
 /// once `totalCount` items have come. A service that hands out a cursor it
 /// gave before would loop for ever: the stream ends with
-/// [`Error::RepeatedCursor`] instead. Any failed page ends it with that
+/// [`Error::RepeatedCursor`] instead (and one paged by offset whose next
+/// page repeats the one before, with [`Error::RepeatedPage`]). Any failed page ends it with that
 /// page's error, after the items already fetched.
 ///
 /// ```no_run
@@ -49,6 +50,9 @@ pub struct Items<O: Paged<Body = ()>> {
     next: Page,
     buffer: VecDeque<O::Item>,
     seen_cursors: HashSet<String>,
+    /// A fingerprint of the last page read by offset, to tell a service
+    /// that ignores `offset` (and would answer the same page for ever).
+    last_offset_page: Option<u64>,
     pages: u32,
     last: Option<PageMeta>,
     state: State<O>,
@@ -97,6 +101,7 @@ impl<O: Paged<Body = ()>> Items<O> {
             next: Page::default(),
             buffer: VecDeque::new(),
             seen_cursors: HashSet::new(),
+            last_offset_page: None,
             pages: 0,
             last: None,
             state: State::Ready,
@@ -237,6 +242,16 @@ impl<O: Paged<Body = ()>> Items<O> {
                 }
             },
             PageStyle::Offset => {
+                let fingerprint = fingerprint(&items);
+                if fingerprint.is_some() && fingerprint == self.last_offset_page {
+                    self.state = State::Failing(Error::RepeatedPage {
+                        operation: O::ID,
+                        page: self.pages,
+                        request_id: self.last.as_ref().and_then(|m| m.request_id.clone()),
+                    });
+                    return Vec::new();
+                }
+                self.last_offset_page = fingerprint;
                 let seen = self.next.offset.unwrap_or(0) + count as u64;
                 // A page shorter than the page size the service says it
                 // used is the last; one merely shorter than asked is not
@@ -255,6 +270,15 @@ impl<O: Paged<Body = ()>> Items<O> {
         };
         items
     }
+}
+
+/// A hash of a page's items as JSON; `None` when they do not serialize.
+fn fingerprint<T: serde::Serialize>(items: &[T]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let bytes = serde_json::to_vec(items).ok()?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    Some(hasher.finish())
 }
 
 /// `size` within 1 and the list's maximum from the spec.

@@ -162,6 +162,52 @@ async fn an_offset_list_stops_on_an_empty_page() {
     }
 }
 
+/// The same three alerts whatever the offset: a service that ignores it.
+async fn alerts_ignoring_offset(
+    State(seen): State<Seen>,
+    Query(query): Query<HashMap<String, String>>,
+) -> axum::Json<Value> {
+    seen.lock().unwrap().push(query);
+    let lines: Vec<Value> = (0..3)
+        .map(|n| json!({"id": format!("alert {n}")}))
+        .collect();
+    axum::Json(json!({"status": 200, "requestId": "same-page", "result": lines}))
+}
+
+#[tokio::test]
+async fn an_offset_list_whose_pages_repeat_ends_with_an_error() {
+    let seen = Seen::default();
+    let router = Router::new()
+        .route(
+            "/v1/organizations/{org}/services/{id}/clickstack/alerts",
+            get(alerts_ignoring_offset),
+        )
+        .with_state(Arc::clone(&seen));
+    let client = client(serve(router).await);
+    let error = client
+        .clickstack(Uuid::nil())
+        .click_stack_list_alerts_stream(Uuid::nil(), ClickStackListAlertsQuery::default())
+        .page_size(3)
+        .all()
+        .await
+        .unwrap_err();
+    match &error {
+        Error::RepeatedPage {
+            operation,
+            page,
+            request_id,
+        } => {
+            assert_eq!(*operation, "clickStackListAlerts");
+            assert_eq!(*page, 2);
+            assert_eq!(request_id.as_deref(), Some("same-page"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(error.request_id(), Some("same-page"));
+    // The second page told it; no third request was sent.
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
 /// A cursor list whose last page has `nextCursor: null`, another whose last
 /// page has no `nextCursor` at all.
 async fn udfs(Query(query): Query<HashMap<String, String>>) -> axum::Json<Value> {
