@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::io::IsTerminal as _;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -271,6 +271,35 @@ pub(crate) fn sole_org(orgs: &[Organization]) -> Result<Uuid, CliError> {
             )))
         }
     }
+}
+
+/// Refuses a delete that was not confirmed with `--yes` when there is no
+/// terminal to ask on (scripts, CI): a usage error, raised before any
+/// request. `what` names the resource (`key "ci"`), `consequence` what
+/// `--yes` lets go (`it`, `it and its data`).
+pub(crate) fn refuse_unconfirmed(yes: bool, what: &str, consequence: &str) -> Result<(), CliError> {
+    if yes || std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "refusing to delete {what} without confirmation: there is no terminal to ask on; pass \
+         --yes to delete {consequence} (irreversible)"
+    )))
+}
+
+/// Asks `question` on the terminal, then `Type "yes" to delete it:`; true
+/// only for an explicit "yes".
+pub(crate) fn confirm_delete(question: &str) -> Result<bool, CliError> {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question}\nType \"yes\" to delete it: ");
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| CliError::Other(format!("cannot read the answer: {error}")))?;
+    Ok(answer.trim().eq_ignore_ascii_case("yes"))
 }
 
 /// Awaits `future`, with a spinner saying `message` on standard error when

@@ -44,6 +44,15 @@ pub(crate) enum CliError {
         /// The command that shows whether it does: `chc keys list`.
         check: &'static str,
     },
+    /// A `--wait` that failed or ran out of time (exit code by the error,
+    /// like [`CliError::Api`]); the hint names `check`, the command that
+    /// shows the resource waited on (`chc postgres get 0f3e...`).
+    Wait {
+        /// The wait's failure.
+        error: Box<ClientError>,
+        /// The command that shows where the work is.
+        check: String,
+    },
     /// Anything else (exit 1).
     Other(String),
 }
@@ -68,7 +77,7 @@ impl CliError {
             CliError::NotFound(_) => code::NOT_FOUND,
             CliError::Refused(_) | CliError::Other(_) => code::FAILURE,
             CliError::Api(error) => api_exit_code(error),
-            CliError::MayExist { error, .. } => api_exit_code(error),
+            CliError::MayExist { error, .. } | CliError::Wait { error, .. } => api_exit_code(error),
         }
     }
 
@@ -90,6 +99,7 @@ impl CliError {
             | CliError::Refused(message)
             | CliError::Other(message) => message.clone(),
             CliError::Api(error) => api_message(error),
+            CliError::Wait { error, .. } => api_message(error),
             CliError::MayExist { error, what, .. } => format!(
                 "{}; the service may have created {what} before the answer was lost",
                 api_message(error)
@@ -98,44 +108,47 @@ impl CliError {
     }
 
     fn hint(&self) -> Option<String> {
-        let error = match self {
-            CliError::Api(error) => error,
-            CliError::MayExist { what, check, .. } => {
-                return Some(format!(
-                    "check with `{check}` whether {what} exists before creating it again, so \
-                     as not to make a second one"
-                ));
-            }
-            _ => return None,
-        };
-        let status = error.status().map(|status| status.as_u16());
-        match status {
-            Some(401) => Some(
-                "check the key ID and secret, and that the key is enabled and not expired \
-                 (`chc auth status` shows which credentials are in use)"
-                    .into(),
-            ),
-            Some(403) => Some(match operation_of(error) {
-                Some(operation) => format!(
-                    "the key's roles do not allow {operation}; use a key with a role that does \
-                     (`chc auth status` shows which key is in use)"
-                ),
-                None => "the key's roles do not allow this operation".into(),
-            }),
-            _ if matches!(error, ClientError::WaitTimedOut { .. }) => Some(
-                "the service goes on with the work; see where it is with `chc services get`, \
-                 or wait longer with --timeout"
-                    .into(),
-            ),
-            _ if error.is_rate_limited() => Some(match error.retry_after() {
-                Some(wait) => format!(
-                    "rate limited even after retries; try again in {} s",
-                    wait.as_secs_f64().ceil().max(1.0)
-                ),
-                None => "rate limited even after retries; try again later".into(),
-            }),
+        match self {
+            CliError::Api(error) => api_hint(error, "chc services get"),
+            CliError::Wait { error, check } => api_hint(error, check),
+            CliError::MayExist { what, check, .. } => Some(format!(
+                "check with `{check}` whether {what} exists before creating it again, so as not \
+                 to make a second one"
+            )),
             _ => None,
         }
+    }
+}
+
+/// The hint for a failed call or wait; `check` is the command that shows
+/// where the work of a wait out of time is.
+fn api_hint(error: &ClientError, check: &str) -> Option<String> {
+    let status = error.status().map(|status| status.as_u16());
+    match status {
+        Some(401) => Some(
+            "check the key ID and secret, and that the key is enabled and not expired \
+             (`chc auth status` shows which credentials are in use)"
+                .into(),
+        ),
+        Some(403) => Some(match operation_of(error) {
+            Some(operation) => format!(
+                "the key's roles do not allow {operation}; use a key with a role that does \
+                 (`chc auth status` shows which key is in use)"
+            ),
+            None => "the key's roles do not allow this operation".into(),
+        }),
+        _ if matches!(error, ClientError::WaitTimedOut { .. }) => Some(format!(
+            "the service goes on with the work; see where it is with `{check}`, or wait longer \
+             with --timeout"
+        )),
+        _ if error.is_rate_limited() => Some(match error.retry_after() {
+            Some(wait) => format!(
+                "rate limited even after retries; try again in {} s",
+                wait.as_secs_f64().ceil().max(1.0)
+            ),
+            None => "rate limited even after retries; try again later".into(),
+        }),
+        _ => None,
     }
 }
 
@@ -246,6 +259,21 @@ mod tests {
         });
         assert_eq!(timed_out.exit_code(), code::WAIT_TIMED_OUT);
         assert!(timed_out.hint().unwrap().contains("--timeout"));
+        assert!(timed_out.hint().unwrap().contains("`chc services get`"));
+        let waited = CliError::Wait {
+            error: Box::new(ClientError::WaitTimedOut {
+                resource: "Postgres service",
+                id: "8b2c".into(),
+                target: "running".into(),
+                last_state: None,
+                budget: Duration::from_secs(1),
+            }),
+            check: "chc postgres get 8b2c".into(),
+        };
+        assert_eq!(waited.exit_code(), code::WAIT_TIMED_OUT);
+        let hint = waited.hint().unwrap();
+        assert!(hint.contains("`chc postgres get 8b2c`"), "{hint}");
+        assert!(!hint.contains("services"), "{hint}");
         let failed = CliError::Api(ClientError::WaitFailed {
             resource: "service",
             id: "8b2c".into(),

@@ -2788,6 +2788,10 @@ fn every_generated_command_reaches_its_operation() {
                     api.push(request["body"].to_string());
                 }
             }
+            // A delete is refused without confirmation (tested below).
+            if op["method"] == "DELETE" {
+                args.push("--yes".into());
+            }
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             // Reaches its own operation: a fault on it alone is the answer.
             f.emulator
@@ -2947,4 +2951,242 @@ fn generated_commands_type_merge_print_and_wait() {
     f.run(&mut f.admin(), &["postgres", "get", "from-flag"])
         .ok();
     f.run(&mut f.admin(), &["postgres", "get", "nope"]).code(4);
+}
+
+/// The body of the spec's example request for `operation`.
+fn example_body(operation: &str) -> Value {
+    let cassette = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../conformance/cassettes/examples")
+        .join(format!("{operation}.json"));
+    let cassette: Value =
+        serde_json::from_str(&std::fs::read_to_string(cassette).unwrap()).unwrap();
+    cassette["request"]["body"].clone()
+}
+
+/// A generated delete asks like `keys delete`: without `--yes` and a
+/// terminal it is refused before any request, and the resource stays.
+#[test]
+fn generated_deletes_need_yes_without_a_terminal() {
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).speed(600.0));
+    let (_, pg) = resources(&f);
+    let help = f
+        .run(&mut f.admin(), &["postgres", "delete", "--help"])
+        .ok();
+    assert!(help.stdout.contains("--yes"), "{help:#?}");
+    let before = f.emulator.requests_received();
+    let refused = f.run(&mut f.admin(), &["postgres", "delete", &pg]).code(2);
+    assert!(
+        refused.stderr.contains("--yes") && refused.stderr.contains(&pg),
+        "{refused:#?}"
+    );
+    assert_eq!(f.emulator.requests_received(), before, "nothing is sent");
+    let still = f
+        .run(&mut f.admin(), &["postgres", "get", &pg, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(still["id"], pg.as_str(), "{still}");
+    // A command that does not delete takes no --yes.
+    f.run(&mut f.admin(), &["postgres", "get", &pg, "--yes"])
+        .code(2);
+    f.run(
+        &mut f.admin(),
+        &[
+            "postgres",
+            "delete",
+            &pg,
+            "--yes",
+            "--wait",
+            "--timeout",
+            "2m",
+        ],
+    )
+    .ok();
+    f.run(&mut f.admin(), &["postgres", "get", &pg]).code(4);
+}
+
+/// `--no-FIELD` sends `null`: the stored configuration loses the field.
+#[test]
+fn no_flag_clears_a_field_with_null() {
+    let f = Fixture::new();
+    let (service, _) = resources(&f);
+    let config = |f: &Fixture| {
+        f.run(
+            &mut f.admin(),
+            &["backups", "config", &service, "-o", "json"],
+        )
+        .ok()
+        .json()
+    };
+    f.run(
+        &mut f.admin(),
+        &[
+            "backups",
+            "update-config",
+            &service,
+            "--backup-start-time",
+            "03:00",
+        ],
+    )
+    .ok();
+    assert_eq!(config(&f)["backupStartTime"], "03:00", "{}", config(&f));
+    f.run(
+        &mut f.admin(),
+        &[
+            "backups",
+            "update-config",
+            &service,
+            "--no-backup-start-time",
+        ],
+    )
+    .ok();
+    let cleared = config(&f);
+    assert!(cleared["backupStartTime"].is_null(), "{cleared}");
+    // Not both at once.
+    f.run(
+        &mut f.admin(),
+        &[
+            "backups",
+            "update-config",
+            &service,
+            "--backup-start-time",
+            "03:00",
+            "--no-backup-start-time",
+        ],
+    )
+    .code(2);
+}
+
+/// `clickpipes create --wait` follows the new pipe from `Provisioning` to
+/// `Running`; a wait out of time names `chc clickpipes get` in its hint.
+#[test]
+fn clickpipes_create_waits_until_running_and_a_timeout_names_the_pipe() {
+    let body = example_body("clickPipeCreate").to_string();
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).speed(600.0));
+    let (service, _) = resources(&f);
+    // A ClickPipe needs its service running.
+    assert!(
+        f.emulator
+            .force_service_state(service.parse().unwrap(), ServiceState::Running)
+    );
+    let created = f
+        .run(
+            &mut f.admin(),
+            &[
+                "clickpipes",
+                "create",
+                &service,
+                "--body",
+                &body,
+                "--name",
+                "events",
+                "--wait",
+                "--timeout",
+                "2m",
+                "-o",
+                "json",
+            ],
+        )
+        .ok();
+    assert!(created.stderr.contains("is Running"), "{created:#?}");
+    let pipe = created.json()["id"].as_str().unwrap().to_owned();
+    let got = f
+        .run(
+            &mut f.admin(),
+            &["clickpipes", "get", &service, &pipe, "-o", "json"],
+        )
+        .ok()
+        .json();
+    assert_eq!(got["state"], "Running", "{got}");
+
+    // At speed 1 provisioning takes a minute: a one-second wait runs out.
+    let slow = Fixture::with_builder(Emulator::builder().rate_limit(None).speed(1.0));
+    let (service, _) = resources(&slow);
+    assert!(
+        slow.emulator
+            .force_service_state(service.parse().unwrap(), ServiceState::Running)
+    );
+    let timed_out = slow
+        .run(
+            &mut slow.admin(),
+            &[
+                "clickpipes",
+                "create",
+                &service,
+                "--body",
+                &body,
+                "--wait",
+                "--timeout",
+                "1s",
+                "-o",
+                "json",
+            ],
+        )
+        .code(6);
+    let pipe = timed_out.json()["id"].as_str().unwrap().to_owned();
+    assert!(
+        timed_out
+            .stderr
+            .contains(&format!("`chc clickpipes get {service} {pipe}`")),
+        "{timed_out:#?}"
+    );
+    assert!(
+        !timed_out.stderr.contains("chc services get"),
+        "{timed_out:#?}"
+    );
+    let timed_out = slow
+        .run(
+            &mut slow.admin(),
+            &[
+                "postgres",
+                "create",
+                "--name",
+                "pg2",
+                "--provider",
+                "aws",
+                "--region",
+                "us-east-1",
+                "--size",
+                "r8gd.medium",
+                "--wait",
+                "--timeout",
+                "1s",
+                "-o",
+                "json",
+            ],
+        )
+        .code(6);
+    let pg = timed_out.json()["id"].as_str().unwrap().to_owned();
+    assert!(
+        timed_out
+            .stderr
+            .contains(&format!("`chc postgres get {pg}`")),
+        "{timed_out:#?}"
+    );
+}
+
+/// The completion scripts hold the generated commands and their flags.
+#[test]
+fn completions_include_generated_commands_and_their_flags() {
+    let f = Fixture::new();
+    let bash = f.run(&mut f.bare(), &["completions", "bash"]).ok();
+    assert!(
+        bash.stdout
+            .contains("chc__subcmd__postgres__subcmd__create"),
+        "no postgres create"
+    );
+    assert!(
+        bash.stdout.contains("--backup-start-time"),
+        "no generated flag"
+    );
+    assert!(
+        bash.stdout.contains("--no-backup-start-time"),
+        "no --no- flag"
+    );
+    let fish = f.run(&mut f.bare(), &["completions", "fish"]).ok();
+    assert!(
+        fish.stdout
+            .lines()
+            .any(|l| l.contains("__fish_chc_using_subcommand clickpipes") && l.contains("-l wait")),
+        "no clickpipes --wait in fish"
+    );
 }

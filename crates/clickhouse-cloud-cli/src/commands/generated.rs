@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::cli::{GlobalArgs, Output};
 use crate::commands::api::{self, Inputs, Outcome, PAGE_PARAMETERS};
-use crate::context::{Session, follow, wait};
+use crate::context::{Session, confirm_delete, follow, refuse_unconfirmed, wait};
 use crate::error::CliError;
 use crate::generated::{AREAS, COMMANDS};
 use crate::output::{self, print_json, print_text};
@@ -285,6 +285,12 @@ fn build(cmd: &'static Cmd) -> clap::Command {
         let fixed: Vec<String> = cmd.fixed.iter().map(|(k, v)| format!("{k}={v}")).collect();
         long.push_str(&format!("\n\nSends {}.", fixed.join(", ")));
     }
+    if destroys(cmd) {
+        long.push_str(
+            "\n\nAsks for confirmation on a terminal; without one (scripts, CI) it refuses \
+             unless --yes is given.",
+        );
+    }
     let mut c = clap::Command::new(cmd.verb).about(about).long_about(long);
     for p in cmd.positionals {
         let help = match p.resolve {
@@ -343,6 +349,14 @@ fn build(cmd: &'static Cmd) -> clap::Command {
                 .help("The body, or its nested parts, as JSON: from a file, standard input or the text; the flags above win over it"),
         );
     }
+    if destroys(cmd) {
+        c = c.arg(
+            Arg::new("yes")
+                .long("yes")
+                .action(ArgAction::SetTrue)
+                .help("Do not ask for confirmation (needed without a terminal)"),
+        );
+    }
     if waiter(cmd).is_some() {
         c = c
             .arg(
@@ -366,6 +380,38 @@ fn build(cmd: &'static Cmd) -> clap::Command {
             .value_name("EXPR")
             .help("Filter the JSON answer with a jq expression (strings print raw)"),
     )
+}
+
+/// Whether the command deletes, and so asks for confirmation (`--yes`).
+fn destroys(cmd: &Cmd) -> bool {
+    cmd.method == "DELETE"
+}
+
+/// A value as it would be typed: bare when plain, else quoted.
+fn word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@".contains(c));
+    if plain {
+        value.to_owned()
+    } else {
+        output::quoted(value)
+    }
+}
+
+/// The positionals as typed, for messages.
+fn typed_positionals(cmd: &Cmd, m: &ArgMatches) -> String {
+    let mut words: Vec<String> = cmd
+        .positionals
+        .iter()
+        .filter_map(|p| m.get_one::<String>(&format!("path:{}", p.wire)))
+        .map(|v| word(v))
+        .collect();
+    if cmd.pair_field.is_some() {
+        words.extend(m.get_one::<String>("pair-name").map(|v| word(v)));
+    }
+    words.join(" ")
 }
 
 fn kind_word(kind: Kind) -> &'static str {
@@ -562,6 +608,19 @@ pub(crate) async fn run(
     let found = api::find(cmd.operation).ok_or_else(|| {
         CliError::Other(format!("operation {} is not in the table", cmd.operation))
     })?;
+    let yes = m.get_flag_safe("yes");
+    if destroys(cmd) {
+        refuse_unconfirmed(
+            yes,
+            &format!(
+                "what `chc {} {} {}` names",
+                cmd.area,
+                cmd.verb,
+                typed_positionals(cmd, m)
+            ),
+            "it",
+        )?;
+    }
     let body = body_of(cmd, m)?;
     // The body is checked against the request type before anything is sent.
     (found.check_body)(body.clone().unwrap_or(Value::Null))?;
@@ -588,6 +647,25 @@ pub(crate) async fn run(
         };
         let _ = p.kind;
         path.insert(p.wire.to_owned(), vec![value]);
+    }
+    if destroys(cmd) && !yes {
+        let mut request = format!("{} {}", cmd.method, cmd.path);
+        for p in cmd.positionals {
+            if let Some(value) = path.get(p.wire).and_then(|v| v.last()) {
+                request.push_str(&format!(", {}={}", p.wire, output::clean(value)));
+            }
+        }
+        let question = format!(
+            "Run `chc {} {} {}` ({request})? What it deletes cannot be restored.",
+            cmd.area,
+            cmd.verb,
+            typed_positionals(cmd, m),
+        );
+        if !confirm_delete(&question)? {
+            return Err(CliError::Refused(
+                "not confirmed; nothing was deleted".into(),
+            ));
+        }
     }
     let one_page = PAGE_PARAMETERS.iter().any(|name| query.contains_key(*name));
     let call = match found.all_pages {
@@ -981,6 +1059,41 @@ fn path_id(path: &BTreeMap<String, Vec<String>>, name: &str) -> Result<Uuid, Cli
         .ok_or_else(|| CliError::Usage(format!("--wait needs {name} as a UUID")))
 }
 
+/// `chc AREA VERB VALUES`: the generated command of `get_operation` (from
+/// the command table), its positionals filled from `values`; what shows a
+/// resource a wait follows. `chc api` when no generated command has it.
+fn check_command(get_operation: &str, values: &[(&str, Uuid)]) -> String {
+    let value = |wire: &str| values.iter().find(|(w, _)| *w == wire).map(|(_, v)| *v);
+    match COMMANDS.iter().find(|c| c.operation == get_operation) {
+        Some(cmd) => {
+            let mut text = format!("chc {} {}", cmd.area, cmd.verb);
+            for p in cmd.positionals {
+                text.push(' ');
+                match value(p.wire) {
+                    Some(id) => text.push_str(&id.to_string()),
+                    None => text.push_str(p.value_name),
+                }
+            }
+            text
+        }
+        None => {
+            let mut text = format!("chc api {get_operation}");
+            for (wire, id) in values {
+                text.push_str(&format!(" --path {wire}={id}"));
+            }
+            text
+        }
+    }
+}
+
+/// A failed wait, with the command that shows the resource in its hint.
+fn waited(check: String) -> impl FnOnce(clickhouse_cloud_client::Error) -> CliError {
+    move |error| CliError::Wait {
+        error: Box::new(error),
+        check,
+    }
+}
+
 async fn wait_for(
     cmd: &Cmd,
     session: &Session,
@@ -994,6 +1107,15 @@ async fn wait_for(
     };
     let from_answer = || {
         answer_id(answer).ok_or_else(|| CliError::Other("the answer has no ID to wait for".into()))
+    };
+    use clickhouse_cloud_client::types::operation::Operation as _;
+    use clickhouse_cloud_client::types::ops;
+    let postgres = |id| check_command(ops::PostgresServiceGet::ID, &[("postgresId", id)]);
+    let pipe = |service, id| {
+        check_command(
+            ops::ClickPipeGet::ID,
+            &[("serviceId", service), ("clickPipeId", id)],
+        )
     };
     let client = &session.client;
     let done = match waiter {
@@ -1012,7 +1134,9 @@ async fn wait_for(
             if restore {
                 w = w.budget(clickhouse_cloud_client::POSTGRES_RESTORE_BUDGET);
             }
-            let pg = follow(&format!("Postgres service {id}"), w, timeout).await?;
+            let pg = follow(&format!("Postgres service {id}"), w, timeout)
+                .await
+                .map_err(waited(postgres(id)))?;
             let state = pg.state.map(|s| s.as_str().to_owned()).unwrap_or_default();
             format!("Postgres service {id} is {state}.")
         }
@@ -1023,7 +1147,8 @@ async fn wait_for(
                 client.postgres(org).wait_until_gone(id),
                 timeout,
             )
-            .await?;
+            .await
+            .map_err(waited(postgres(id)))?;
             format!("Postgres service {id} is gone.")
         }
         Waiter::Pipe {
@@ -1046,7 +1171,8 @@ async fn wait_for(
                 client.clickpipes(org).wait_until(service, id, target),
                 timeout,
             )
-            .await?;
+            .await
+            .map_err(waited(pipe(service, id)))?;
             let state = pipe
                 .state
                 .map(|s| s.as_str().to_owned())
@@ -1061,7 +1187,8 @@ async fn wait_for(
                 client.clickpipes(org).wait_until_gone(service, id),
                 timeout,
             )
-            .await?;
+            .await
+            .map_err(waited(pipe(service, id)))?;
             format!("ClickPipe {id} is gone.")
         }
         Waiter::Endpoint => {
@@ -1074,7 +1201,11 @@ async fn wait_for(
                     .wait_until_endpoint_ready(service, id),
                 timeout,
             )
-            .await?;
+            .await
+            .map_err(waited(check_command(
+                ops::ClickPipeReversePrivateEndpointGet::ID,
+                &[("serviceId", service), ("reversePrivateEndpointId", id)],
+            )))?;
             let status = endpoint
                 .status
                 .map(|s| s.as_str().to_owned())

@@ -1,7 +1,6 @@
 //! `chc keys ...`.
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::time::Duration;
 
 use clickhouse_cloud_client::types::ops::ActivityListQuery;
@@ -14,7 +13,7 @@ use crate::cli::{
 };
 use crate::commands::roles::role_ids;
 use crate::config::{KeyRecord, KeyRecords};
-use crate::context::{Session, wait};
+use crate::context::{Session, confirm_delete, refuse_unconfirmed, wait};
 use crate::error::CliError;
 use crate::output::{self, print_json, print_text};
 
@@ -42,12 +41,8 @@ pub(crate) async fn run(command: KeysCommand, global: &GlobalArgs) -> Result<(),
                 "nothing to change: give --name, --role, --role-id, --expires or --ip".into(),
             ));
         }
-        KeysCommand::Delete(args) if !args.yes && !std::io::stdin().is_terminal() => {
-            return Err(CliError::Usage(format!(
-                "refusing to delete key {:?} without confirmation: there is no terminal to ask \
-                 on; pass --yes to delete it (irreversible)",
-                args.key.key
-            )));
+        KeysCommand::Delete(args) => {
+            refuse_unconfirmed(args.yes, &format!("key {:?}", args.key.key), "it")?;
         }
         _ => {}
     }
@@ -696,21 +691,10 @@ fn is_not_found(error: &clickhouse_cloud_client::Error) -> bool {
 
 /// Asks on the terminal; true only for an explicit "yes".
 fn confirm(target: &ApiKey) -> Result<bool, CliError> {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
-        "Delete key {} ({}, id {})? It stops working at once and cannot be restored.\n\
-         Type \"yes\" to delete it: ",
+    confirm_delete(&format!(
+        "Delete key {} ({}, id {})? It stops working at once and cannot be restored.",
         output::quoted(target.name.as_deref().unwrap_or("unnamed")),
         output::clean(&output::suffix(target)),
         target.id.map_or_else(|| "?".into(), |id| id.to_string())
-    );
-    let _ = err.flush();
-    drop(err);
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|error| CliError::Other(format!("cannot read the answer: {error}")))?;
-    Ok(answer.trim().eq_ignore_ascii_case("yes"))
+    ))
 }

@@ -1,7 +1,5 @@
 //! `chc services ...`: list, show, create, change state, delete, and wait.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
-
 use clickhouse_cloud_client::Services;
 use clickhouse_cloud_client::types::ops::InstanceGetListQuery;
 use clickhouse_cloud_client::types::{
@@ -11,7 +9,7 @@ use clickhouse_cloud_client::types::{
 use uuid::Uuid;
 
 use crate::cli::{GlobalArgs, Output, ServiceArg, ServiceCreateArgs, ServicesCommand, WaitArgs};
-use crate::context::{Session, follow, wait};
+use crate::context::{Session, confirm_delete, follow, refuse_unconfirmed, wait};
 use crate::error::CliError;
 use crate::output::{self, print_json, print_text};
 
@@ -19,16 +17,12 @@ use crate::output::{self, print_json, print_text};
 pub(crate) async fn run(command: ServicesCommand, global: &GlobalArgs) -> Result<(), CliError> {
     // Refusals that need no request come first.
     match &command {
-        ServicesCommand::Delete {
-            service,
-            yes: false,
-            ..
-        } if !std::io::stdin().is_terminal() => {
-            return Err(CliError::Usage(format!(
-                "refusing to delete service {:?} without confirmation: there is no terminal to \
-                 ask on; pass --yes to delete it and its data (irreversible)",
-                service.service
-            )));
+        ServicesCommand::Delete { service, yes, .. } => {
+            refuse_unconfirmed(
+                *yes,
+                &format!("service {:?}", service.service),
+                "it and its data",
+            )?;
         }
         ServicesCommand::Create(ServiceCreateArgs { tags: wanted, .. })
         | ServicesCommand::List { tags: wanted } => {
@@ -534,26 +528,15 @@ fn must_stop(service: &Service) -> bool {
 
 /// Asks on the terminal; true only for an explicit "yes".
 fn confirm(service: &Service) -> Result<bool, CliError> {
-    let mut err = std::io::stderr().lock();
     let stop_first = if must_stop(service) {
         format!(" It is {}: it will be stopped first.", state(service))
     } else {
         String::new()
     };
-    let _ = write!(
-        err,
-        "Delete service {}?{stop_first} Its data is deleted and cannot be restored.\n\
-         Type \"yes\" to delete it: ",
+    confirm_delete(&format!(
+        "Delete service {}?{stop_first} Its data is deleted and cannot be restored.",
         label(service),
-    );
-    let _ = err.flush();
-    drop(err);
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|error| CliError::Other(format!("cannot read the answer: {error}")))?;
-    Ok(answer.trim().eq_ignore_ascii_case("yes"))
+    ))
 }
 
 #[cfg(test)]
