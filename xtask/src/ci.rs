@@ -35,6 +35,10 @@ pub enum Action {
         /// Features left out: ones that are no slice of the crate.
         skip: &'static [&'static str],
     },
+    /// `cargo package` of every crate of [`PUBLISHED`], after removing
+    /// what an earlier run unpacked from its local registry (see
+    /// [`forget_unpacked_packages`]).
+    Package,
     /// `cargo ARGS...` in the workspace root, with extra environment.
     Cargo {
         /// Arguments after `cargo`.
@@ -63,6 +67,11 @@ impl Step {
             Action::Conformance => "cargo xtask conformance --fail-on-drift".into(),
             Action::FeatureChecks { package, .. } => {
                 format!("cargo check -p {package} --no-default-features [--features F, each F]")
+            }
+            Action::Package => {
+                let mut parts = vec!["cargo"];
+                parts.extend(PACKAGE_ARGS);
+                parts.join(" ")
             }
             Action::Cargo { args, env } => {
                 let mut parts: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -216,10 +225,7 @@ pub fn steps() -> Vec<Step> {
         // `--allow-dirty` because CI checks the packages, not the checkout.
         Step {
             name: "package",
-            action: Action::Cargo {
-                args: PACKAGE_ARGS,
-                env: &[],
-            },
+            action: Action::Package,
         },
         // Broken intra-doc links and the like fail here, not on docs.rs.
         Step {
@@ -327,6 +333,14 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
                     check_features(root, package, set.as_deref()).map_err(fail)?;
                 }
             }
+            Action::Package => {
+                forget_unpacked_packages().map_err(fail)?;
+                let status = workspace::cargo(root, PACKAGE_ARGS, &[])
+                    .map_err(|e| fail(format!("cannot start cargo: {e}")))?;
+                if !status.success() {
+                    return Err(fail(status.to_string()));
+                }
+            }
             Action::Cargo { args, env } => {
                 let status = workspace::cargo(root, *args, env)
                     .map_err(|e| fail(format!("cannot start cargo: {e}")))?;
@@ -339,6 +353,51 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
     }
     emit(&timings(&took, started.elapsed()));
     emit(&format!("ci: all {total} steps passed\n"));
+    Ok(())
+}
+
+/// Removes the sources cargo unpacked from `cargo package`'s local
+/// registry on an earlier run. Cargo unpacks a registry's crates under
+/// `$CARGO_HOME/registry/src/<registry>/<name>-<version>` once and reuses
+/// them while the name and version stay the same, so verifying a changed
+/// crate of an unchanged version would build the old sources. Local
+/// registries are the folders whose name starts with `-`; only this
+/// workspace's published crates are removed from them.
+fn forget_unpacked_packages() -> Result<(), String> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    match cargo_home {
+        Some(home) => forget_unpacked_in(&home.join("registry").join("src")),
+        None => Ok(()),
+    }
+}
+
+/// [`forget_unpacked_packages`] in the registry sources folder `sources`.
+fn forget_unpacked_in(sources: &Path) -> Result<(), String> {
+    let Ok(registries) = std::fs::read_dir(sources) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(unpacked) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for dir in unpacked.flatten() {
+            let name = dir.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED.iter().any(|krate| {
+                name.strip_prefix(krate)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(dir.path())
+                    .map_err(|e| format!("cannot remove {}: {e}", dir.path().display()))?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -508,6 +567,47 @@ mod tests {
             checked,
             ["clickhouse-cloud-types", "clickhouse-cloud-client"]
         );
+    }
+
+    #[test]
+    fn only_our_crates_unpacked_from_local_registries_are_forgotten() {
+        let sources = std::env::temp_dir().join(format!(
+            "xtask-unpacked-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let dirs = [
+            ("-14cd1cce6819ff87", "clickhouse-cloud-types-0.1.0", false),
+            ("-14cd1cce6819ff87", "clickhouse-cloud-cli-0.2.3", false),
+            (
+                "-14cd1cce6819ff87",
+                "clickhouse-cloud-types-extra-0.1.0",
+                true,
+            ),
+            ("-14cd1cce6819ff87", "serde-1.0.0", true),
+            (
+                "index.crates.io-1949cf8c6b5b557f",
+                "clickhouse-cloud-types-0.1.0",
+                true,
+            ),
+        ];
+        for (registry, name, _) in dirs {
+            std::fs::create_dir_all(sources.join(registry).join(name).join("src")).unwrap();
+        }
+        forget_unpacked_in(&sources).unwrap();
+        for (registry, name, kept) in dirs {
+            assert_eq!(
+                sources.join(registry).join(name).exists(),
+                kept,
+                "{registry}/{name}"
+            );
+        }
+        std::fs::remove_dir_all(&sources).unwrap();
+        // A missing folder is nothing to forget.
+        forget_unpacked_in(&sources).unwrap();
     }
 
     #[test]
