@@ -37,7 +37,7 @@ pub enum Action {
     },
     /// `cargo package` of every crate of [`PUBLISHED`], after removing
     /// what an earlier run unpacked from its local registry (see
-    /// [`forget_unpacked_packages`]).
+    /// [`forget_unpacked_packages`]) and built from it (`cargo clean -p`).
     Package,
     /// `cargo ARGS...` in the workspace root, with extra environment.
     Cargo {
@@ -215,18 +215,6 @@ pub fn steps() -> Vec<Step> {
                 ],
             },
         },
-        // What `cargo publish` would upload, built from the tarballs: a file
-        // left out of a package (a generated module, the emulator's
-        // `examples.json`, a README a doc includes) fails here. The six
-        // library crates in one command, so each finds the others as
-        // packaged. All six are verified: with the target dir warm from
-        // the test step that took 2 min 24 s here (types, emulator and cli
-        // recompile their workspace dependencies from the tarballs);
-        // `--allow-dirty` because CI checks the packages, not the checkout.
-        Step {
-            name: "package",
-            action: Action::Package,
-        },
         // Broken intra-doc links and the like fail here, not on docs.rs.
         Step {
             name: "doc",
@@ -242,6 +230,20 @@ pub fn steps() -> Vec<Step> {
         Step {
             name: "check-spec",
             action: Action::CheckSpec,
+        },
+        // What `cargo publish` would upload, built from the tarballs: a file
+        // left out of a package (a generated module, the emulator's
+        // `examples.json`, a README a doc includes) fails here. The six
+        // library crates in one command, so each finds the others as
+        // packaged. All six are verified: with the target dir warm from
+        // the test step that took 2 min 24 s here (types, emulator and cli
+        // recompile their workspace dependencies from the tarballs);
+        // `--allow-dirty` because CI checks the packages, not the checkout.
+        // Last, because it first cleans the workspace's own crates (see
+        // `Action::Package`), which no later step then has to rebuild.
+        Step {
+            name: "package",
+            action: Action::Package,
         },
     ]
 }
@@ -335,6 +337,16 @@ pub fn run(root: &Path, steps: &[Step]) -> Result<(), CiError> {
             }
             Action::Package => {
                 forget_unpacked_packages().map_err(fail)?;
+                // Cargo reuses what it compiled of a registry crate by name
+                // and version, whatever the sources now hold: without this,
+                // a second run verifies against the first run's build.
+                let mut clean = vec!["clean"];
+                clean.extend(PUBLISHED.iter().flat_map(|krate| ["-p", krate]));
+                let status = workspace::cargo(root, &clean, &[])
+                    .map_err(|e| fail(format!("cannot start cargo: {e}")))?;
+                if !status.success() {
+                    return Err(fail(status.to_string()));
+                }
                 let status = workspace::cargo(root, PACKAGE_ARGS, &[])
                     .map_err(|e| fail(format!("cannot start cargo: {e}")))?;
                 if !status.success() {
