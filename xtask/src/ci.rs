@@ -37,7 +37,7 @@ pub enum Action {
     },
     /// `cargo package` of every crate of [`PUBLISHED`], after removing
     /// what an earlier run unpacked from its local registry (see
-    /// [`forget_unpacked_packages`]) and built from it (`cargo clean -p`).
+    /// `forget_unpacked_packages`) and built from it (`cargo clean -p`).
     Package,
     /// `cargo ARGS...` in the workspace root, with extra environment.
     Cargo {
