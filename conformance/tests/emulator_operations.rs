@@ -36,6 +36,30 @@ struct Harness {
 }
 
 impl Harness {
+    /// Creates a service and waits (on the emulator's fast clock) until it
+    /// runs; its ID.
+    async fn running_service(&self, org: &str) -> String {
+        let services = format!("/v1/organizations/{org}/services");
+        let created = self
+            .json(
+                reqwest::Method::POST,
+                &services,
+                stateful_body("instanceCreate", "", ""),
+            )
+            .await;
+        let service = created["service"]["id"].as_str().unwrap().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self
+            .json(reqwest::Method::GET, &format!("{services}/{service}"), None)
+            .await["state"]
+            != "running"
+        {
+            assert!(Instant::now() < deadline, "the service never ran");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        service
+    }
+
     async fn send(&self, call: &Call) -> (u16, Option<String>, String, bool) {
         let mut path = call.template.clone();
         for (name, value) in &call.params {
@@ -295,27 +319,7 @@ async fn every_operation_answers_as_the_spec_says() {
 
     // What the calls need: a running service, a key, a custom role, a
     // member other than the owner, an invitation and an activity.
-    let created = harness
-        .json(
-            reqwest::Method::POST,
-            &at("/services"),
-            stateful_body("instanceCreate", "", ""),
-        )
-        .await;
-    let service = created["service"]["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while harness
-        .json(
-            reqwest::Method::GET,
-            &at(&format!("/services/{service}")),
-            None,
-        )
-        .await["state"]
-        != "running"
-    {
-        assert!(Instant::now() < deadline, "the service never ran");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let service = harness.running_service(&org).await;
     let key = harness
         .json(
             reqwest::Method::POST,
@@ -570,28 +574,7 @@ async fn every_stored_collection_and_singleton_lives_through_its_operations() {
         emulator,
     };
     let org = harness.emulator.organization_id().to_string();
-    let at = |rest: &str| format!("/v1/organizations/{org}{rest}");
-    let created = harness
-        .json(
-            reqwest::Method::POST,
-            &at("/services"),
-            stateful_body("instanceCreate", "", ""),
-        )
-        .await;
-    let service = created["service"]["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while harness
-        .json(
-            reqwest::Method::GET,
-            &at(&format!("/services/{service}")),
-            None,
-        )
-        .await["state"]
-        != "running"
-    {
-        assert!(Instant::now() < deadline, "the service never ran");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let service = harness.running_service(&org).await;
     let mut ours: BTreeMap<String, String> = [
         ("organizationId".to_owned(), org.clone()),
         ("serviceId".to_owned(), service.clone()),
