@@ -1,7 +1,9 @@
 //! `chc`'s command table: one command per operation (`chc AREA VERB`), its
 //! positional path parameters, its query parameters and the top-level
 //! fields of its body as typed flags, plain `&'static` data the CLI builds
-//! its clap tree from; and the operations that page.
+//! its clap tree from; and the operations that page. `mod.rs` holds the
+//! areas, a module per area its commands, a flag a line where it fits
+//! (`Flag::text("name", "name", "Name").required()`).
 //!
 //! Names come from a rule, with `[cli]` of `xtask/codegen.toml` for what it
 //! gets wrong:
@@ -26,7 +28,7 @@ use super::names::words;
 use super::plan::{Body, OpDef, Paging, Plan, Ty};
 use super::render::HEADER;
 
-/// Where the CLI's generated file goes, relative to the workspace root.
+/// Where the CLI's generated files go, relative to the workspace root.
 pub const OUT_DIR: &str = "crates/clickhouse-cloud-cli/src/generated";
 
 /// `[cli]` of the overrides file.
@@ -336,9 +338,24 @@ fn resolve<'p>(plan: &'p Plan, name: &str) -> Option<&'p super::plan::TypeDef> {
 }
 
 fn enum_values(plan: &Plan, ty: &Ty) -> Option<Vec<String>> {
+    enum_of(plan, ty).map(|e| e.values)
+}
+
+/// An enum type: its name and its wire values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EnumDef {
+    name: String,
+    values: Vec<String>,
+}
+
+fn enum_of(plan: &Plan, ty: &Ty) -> Option<EnumDef> {
     let Ty::Named(name) = ty else { return None };
-    match &resolve(plan, name)?.body {
-        Body::Enum(variants) => Some(variants.iter().map(|(_, wire)| wire.clone()).collect()),
+    let def = resolve(plan, name)?;
+    match &def.body {
+        Body::Enum(variants) => Some(EnumDef {
+            name: def.name.clone(),
+            values: variants.iter().map(|(_, wire)| wire.clone()).collect(),
+        }),
         _ => None,
     }
 }
@@ -438,48 +455,138 @@ fn help_line(wire: &str, required: bool, deprecated: bool, extra: &str) -> Strin
     text
 }
 
-fn value_name(kind: &str) -> &'static str {
-    match kind {
-        "Integer" => "INTEGER",
-        "Number" => "NUMBER",
-        "Boolean" => "true|false",
-        "Uuid" => "UUID",
-        "Time" => "RFC3339",
-        "Date" => "YYYY-MM-DD",
-        "Json" => "JSON",
-        "Map" => "KEY=VALUE",
-        "Enum" => "VALUE",
-        "Secret" => "SECRET",
-        _ => "TEXT",
+/// A query parameter or a body field, as a command offers it.
+#[derive(Debug, Clone)]
+struct FlagDef {
+    flag: String,
+    wire: String,
+    /// The `Kind` variant.
+    kind: &'static str,
+    help: String,
+    /// The enum of an `Enum` flag.
+    values: Option<EnumDef>,
+    list: bool,
+    required: bool,
+    clearable: bool,
+}
+
+impl FlagDef {
+    /// The flag as its constructor, `Flag::text("name", "name", "Name")`,
+    /// with a modifier per rarer setting (the value name follows from the
+    /// kind); an enum's values are the const `shared` names, if any.
+    fn render(&self, shared: &BTreeMap<String, String>) -> String {
+        let Self {
+            flag, wire, help, ..
+        } = self;
+        let mut out = if self.kind == "Enum" {
+            let values = match &self.values {
+                Some(e) => shared
+                    .get(&e.name)
+                    .cloned()
+                    .unwrap_or_else(|| format!("&{:?}", e.values)),
+                None => "&[]".to_owned(),
+            };
+            format!("Flag::one_of({flag:?}, {wire:?}, {help:?}, {values})")
+        } else {
+            let constructor = self.kind.to_ascii_lowercase();
+            format!("Flag::{constructor}({flag:?}, {wire:?}, {help:?})")
+        };
+        for (set, modifier) in [
+            (self.list, ".list()"),
+            (self.required, ".required()"),
+            (self.clearable, ".clearable()"),
+        ] {
+            if set {
+                out.push_str(modifier);
+            }
+        }
+        out
     }
 }
 
-/// The file: path relative to [`OUT_DIR`], and text (unformatted).
+/// The flags of command `c`: its query parameters, then its body fields.
+fn flags_of(
+    plan: &Plan,
+    op: &OpDef,
+    c: &CommandDef,
+) -> Result<(Vec<FlagDef>, Vec<FlagDef>), CliRenderError> {
+    let name = format!("{} {}", c.area, c.verb);
+    let mut taken: BTreeSet<String> = RESERVED_FLAGS.iter().map(|s| (*s).to_owned()).collect();
+    let mut flag_name = |wire: &str| -> Result<String, CliRenderError> {
+        let mut flag = kebab(wire);
+        if taken.contains(&flag) {
+            flag = format!("{flag}-field");
+        }
+        if !taken.insert(flag.clone()) {
+            return Err(CliRenderError::DuplicateFlag(name.clone(), flag));
+        }
+        Ok(flag)
+    };
+    // An enum flag's values, of a list's items when a list.
+    let values = |kind: &str, ty: &Ty| {
+        let item = match ty {
+            Ty::Vec(inner) => inner,
+            other => other,
+        };
+        enum_of(plan, item).filter(|_| kind == "Enum")
+    };
+    let mut query = Vec::new();
+    if let Some(params) = op.query_type.as_ref().and_then(|n| plan.params.get(n)) {
+        for p in &params.params {
+            let (kind, list) = kind(plan, &p.ty);
+            query.push(FlagDef {
+                flag: flag_name(&p.wire)?,
+                wire: p.wire.clone(),
+                kind,
+                help: help_line(&p.wire, p.required, false, ""),
+                values: values(kind, &p.ty),
+                list,
+                required: p.required,
+                clearable: false,
+            });
+        }
+    }
+    let mut body = Vec::new();
+    for f in body_fields(plan, op) {
+        if c.fixed.iter().any(|(w, _)| *w == f.wire) || c.pair_field.as_deref() == Some(&f.wire) {
+            continue;
+        }
+        let (kind, list) = kind(plan, &f.ty);
+        let extra = if kind == "Json" { " (JSON)" } else { "" };
+        body.push(FlagDef {
+            flag: flag_name(&f.wire)?,
+            help: help_line(&f.wire, f.required, f.deprecated, extra),
+            values: values(kind, &f.ty),
+            wire: f.wire,
+            kind,
+            list,
+            required: f.required,
+            clearable: f.clearable,
+        });
+    }
+    Ok((query, body))
+}
+
+/// The module of an area's commands: `query-endpoints` -> `query_endpoints`.
+pub fn module_of(area: &str) -> String {
+    area.replace('-', "_")
+}
+
+/// The files, path relative to [`OUT_DIR`] and text (unformatted): `mod.rs`
+/// with the areas, the hand-written commands and the operations that page;
+/// and a module per area with its commands.
 pub fn render(plan: &Plan, o: &CliOverrides) -> Result<Vec<(String, String)>, CliRenderError> {
     let commands = commands(plan, o)?;
-    let ops: BTreeMap<&str, &OpDef> = plan
-        .operations
-        .iter()
-        .map(|op| (op.id.as_str(), op))
-        .collect();
-    let mut out = format!(
-        "{HEADER}\n\n//! `chc AREA VERB`: one command per operation without a hand-written one, \
-         and the operations that page.\n\n"
-    );
-    out.push_str(
-        "use clickhouse_cloud_client::types::ops;\n\n\
-         use crate::commands::api::{Call, paged_call};\n\
-         use crate::commands::generated::{Area, Cmd, Flag, Kind, Positional, Resolve};\n\n",
-    );
-    // Areas, in table order.
-    let mut areas: Vec<String> = Vec::new();
+    // Areas, in table order, each with its commands.
+    let mut areas: Vec<(&str, Vec<&CommandDef>)> = Vec::new();
     for c in &commands {
-        if !areas.contains(&c.area) {
-            areas.push(c.area.clone());
+        match areas.iter_mut().find(|(area, _)| *area == c.area) {
+            Some((_, list)) => list.push(c),
+            None => areas.push((&c.area, vec![c])),
         }
     }
     for area in o.about.keys() {
-        if !areas.contains(area)
+        if !areas.iter().any(|(a, _)| a == area)
             && !o
                 .hand_written
                 .keys()
@@ -488,23 +595,53 @@ pub fn render(plan: &Plan, o: &CliOverrides) -> Result<Vec<(String, String)>, Cl
             return Err(CliRenderError::Stale(format!("about: no area `{area}`")));
         }
     }
-    out.push_str("/// The areas of the generated commands, in table order.\npub(crate) const AREAS: &[Area] = &[\n");
-    for area in &areas {
+    let mut files = vec![("mod.rs".to_owned(), table_mod(plan, o, &areas))];
+    for (area, list) in &areas {
+        files.push((
+            format!("{}.rs", module_of(area)),
+            area_file(plan, area, list)?,
+        ));
+    }
+    Ok(files)
+}
+
+/// `mod.rs`: the areas and their modules, the hand-written commands, and
+/// the operations that page.
+fn table_mod(plan: &Plan, o: &CliOverrides, areas: &[(&str, Vec<&CommandDef>)]) -> String {
+    let mut out = format!(
+        "{HEADER}\n\n//! `chc AREA VERB`: one command per operation without a hand-written one,\n\
+         //! a module per area; and the operations that page.\n\n"
+    );
+    out.push_str(
+        "use clickhouse_cloud_client::types::ops;\n\n\
+         use crate::commands::api::{Call, paged_call};\n\
+         use crate::commands::generated::Area;\n\n",
+    );
+    let modules: BTreeSet<String> = areas.iter().map(|(area, _)| module_of(area)).collect();
+    for module in &modules {
+        let _ = writeln!(out, "mod {module};");
+    }
+    out.push_str(
+        "\n/// The areas of the generated commands, in table order.\n\
+         pub(crate) const AREAS: &[Area] = &[\n",
+    );
+    for (area, _) in areas {
         let about = o
             .about
-            .get(area)
+            .get(*area)
             .cloned()
             .unwrap_or_else(|| format!("The {} area.", area.replace('-', " ")));
-        let _ = writeln!(out, "Area {{ name: {area:?}, about: {about:?} }},");
+        let _ = writeln!(
+            out,
+            "Area {{ name: {area:?}, about: {about:?}, commands: {}::COMMANDS }},",
+            module_of(area)
+        );
     }
     out.push_str("];\n\n");
-    out.push_str("/// Every generated command.\npub(crate) const COMMANDS: &[Cmd] = &[\n");
-    for c in &commands {
-        let op = ops[c.operation.as_str()];
-        render_command(&mut out, plan, op, c)?;
-    }
-    out.push_str("];\n\n");
-    out.push_str("/// Hand-written commands and the operations they cover.\npub(crate) const HAND_WRITTEN: &[(&str, &[&str])] = &[\n");
+    out.push_str(
+        "/// Hand-written commands and the operations they cover.\n\
+         pub(crate) const HAND_WRITTEN: &[(&str, &[&str])] = &[\n",
+    );
     for (name, ids) in &o.hand_written {
         let _ = writeln!(out, "({name:?}, &{ids:?}),");
     }
@@ -533,7 +670,67 @@ pub fn render(plan: &Plan, o: &CliOverrides) -> Result<Vec<(String, String)>, Cl
         );
     }
     out.push_str("_ => None,\n}\n}\n");
-    Ok(vec![("mod.rs".into(), out)])
+    out
+}
+
+/// An area's module: its `COMMANDS`, then the values of the enums that
+/// more than one of its flags take.
+fn area_file(plan: &Plan, area: &str, commands: &[&CommandDef]) -> Result<String, CliRenderError> {
+    let ops: BTreeMap<&str, &OpDef> = plan
+        .operations
+        .iter()
+        .map(|op| (op.id.as_str(), op))
+        .collect();
+    let mut table = Vec::new();
+    for c in commands {
+        let op = ops[c.operation.as_str()];
+        let (query, body) = flags_of(plan, op, c)?;
+        table.push((*c, op, query, body));
+    }
+    // An enum's values are a const of the area where two flags take them.
+    let mut uses: BTreeMap<&str, (&EnumDef, usize)> = BTreeMap::new();
+    for (_, _, query, body) in &table {
+        for e in query.iter().chain(body).filter_map(|f| f.values.as_ref()) {
+            uses.entry(&e.name).or_insert((e, 0)).1 += 1;
+        }
+    }
+    let shared: Vec<(String, &EnumDef)> = uses
+        .into_values()
+        .filter(|(_, n)| *n > 1)
+        .map(|(e, _)| (words(&e.name).join("_").to_ascii_uppercase(), e))
+        .collect();
+    let const_names: BTreeMap<String, String> = shared
+        .iter()
+        .map(|(name, e)| (e.name.clone(), name.clone()))
+        .collect();
+    let mut rows = String::new();
+    for (c, op, query, body) in &table {
+        render_command(&mut rows, plan, op, c, query, body, &const_names);
+    }
+    let used: Vec<&str> = ["Flag", "Kind", "Positional"]
+        .into_iter()
+        .filter(|name| rows.contains(&format!("{name}::")))
+        .collect();
+    let imports = if used.is_empty() {
+        "Cmd".to_owned()
+    } else {
+        format!("{{Cmd, {}}}", used.join(", "))
+    };
+    let mut out = format!(
+        "{HEADER}\n\n//! `chc {area} VERB`: the generated commands of the {} area.\n\n\
+         use crate::commands::generated::{imports};\n\n\
+         /// The area's commands, in table order.\n\
+         pub(crate) const COMMANDS: &[Cmd] = &[\n{rows}];\n",
+        area.replace('-', " "),
+    );
+    for (name, e) in &shared {
+        let _ = write!(
+            out,
+            "\n/// The values of `{}`.\nconst {name}: &[&str] = &{:?};\n",
+            e.name, e.values
+        );
+    }
+    Ok(out)
 }
 
 fn render_command(
@@ -541,75 +738,33 @@ fn render_command(
     plan: &Plan,
     op: &OpDef,
     c: &CommandDef,
-) -> Result<(), CliRenderError> {
-    let name = format!("{} {}", c.area, c.verb);
-    let mut taken: BTreeSet<String> = RESERVED_FLAGS.iter().map(|s| (*s).to_owned()).collect();
-    let mut flag_name = |wire: &str| -> Result<String, CliRenderError> {
-        let mut flag = kebab(wire);
-        if taken.contains(&flag) {
-            flag = format!("{flag}-field");
-        }
-        if !taken.insert(flag.clone()) {
-            return Err(CliRenderError::DuplicateFlag(name.clone(), flag));
-        }
-        Ok(flag)
-    };
+    query: &[FlagDef],
+    body: &[FlagDef],
+    shared: &BTreeMap<String, String>,
+) {
     let mut positionals = String::new();
     if let Some(params) = op.path_type.as_ref().and_then(|n| plan.params.get(n)) {
         for p in params.params.iter().filter(|p| p.wire != "organizationId") {
-            let (resolve, value_name) = match p.wire.as_str() {
-                "serviceId" => ("Service", "SERVICE".to_owned()),
-                "postgresId" => ("Postgres", "PG".to_owned()),
-                other => ("Plain", words(other).join("_").to_ascii_uppercase()),
-            };
-            let (k, _) = kind(plan, &p.ty);
-            let _ = write!(
-                positionals,
-                "Positional {{ wire: {:?}, value_name: {value_name:?}, kind: Kind::{k}, resolve: Resolve::{resolve} }},",
-                p.wire
-            );
+            match p.wire.as_str() {
+                "serviceId" => positionals.push_str("Positional::SERVICE,"),
+                "postgresId" => positionals.push_str("Positional::POSTGRES,"),
+                wire => {
+                    let value_name = words(wire).join("_").to_ascii_uppercase();
+                    let (k, _) = kind(plan, &p.ty);
+                    let _ = write!(
+                        positionals,
+                        "Positional::plain({wire:?}, {value_name:?}, Kind::{k}),"
+                    );
+                }
+            }
         }
     }
-    let mut query = String::new();
-    if let Some(params) = op.query_type.as_ref().and_then(|n| plan.params.get(n)) {
-        for p in &params.params {
-            let (k, list) = kind(plan, &p.ty);
-            let values = enum_values(plan, &p.ty).unwrap_or_default();
-            let flag = flag_name(&p.wire)?;
-            let help = help_line(&p.wire, p.required, false, "");
-            let _ = write!(
-                query,
-                "Flag {{ flag: {flag:?}, wire: {:?}, kind: Kind::{k}, value_name: {:?}, required: {}, list: {list}, values: &{values:?}, clearable: false, help: {help:?} }},",
-                p.wire,
-                value_name(k),
-                p.required
-            );
-        }
-    }
-    let mut body = String::new();
-    let fields = body_fields(plan, op);
-    for f in &fields {
-        if c.fixed.iter().any(|(w, _)| *w == f.wire) || c.pair_field.as_deref() == Some(&f.wire) {
-            continue;
-        }
-        let (k, list) = kind(plan, &f.ty);
-        let values = match &f.ty {
-            Ty::Vec(inner) => enum_values(plan, inner),
-            other => enum_values(plan, other),
-        }
-        .unwrap_or_default();
-        let flag = flag_name(&f.wire)?;
-        let extra = if k == "Json" { " (JSON)" } else { "" };
-        let help = help_line(&f.wire, f.required, f.deprecated, extra);
-        let _ = write!(
-            body,
-            "Flag {{ flag: {flag:?}, wire: {:?}, kind: Kind::{k}, value_name: {:?}, required: {}, list: {list}, values: &{values:?}, clearable: {}, help: {help:?} }},",
-            f.wire,
-            value_name(k),
-            f.required,
-            f.clearable
-        );
-    }
+    let flags = |list: &[FlagDef]| -> String {
+        list.iter()
+            .map(|f| format!("{},", f.render(shared)))
+            .collect()
+    };
+    let (query, body) = (flags(query), flags(body));
     let mut secrets = BTreeSet::new();
     if let Some(output) = &op.output {
         secret_names(plan, output, &mut secrets, &mut BTreeSet::new());
@@ -636,7 +791,6 @@ fn render_command(
         c.pair_field,
         op.paging != Paging::None,
     );
-    Ok(())
 }
 
 #[cfg(test)]
@@ -712,6 +866,104 @@ mod tests {
         );
         let error = commands(&plan, &overrides.cli).unwrap_err().to_string();
         assert!(error.contains("noSuchOperation"), "{error}");
+    }
+
+    #[test]
+    fn each_area_has_its_module_and_mod_rs_lists_them() {
+        let (plan, overrides) = plan();
+        let commands = commands(&plan, &overrides.cli).unwrap();
+        let files: BTreeMap<String, String> =
+            render(&plan, &overrides.cli).unwrap().into_iter().collect();
+        let table = &files["mod.rs"];
+        let areas: BTreeSet<&str> = commands.iter().map(|c| c.area.as_str()).collect();
+        assert_eq!(files.len(), areas.len() + 1, "{:?}", files.keys());
+        for area in &areas {
+            let module = module_of(area);
+            let text = &files[&format!("{module}.rs")];
+            assert!(text.starts_with(HEADER), "{module}");
+            assert!(text.contains(&format!("//! `chc {area} VERB`")), "{module}");
+            assert!(table.contains(&format!("mod {module};")), "{module}");
+            assert!(
+                table.contains(&format!("name: {area:?},"))
+                    && table.contains(&format!("commands: {module}::COMMANDS")),
+                "{module}"
+            );
+            // The area's commands, and only those, in table order.
+            let mine: Vec<String> = commands
+                .iter()
+                .filter(|c| c.area == *area)
+                .map(|c| format!("area: {:?}, verb: {:?},", c.area, c.verb))
+                .collect();
+            let found: Vec<usize> = mine
+                .iter()
+                .map(|m| text.find(m.as_str()).unwrap())
+                .collect();
+            assert!(found.is_sorted(), "{module}: {mine:?}");
+            assert_eq!(text.matches("Cmd {").count(), mine.len(), "{module}");
+        }
+    }
+
+    #[test]
+    fn a_flag_is_its_kinds_constructor_with_a_modifier_per_rarer_setting() {
+        let flag = |kind, values: Option<EnumDef>| FlagDef {
+            flag: "name".into(),
+            wire: "name".into(),
+            kind,
+            help: "Name".into(),
+            values,
+            list: false,
+            required: false,
+            clearable: false,
+        };
+        let none = BTreeMap::new();
+        assert_eq!(
+            flag("Text", None).render(&none),
+            r#"Flag::text("name", "name", "Name")"#
+        );
+        let all = FlagDef {
+            list: true,
+            required: true,
+            clearable: true,
+            ..flag("Integer", None)
+        };
+        assert_eq!(
+            all.render(&none),
+            r#"Flag::integer("name", "name", "Name").list().required().clearable()"#
+        );
+        let sort = EnumDef {
+            name: "SortOrder".into(),
+            values: vec!["asc".into(), "desc".into()],
+        };
+        assert_eq!(
+            flag("Enum", Some(sort.clone())).render(&none),
+            r#"Flag::one_of("name", "name", "Name", &["asc", "desc"])"#
+        );
+        let shared = BTreeMap::from([("SortOrder".to_owned(), "SORT_ORDER".to_owned())]);
+        assert_eq!(
+            flag("Enum", Some(sort)).render(&shared),
+            r#"Flag::one_of("name", "name", "Name", SORT_ORDER)"#
+        );
+    }
+
+    #[test]
+    fn a_value_list_is_a_const_only_when_two_flags_of_the_area_share_it() {
+        let (plan, overrides) = plan();
+        let files = render(&plan, &overrides.cli).unwrap();
+        let mut consts = 0;
+        for (name, text) in &files {
+            for line in text.lines() {
+                let Some(rest) = line.strip_prefix("const ") else {
+                    continue;
+                };
+                consts += 1;
+                let ident = rest.split(':').next().unwrap();
+                assert!(
+                    text.matches(&format!(", {ident})")).count() >= 2,
+                    "{name}: {ident} is used once"
+                );
+            }
+        }
+        assert!(consts > 0, "the pinned spec has enums that flags share");
     }
 
     #[test]

@@ -458,8 +458,7 @@ fn list() -> String {
 
 /// The `chc` commands that send operation `id`: generated or hand-written.
 fn commands_of(id: &str) -> Vec<String> {
-    let generated = crate::generated::COMMANDS
-        .iter()
+    let generated = crate::commands::generated::commands()
         .filter(|c| c.operation == id)
         .map(|c| format!("chc {} {}", c.area, c.verb));
     let hand = crate::generated::HAND_WRITTEN
@@ -475,8 +474,7 @@ fn list_json() -> Value {
     let mut out = Vec::new();
     for id in ops::ALL_IDS {
         let Some(found) = find(id) else { continue };
-        let generated: Vec<Value> = crate::generated::COMMANDS
-            .iter()
+        let generated: Vec<Value> = crate::commands::generated::commands()
             .filter(|c| c.operation == *id)
             .map(|c| {
                 serde_json::json!({

@@ -1,7 +1,8 @@
 //! `chc AREA VERB`: the commands made from the operation table
-//! (`crate::generated::COMMANDS`), one per operation without a hand-written
-//! command. Their clap commands are built only for the area typed (all of
-//! them for completions), so a hand-written command pays nothing for them.
+//! (`crate::generated::AREAS`, each area with its commands), one per
+//! operation without a hand-written command. Their clap commands are built
+//! only for the area typed (all of them for completions), so a hand-written
+//! command pays nothing for them.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -17,7 +18,7 @@ use crate::cli::{GlobalArgs, Output};
 use crate::commands::api::{self, Inputs, Outcome, PAGE_PARAMETERS};
 use crate::context::{Session, confirm_delete, follow, refuse_unconfirmed, wait};
 use crate::error::CliError;
-use crate::generated::{AREAS, COMMANDS};
+use crate::generated::AREAS;
 use crate::output::{self, print_json, print_text};
 
 /// An area of generated commands.
@@ -27,6 +28,13 @@ pub(crate) struct Area {
     pub(crate) name: &'static str,
     /// Its line in `chc --help`.
     pub(crate) about: &'static str,
+    /// Its commands, in table order.
+    pub(crate) commands: &'static [Cmd],
+}
+
+/// Every generated command, area by area.
+pub(crate) fn commands() -> impl Iterator<Item = &'static Cmd> {
+    AREAS.iter().flat_map(|area| area.commands)
 }
 
 /// One generated command.
@@ -63,6 +71,34 @@ pub(crate) struct Positional {
     pub(crate) resolve: Resolve,
 }
 
+impl Positional {
+    /// `serviceId`: a service, by UUID or name.
+    pub(crate) const SERVICE: Self = Self {
+        wire: "serviceId",
+        value_name: "SERVICE",
+        kind: Kind::Uuid,
+        resolve: Resolve::Service,
+    };
+
+    /// `postgresId`: a Postgres service, by UUID or name.
+    pub(crate) const POSTGRES: Self = Self {
+        wire: "postgresId",
+        value_name: "PG",
+        kind: Kind::Uuid,
+        resolve: Resolve::Postgres,
+    };
+
+    /// The path parameter `wire`, as given.
+    pub(crate) const fn plain(wire: &'static str, value_name: &'static str, kind: Kind) -> Self {
+        Self {
+            wire,
+            value_name,
+            kind,
+            resolve: Resolve::Plain,
+        }
+    }
+}
+
 /// How a positional is turned into the path's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Resolve {
@@ -91,6 +127,106 @@ pub(crate) struct Flag {
     pub(crate) help: &'static str,
 }
 
+/// A flag is made by its kind's constructor, `Flag::text(FLAG, WIRE, HELP)`
+/// (optional, given once, the kind's value name), and a modifier per rarer
+/// setting: `Flag::text(..).list().required().clearable()`.
+impl Flag {
+    const fn new(flag: &'static str, wire: &'static str, kind: Kind, help: &'static str) -> Self {
+        Self {
+            flag,
+            wire,
+            kind,
+            value_name: kind.value_name(),
+            required: false,
+            list: false,
+            values: &[],
+            clearable: false,
+            help,
+        }
+    }
+
+    pub(crate) const fn text(flag: &'static str, wire: &'static str, help: &'static str) -> Self {
+        Self::new(flag, wire, Kind::Text, help)
+    }
+
+    pub(crate) const fn secret(flag: &'static str, wire: &'static str, help: &'static str) -> Self {
+        Self::new(flag, wire, Kind::Secret, help)
+    }
+
+    pub(crate) const fn boolean(
+        flag: &'static str,
+        wire: &'static str,
+        help: &'static str,
+    ) -> Self {
+        Self::new(flag, wire, Kind::Boolean, help)
+    }
+
+    pub(crate) const fn integer(
+        flag: &'static str,
+        wire: &'static str,
+        help: &'static str,
+    ) -> Self {
+        Self::new(flag, wire, Kind::Integer, help)
+    }
+
+    pub(crate) const fn number(flag: &'static str, wire: &'static str, help: &'static str) -> Self {
+        Self::new(flag, wire, Kind::Number, help)
+    }
+
+    pub(crate) const fn uuid(flag: &'static str, wire: &'static str, help: &'static str) -> Self {
+        Self::new(flag, wire, Kind::Uuid, help)
+    }
+
+    pub(crate) const fn time(flag: &'static str, wire: &'static str, help: &'static str) -> Self {
+        Self::new(flag, wire, Kind::Time, help)
+    }
+
+    pub(crate) const fn date(flag: &'static str, wire: &'static str, help: &'static str) -> Self {
+        Self::new(flag, wire, Kind::Date, help)
+    }
+
+    pub(crate) const fn json(flag: &'static str, wire: &'static str, help: &'static str) -> Self {
+        Self::new(flag, wire, Kind::Json, help)
+    }
+
+    pub(crate) const fn map(flag: &'static str, wire: &'static str, help: &'static str) -> Self {
+        Self::new(flag, wire, Kind::Map, help)
+    }
+
+    /// An enum: one of `values`.
+    pub(crate) const fn one_of(
+        flag: &'static str,
+        wire: &'static str,
+        help: &'static str,
+        values: &'static [&'static str],
+    ) -> Self {
+        Self {
+            values,
+            ..Self::new(flag, wire, Kind::Enum, help)
+        }
+    }
+
+    pub(crate) const fn required(self) -> Self {
+        Self {
+            required: true,
+            ..self
+        }
+    }
+
+    /// Repeated for each item.
+    pub(crate) const fn list(self) -> Self {
+        Self { list: true, ..self }
+    }
+
+    /// With `--no-FLAG` to send `null`.
+    pub(crate) const fn clearable(self) -> Self {
+        Self {
+            clearable: true,
+            ..self
+        }
+    }
+}
+
 /// What a flag's value is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -108,9 +244,29 @@ pub(crate) enum Kind {
     Map,
 }
 
+impl Kind {
+    /// A flag's value in help: `--limit <INTEGER>`.
+    const fn value_name(self) -> &'static str {
+        match self {
+            Kind::Text => "TEXT",
+            Kind::Secret => "SECRET",
+            Kind::Boolean => "true|false",
+            Kind::Integer => "INTEGER",
+            Kind::Number => "NUMBER",
+            Kind::Uuid => "UUID",
+            Kind::Time => "RFC3339",
+            Kind::Date => "YYYY-MM-DD",
+            Kind::Json => "JSON",
+            Kind::Enum => "VALUE",
+            Kind::Map => "KEY=VALUE",
+        }
+    }
+}
+
 /// The generated command `chc AREA VERB`.
 pub(crate) fn find(area: &str, verb: &str) -> Option<&'static Cmd> {
-    COMMANDS.iter().find(|c| c.area == area && c.verb == verb)
+    let area = AREAS.iter().find(|a| a.name == area)?;
+    area.commands.iter().find(|c| c.verb == verb)
 }
 
 /// Global options that take a value, for finding the area in `argv`.
@@ -165,7 +321,7 @@ pub(crate) fn augment(mut root: clap::Command, args: &[OsString], all: bool) -> 
         let populate = all || typed.as_deref() == Some(area.name);
         if existing.iter().any(|name| name == area.name) {
             if populate {
-                root = root.mut_subcommand(area.name, |sub| add_verbs(sub, area.name));
+                root = root.mut_subcommand(area.name, |sub| add_verbs(sub, area));
             }
         } else {
             let mut sub = clap::Command::new(area.name)
@@ -173,7 +329,7 @@ pub(crate) fn augment(mut root: clap::Command, args: &[OsString], all: bool) -> 
                 .subcommand_required(true)
                 .arg_required_else_help(true);
             if populate {
-                sub = add_verbs(sub, area.name);
+                sub = add_verbs(sub, area);
             }
             root = root.subcommand(sub);
         }
@@ -182,11 +338,11 @@ pub(crate) fn augment(mut root: clap::Command, args: &[OsString], all: bool) -> 
     root.help_template(filled)
 }
 
-fn add_verbs(mut area: clap::Command, name: &str) -> clap::Command {
-    for cmd in COMMANDS.iter().filter(|c| c.area == name) {
-        area = area.subcommand(build(cmd));
+fn add_verbs(mut sub: clap::Command, area: &'static Area) -> clap::Command {
+    for cmd in area.commands {
+        sub = sub.subcommand(build(cmd));
     }
-    area
+    sub
 }
 
 /// Areas by topic, for `chc --help`.
@@ -1064,7 +1220,7 @@ fn path_id(path: &BTreeMap<String, Vec<String>>, name: &str) -> Result<Uuid, Cli
 /// resource a wait follows. `chc api` when no generated command has it.
 fn check_command(get_operation: &str, values: &[(&str, Uuid)]) -> String {
     let value = |wire: &str| values.iter().find(|(w, _)| *w == wire).map(|(_, v)| *v);
-    match COMMANDS.iter().find(|c| c.operation == get_operation) {
+    match commands().find(|c| c.operation == get_operation) {
         Some(cmd) => {
             let mut text = format!("chc {} {}", cmd.area, cmd.verb);
             for p in cmd.positionals {
@@ -1279,7 +1435,14 @@ mod tests {
                 verb.clone().debug_assert();
             }
         }
-        for cmd in COMMANDS {
+        for area in AREAS {
+            assert!(
+                area.commands.iter().all(|c| c.area == area.name),
+                "{}",
+                area.name
+            );
+        }
+        for cmd in commands() {
             let area = root.find_subcommand(cmd.area).unwrap();
             assert!(
                 area.find_subcommand(cmd.verb).is_some(),
