@@ -416,6 +416,10 @@ pub(crate) struct ServiceCreateArgs {
     /// Never go idle
     #[arg(long)]
     pub(crate) no_idle_scaling: bool,
+    /// Restore this backup into the new service (backup IDs: `chc backups
+    /// list SERVICE`)
+    #[arg(long, value_name = "UUID")]
+    pub(crate) backup_id: Option<Uuid>,
     #[command(flatten)]
     pub(crate) wait: WaitArgs,
 }

@@ -2045,6 +2045,100 @@ fn services_create_sends_scaling_and_idle_settings() {
     assert_eq!(service["tags"][0]["key"], "env", "{created}");
 }
 
+#[test]
+fn services_create_restores_a_backup_into_a_new_service() {
+    let f = fast_services();
+    f.run(
+        &mut f.admin(),
+        &[&NEW_SERVICE[..], &["--name", "source", "--wait"]].concat(),
+    )
+    .ok();
+    let source = service_json(&f, "source")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let backups = |f: &Fixture| {
+        f.run(&mut f.admin(), &["backups", "list", &source, "-o", "json"])
+            .ok()
+            .json()
+    };
+    assert_eq!(backups(&f), serde_json::json!([]));
+    // The first backup comes a day after the service first ran: at 600x,
+    // 144 s.
+    f.emulator.advance_clock(Duration::from_secs(150));
+    let listed = backups(&f);
+    let backup = listed[0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no backup: {listed}"))
+        .to_owned();
+
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                &NEW_SERVICE[..],
+                &["--name", "restored", "--backup-id", &backup, "--wait"],
+            ]
+            .concat(),
+        )
+        .ok();
+    assert!(run.stdout.contains("\nPassword: "), "{run:#?}");
+    let last = run.stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("Service \"restored\" (")
+            && (last.ends_with(") is running.") || last.ends_with(") is idle.")),
+        "{run:#?}"
+    );
+    let restored = service_json(&f, "restored");
+    let id = restored["id"].as_str().unwrap();
+    assert_ne!(id, source);
+    assert!(
+        restored["state"] == "running" || restored["state"] == "idle",
+        "{restored}"
+    );
+    // The emulator records the restore against the new service.
+    let activities = f
+        .run(&mut f.admin(), &["api", "activityGetList"])
+        .ok()
+        .json();
+    assert!(
+        activities.as_array().unwrap().iter().any(|activity| {
+            activity["type"] == "service_restore_backup" && activity["serviceId"] == id
+        }),
+        "{activities}"
+    );
+
+    // A backup nobody has: the service's answer, a non-zero exit, no service.
+    let unknown = Uuid::new_v4().to_string();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                &NEW_SERVICE[..],
+                &["--name", "nowhere", "--backup-id", &unknown, "--wait"],
+            ]
+            .concat(),
+        )
+        .code(4);
+    assert!(
+        run.stderr.contains(&unknown) && run.stderr.contains("not found"),
+        "{run:#?}"
+    );
+    assert!(!run.stdout.contains("Password"), "{run:#?}");
+    f.run(&mut f.admin(), &["services", "get", "nowhere"])
+        .code(4);
+    // Not a UUID: a usage error before anything is sent.
+    f.run(
+        &mut f.admin(),
+        &[
+            &NEW_SERVICE[..],
+            &["--name", "bad", "--backup-id", "yesterday"],
+        ]
+        .concat(),
+    )
+    .code(2);
+}
+
 // ------------------------------------------------------ hostile names and values
 
 /// The JSON of `keys get KEY -o json`.

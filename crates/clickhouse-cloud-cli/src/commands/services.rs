@@ -320,6 +320,7 @@ async fn create(
     if args.no_idle_scaling {
         body.idle_scaling = Some(false);
     }
+    body.backup_id = args.backup_id;
 
     let created = match wait("Creating the service", services.instance_create(body)).await {
         Ok(created) => created.into_result(),
