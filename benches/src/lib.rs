@@ -12,6 +12,7 @@ pub mod borrowed;
 pub mod cases;
 pub mod paired;
 pub mod server;
+pub mod startup;
 
 use clickhouse_cloud_transport::{
     BoxFuture, Bytes, Error, HttpRequest, HttpResponse, StatusCode, Transport,

@@ -26,6 +26,11 @@ pub const OFFICIAL_CRATE: &str = "clickhouse-cloud-api";
 /// Its pinned version.
 pub const OFFICIAL_VERSION: &str = "0.5.0";
 
+/// The commit whose `chc` is the start-up bench's baseline: the tree just
+/// before `chc` gained a command per operation, generated from the
+/// operation table.
+pub const STARTUP_BASELINE: &str = "353e6b333aa7e426cdf32cab23431d3ad9923b8b";
+
 /// What `bench-report` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Options {
@@ -279,6 +284,17 @@ pub struct Results {
     pub rate_runs: Vec<RateRun>,
     /// Footprints (empty with `--skip-footprint`).
     pub footprint: Vec<Footprint>,
+    /// What the start-up bench compared `chc` with.
+    pub startup: StartupPrograms,
+}
+
+/// The programs of the start-up bench besides `chc` of this tree.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StartupPrograms {
+    /// The commit the older `chc` was built from, when it was.
+    pub before_generated: Option<String>,
+    /// `clickhousectl --version`, when one was found.
+    pub clickhousectl: Option<String>,
 }
 
 /// Runs everything and writes `benches/REPORT.md` under `root`; returns
@@ -293,12 +309,18 @@ pub fn run(root: &Path, options: &Options) -> Result<Results, Error> {
             .map_err(io_error(format!("removing {}", criterion_home.display())))?;
     }
 
+    let (startup_env, startup) = startup_programs(root, &target, &work)?;
+    let startup_env: Vec<(&str, &Path)> = startup_env
+        .iter()
+        .map(|(key, path)| (*key, path.as_path()))
+        .collect();
+
     let mut bench = vec!["bench", "-p", "clickhouse-cloud-benches"];
     if !options.no_official {
         bench.extend(["--features", "official"]);
     }
     let mut criterion = bench.clone();
-    for name in ["auth", "decode", "request", "emulator"] {
+    for name in ["auth", "decode", "request", "emulator", "startup"] {
         criterion.extend(["--bench", name]);
     }
     criterion.push("--");
@@ -313,12 +335,9 @@ pub fn run(root: &Path, options: &Options) -> Result<Results, Error> {
         ]);
     }
     progress(&format!("criterion benches: cargo {}", criterion.join(" ")));
-    cargo(
-        root,
-        &criterion,
-        &[("CRITERION_HOME", &criterion_home)],
-        false,
-    )?;
+    let mut criterion_env = startup_env.clone();
+    criterion_env.push(("CRITERION_HOME", &criterion_home));
+    cargo(root, &criterion, &criterion_env, false)?;
     let estimates = read_criterion(&criterion_home)?;
 
     let mut measured = bench;
@@ -330,7 +349,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Results, Error> {
         "interleaved ratios and rate-limited runs: cargo {}",
         measured.join(" ")
     ));
-    let output = cargo(root, &measured, &[], true)?;
+    let output = cargo(root, &measured, &startup_env, true)?;
     let paired = parse_paired(&output);
     let rate_runs = parse_rate_runs(&output)?;
 
@@ -347,11 +366,142 @@ pub fn run(root: &Path, options: &Options) -> Result<Results, Error> {
         paired,
         rate_runs,
         footprint,
+        startup,
     };
     let path = root.join("benches/REPORT.md");
     std::fs::write(&path, render(&results))
         .map_err(io_error(format!("writing {}", path.display())))?;
     Ok(results)
+}
+
+/// Environment variables naming the start-up bench's programs.
+type StartupEnv = Vec<(&'static str, PathBuf)>;
+
+/// Builds `chc` of this tree (release) and, when the commit is in this
+/// clone's history, `chc` of [`STARTUP_BASELINE`]; finds `clickhousectl`
+/// (`CLICKHOUSECTL_BIN`, else on `PATH`). Returns the environment that
+/// tells the start-up bench where they are.
+fn startup_programs(
+    root: &Path,
+    target: &Path,
+    work: &Path,
+) -> Result<(StartupEnv, StartupPrograms), Error> {
+    let mut env = Vec::new();
+    let mut programs = StartupPrograms::default();
+    let chc = target.join("release").join("chc");
+    // The older tree first: both builds end in `target/release/chc`.
+    if git_has_commit(root, STARTUP_BASELINE) {
+        let source = work.join("before-generated");
+        progress(&format!(
+            "start-up baseline: `chc` of {STARTUP_BASELINE} (release build)"
+        ));
+        if source.exists() {
+            std::fs::remove_dir_all(&source)
+                .map_err(io_error(format!("removing {}", source.display())))?;
+        }
+        std::fs::create_dir_all(&source)
+            .map_err(io_error(format!("creating {}", source.display())))?;
+        extract_commit(root, STARTUP_BASELINE, &source)?;
+        let manifest = source.join("Cargo.toml");
+        let target_arg = target.display().to_string();
+        let manifest_arg = manifest.display().to_string();
+        cargo(
+            root,
+            &[
+                "build",
+                "--release",
+                "--locked",
+                "-p",
+                "clickhouse-cloud-cli",
+                "--manifest-path",
+                &manifest_arg,
+                "--target-dir",
+                &target_arg,
+            ],
+            &[],
+            false,
+        )?;
+        let kept = work.join("chc-before-generated");
+        std::fs::copy(&chc, &kept).map_err(io_error(format!("copying {}", chc.display())))?;
+        env.push(("CHC_BEFORE_GENERATED_BIN", kept));
+        programs.before_generated = Some(STARTUP_BASELINE.to_owned());
+    } else {
+        progress(&format!(
+            "start-up baseline left out: commit {STARTUP_BASELINE} is not in this clone"
+        ));
+    }
+    progress("`chc` of this tree (release build)");
+    cargo(
+        root,
+        &["build", "--release", "-p", "clickhouse-cloud-cli"],
+        &[],
+        false,
+    )?;
+    env.push(("CHC_BIN", chc));
+    if let Some(path) = find_clickhousectl() {
+        let version = Command::new(&path)
+            .arg("--version")
+            .output()
+            .map_err(io_error(format!("running {} --version", path.display())))?;
+        programs.clickhousectl = Some(String::from_utf8_lossy(&version.stdout).trim().to_owned());
+        env.push(("CLICKHOUSECTL_BIN", path));
+    } else {
+        progress(
+            "`clickhousectl` not found (CLICKHOUSECTL_BIN or PATH): left out of the start-up bench",
+        );
+    }
+    Ok((env, programs))
+}
+
+fn git_has_commit(root: &Path, commit: &str) -> bool {
+    Command::new("git")
+        .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
+        .current_dir(root)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// `git archive COMMIT | tar -x -C DEST`.
+fn extract_commit(root: &Path, commit: &str, dest: &Path) -> Result<(), Error> {
+    let archive = Command::new("git")
+        .args(["archive", "--format=tar", commit])
+        .current_dir(root)
+        .output()
+        .map_err(io_error("running `git archive`"))?;
+    if !archive.status.success() {
+        return Err(Error::Command {
+            command: format!("git archive {commit}"),
+            status: archive.status.to_string(),
+        });
+    }
+    let mut tar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(dest)
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(io_error("running `tar -x`"))?;
+    if let Some(mut stdin) = tar.stdin.take() {
+        io::Write::write_all(&mut stdin, &archive.stdout).map_err(io_error("feeding `tar -x`"))?;
+    }
+    let status = tar.wait().map_err(io_error("waiting for `tar -x`"))?;
+    if !status.success() {
+        return Err(Error::Command {
+            command: format!("tar -x -C {}", dest.display()),
+            status: status.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn find_clickhousectl() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CLICKHOUSECTL_BIN").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join("clickhousectl"))
+        .find(|path| path.is_file())
 }
 
 fn progress(message: &str) {
@@ -851,6 +1001,18 @@ impl Results {
             &|n| format!("{n} × 429"),
             &|n| n == 0.0,
         ));
+        for (group, label) in STARTUP_CASES {
+            if self.ratio(group, "ours", "before_generated").is_none() {
+                continue;
+            }
+            verdicts.push(ratio_verdict(
+                format!(
+                    "start-up, `{label}` (whole process): ours within 1.2× of `chc` before its generated commands"
+                ),
+                self.ratio(group, "ours", "before_generated"),
+                &|r| r <= 1.2,
+            ));
+        }
         let types = self.footprint_of("clickhouse-cloud-types");
         verdicts.push(verdict(
             "types crate: at most 15 dependencies".to_owned(),
@@ -903,6 +1065,15 @@ const DECODERS: &[(&str, &str)] = &[
     ("official", "official crate"),
     ("zero_copy", "zero-copy `&str`"),
     ("parse_only", "`IgnoredAny`"),
+];
+
+/// The start-up bench's groups and the `chc` command each runs.
+const STARTUP_CASES: [(&str, &str); 5] = [
+    ("startup/version", "chc --version"),
+    ("startup/help", "chc --help"),
+    ("startup/keys_list", "chc keys list"),
+    ("startup/services_list", "chc services list"),
+    ("startup/backups_list", "chc backups list SERVICE"),
 ];
 
 const REQUEST_GROUPS: [(&str, &str); 3] = [
@@ -1008,8 +1179,68 @@ pub fn render(results: &Results) -> String {
          (`cargo bench -p clickhouse-cloud-benches --bench emulator`).",
         "emulator/keys_list",
     );
+    render_startup(&mut out, results);
     render_footprint(&mut out, results);
     out
+}
+
+fn render_startup(out: &mut String, results: &Results) {
+    let _ = writeln!(out, "\n## 6. Start-up\n");
+    let before = results.startup.before_generated.as_deref().map_or_else(
+        || "not built in this run (its commit is not in this clone)".to_owned(),
+        |commit| {
+            format!(
+                "`chc` built from commit `{}`, the tree just before the generated commands",
+                &commit[..commit.len().min(12)]
+            )
+        },
+    );
+    let official = results.startup.clickhousectl.as_deref().map_or_else(
+        || "not found in this run (set `CLICKHOUSECTL_BIN` or put it on `PATH`)".to_owned(),
+        |version| format!("`{version}`"),
+    );
+    let _ = writeln!(
+        out,
+        "Whole processes: each command started, run against the emulator on loopback \
+         (rate limit off, one service, credentials and organization from the environment, \
+         output to `/dev/null`) and waited for; release builds \
+         (`cargo build --release -p clickhouse-cloud-cli && cargo bench -p clickhouse-cloud-benches --bench startup`). \
+         Before generated: {before}. Official: {official}, whose commands are \
+         `clickhousectl cloud key list`, `cloud service list`, `cloud backup list SERVICE` \
+         (with `--url` and `--org-id`). Times: medians of the interleaved rounds of the \
+         `ratios` bench when it compared the programs (criterion's medians in brackets).\n"
+    );
+    let _ = writeln!(
+        out,
+        "| command | ours | before generated | clickhousectl | ours ÷ before | ours ÷ clickhousectl |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    for (group, label) in STARTUP_CASES {
+        let paired = results.paired.iter().find(|p| p.group == group);
+        let time = |name: &str| {
+            let interleaved = paired.and_then(|p| p.median(name));
+            let criterion = results.estimate(group, name).map(|e| e.median_ns);
+            match (interleaved, criterion) {
+                (Some(i), Some(c)) => format!("{} ({})", fmt_time(i), fmt_time(c)),
+                (Some(i), None) => fmt_time(i),
+                (None, Some(c)) => format!("({})", fmt_time(c)),
+                (None, None) => "–".to_owned(),
+            }
+        };
+        let ratio = |other: &str| {
+            results
+                .ratio(group, "ours", other)
+                .map_or_else(|| "–".to_owned(), Ratio::show)
+        };
+        let _ = writeln!(
+            out,
+            "| `{label}` | {} | {} | {} | {} | {} |",
+            time("ours"),
+            time("before_generated"),
+            time("clickhousectl"),
+            ratio("before_generated"),
+            ratio("clickhousectl"),
+        );
+    }
 }
 
 fn render_decoding(out: &mut String, results: &Results) {
@@ -1213,7 +1444,7 @@ fn render_simple(out: &mut String, results: &Results, title: &str, about: &str, 
 }
 
 fn render_footprint(out: &mut String, results: &Results) {
-    let _ = writeln!(out, "\n## 6. Footprint\n");
+    let _ = writeln!(out, "\n## 7. Footprint\n");
     if results.footprint.is_empty() {
         let _ = writeln!(out, "Not measured (`--skip-footprint`).");
         return;
@@ -1353,6 +1584,7 @@ uuid v1.26.1
                 dependencies: 12,
                 cold_build_s: None,
             }],
+            startup: StartupPrograms::default(),
         };
         let verdicts = results.verdicts();
         let met = |prefix: &str| {
@@ -1406,6 +1638,7 @@ uuid v1.26.1
                 footprint(Some("api-keys"), 5.0),
                 official,
             ],
+            startup: StartupPrograms::default(),
         };
         assert_eq!(
             results.footprint_of("clickhouse-cloud-types").unwrap().only,
@@ -1427,5 +1660,54 @@ uuid v1.26.1
             out.contains("| `clickhouse-cloud-types` | 10 | 20.0 s |"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn start_up_is_judged_against_the_older_chc_only_where_it_ran() {
+        let output = "{\"bench\":\"paired\",\"group\":\"startup/keys_list\",\"elements\":1,\
+            \"times_ns\":{\"ours\":[4.0e6,4.4e6,5.0e6],\"before_generated\":[4.0e6,4.0e6,4.0e6],\
+            \"clickhousectl\":[8.0e6,8.0e6,8.0e6]}}\n\
+            {\"bench\":\"paired\",\"group\":\"startup/services_list\",\"elements\":1,\
+            \"times_ns\":{\"ours\":[6.0e6,6.0e6,6.0e6],\"before_generated\":[4.0e6,4.0e6,4.0e6]}}\n";
+        let results = Results {
+            options: Options::default(),
+            machine: Machine {
+                cpus: 2,
+                cpu_model: "test".into(),
+                rustc: "rustc".into(),
+                load_average: "0".into(),
+                date: "2000-01-01".into(),
+            },
+            estimates: vec![estimate("startup/backups_list", "ours", 5.0e6)],
+            paired: parse_paired(output),
+            rate_runs: Vec::new(),
+            footprint: Vec::new(),
+            startup: StartupPrograms {
+                before_generated: Some(STARTUP_BASELINE.to_owned()),
+                clickhousectl: Some("clickhousectl 0.5.0".to_owned()),
+            },
+        };
+        let verdicts: Vec<Verdict> = results
+            .verdicts()
+            .into_iter()
+            .filter(|v| v.target.starts_with("start-up"))
+            .collect();
+        // Only the commands both programs ran are judged.
+        assert_eq!(verdicts.len(), 2, "{verdicts:?}");
+        assert!(verdicts[0].target.contains("`chc keys list`"));
+        assert_eq!(verdicts[0].met, Some(true), "{verdicts:?}");
+        assert!(verdicts[0].measured.starts_with("1.10×"), "{verdicts:?}");
+        assert_eq!(verdicts[1].met, Some(false), "{verdicts:?}");
+        let mut out = String::new();
+        render_startup(&mut out, &results);
+        assert!(
+            out.contains("| `chc keys list` | 4.40 ms | 4.00 ms | 8.00 ms | 1.10× (1.00–1.25) | 0.55× (0.50–0.62) |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| `chc backups list SERVICE` | (5.00 ms) | – | – | – | – |"),
+            "{out}"
+        );
+        assert!(out.contains("`clickhousectl 0.5.0`"), "{out}");
     }
 }
