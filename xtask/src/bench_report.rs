@@ -410,7 +410,6 @@ fn startup_programs(
             &[
                 "build",
                 "--release",
-                "--locked",
                 "-p",
                 "clickhouse-cloud-cli",
                 "--manifest-path",
@@ -531,11 +530,14 @@ fn cargo(dir: &Path, args: &[&str], env: &[(&str, &Path)], capture: bool) -> Res
     for (key, value) in env {
         command.env(key, value);
     }
-    command.stdout(if capture {
-        Stdio::piped()
-    } else {
-        Stdio::from(io::stderr())
-    });
+    command
+        .stdout(if capture {
+            Stdio::piped()
+        } else {
+            Stdio::from(io::stderr())
+        })
+        // Cargo's own messages, errors included, reach the terminal.
+        .stderr(Stdio::inherit());
     let line = format!("cargo {}", args.join(" "));
     let output = command
         .output()

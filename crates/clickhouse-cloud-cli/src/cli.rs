@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::PossibleValuesParser;
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use clickhouse_cloud_client::KeySecret;
-use clickhouse_cloud_client::types::IpAccessListEntry;
+use clickhouse_cloud_client::types::{IpAccessListEntry, UdfRuntime, UdfSandboxType, UdfType};
 use uuid::Uuid;
 
 const AFTER_HELP: &str = "\
@@ -97,6 +98,10 @@ pub(crate) enum Command {
     /// Invitations to join the organization.
     #[command(subcommand)]
     Invitations(InvitationsCommand),
+    /// User-defined functions: `deploy` a folder, versions, uploads and
+    /// attachments to services.
+    #[command(subcommand)]
+    Udfs(UdfsCommand),
     /// Save credentials to the profile, or show which are in use.
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -451,6 +456,139 @@ pub(crate) enum InvitationsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum UdfsCommand {
+    /// Zip a folder, upload it and create the function (or a new version of
+    /// it); attach that version to services, waiting until deployed with
+    /// --wait.
+    #[command(after_help = "\
+The archive: for python3.11 every file of DIR, with main.py (the entry point) at its root; \
+for native only amd64/ and arm64/, each holding the `main` binary. Hidden files and \
+folders, __pycache__ and a udf.json at the root (clickhousectl's definition file) are left \
+out; a symbolic link, or a missing entry point, is a usage error before anything is sent. \
+Permissions are kept (a binary stays executable), times are fixed: the same folder makes \
+the same archive.
+
+The function is created when `udfs get NAME` finds none, else the archive becomes its next \
+version; a version takes the flags given and the API's defaults for the rest, nothing from \
+an earlier version. A version is attached once its build is ready, so with --service the \
+command waits for the build first; --wait also waits until the version is deployed on every \
+service. --timeout bounds each wait (exit code 6 when it runs out; the work goes on). An idle \
+service refuses an attach: --wake wakes it first.
+
+Steps by hand: `chc udfs upload-url`, a PUT of the ZIP to its uploadUrl (no Authorization \
+header), `chc udfs create --body ...` or `create-version`, `chc udfs attach`, `chc udfs \
+get-attachment`.")]
+    Deploy(Box<UdfDeployArgs>),
+}
+
+/// `chc udfs deploy`'s arguments.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("waiting").args(["wait", "services"]).multiple(true)))]
+pub(crate) struct UdfDeployArgs {
+    /// The function's name: a letter, then letters, digits or `_` (at most
+    /// 64)
+    #[arg(value_name = "NAME", value_parser = parse_udf_name)]
+    pub(crate) name: String,
+    /// The folder of the function's sources
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: std::path::PathBuf,
+    /// The runtime the function runs in
+    #[arg(long, value_name = "RUNTIME", value_parser = PossibleValuesParser::new(UdfRuntime::KNOWN))]
+    pub(crate) runtime: String,
+    /// An argument, NAME:TYPE with a ClickHouse type (repeatable, in order)
+    #[arg(long = "arg", value_name = "NAME:TYPE", value_parser = parse_udf_argument)]
+    pub(crate) arguments: Vec<(String, String)>,
+    /// The ClickHouse type of the result
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) returns: String,
+    /// The result's name (the Native and JSONEachRow formats need it)
+    #[arg(long, value_name = "NAME", value_parser = parse_udf_name)]
+    pub(crate) return_name: Option<String>,
+    /// `executable` starts the command for each block; `executable_pool`
+    /// keeps a pool of them running
+    #[arg(long = "type", value_name = "TYPE", default_value = "executable", value_parser = PossibleValuesParser::new(UdfType::KNOWN))]
+    pub(crate) kind: String,
+    /// Processes in the pool (`executable_pool` only) [default: 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub(crate) pool_size: Option<i64>,
+    /// The format rows are exchanged in [default: TabSeparated]
+    #[arg(long, value_name = "FORMAT")]
+    pub(crate) format: Option<String>,
+    /// Longest a command may run, in seconds [default: 10]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..))]
+    pub(crate) max_command_execution_time: Option<i64>,
+    /// Longest a read of the command's output may take, in milliseconds
+    /// [default: 10000]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(i64).range(1..))]
+    pub(crate) command_read_timeout: Option<i64>,
+    /// Longest a write to the command's input may take, in milliseconds
+    /// [default: 10000]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(i64).range(1..))]
+    pub(crate) command_write_timeout: Option<i64>,
+    /// Memory for each process of the function, in MiB [default: the
+    /// sandbox's]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(i64).range(1..=1_048_576))]
+    pub(crate) memory_limit_mib: Option<i64>,
+    /// Send a row count before each block
+    #[arg(long)]
+    pub(crate) send_chunk_header: bool,
+    /// Same arguments, same result: ClickHouse may reuse cached results
+    #[arg(long)]
+    pub(crate) deterministic: bool,
+    /// The sandbox: `netenable` lets the function reach the network
+    /// [default: basic]
+    #[arg(long, value_name = "SANDBOX", value_parser = PossibleValuesParser::new(UdfSandboxType::KNOWN))]
+    pub(crate) sandbox_type: Option<String>,
+    /// Attach the new version to this service: its UUID or exact name
+    /// (repeatable)
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub(crate) services: Vec<String>,
+    /// Wake a --service that is idle to attach to it, and wait until it
+    /// runs (waking starts its billing) [default: an idle service refuses
+    /// the attach]
+    #[arg(long, requires = "services")]
+    pub(crate) wake: bool,
+    /// Wait until the build is ready and the version is deployed on every
+    /// --service, showing where it is on a terminal
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// Give up each wait after this long (90s, 20m, 1h) and exit with code
+    /// 6; the work goes on [default: 30m for the build, 15m for each
+    /// deployment]
+    #[arg(long, requires = "waiting", value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// A function or result name, as the API's pattern has it.
+fn parse_udf_name(text: &str) -> Result<String, String> {
+    let mut chars = text.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && text.len() <= 64;
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "expected a letter, then letters, digits or `_` (at most 64), got {text:?}"
+        ))
+    }
+}
+
+/// `--arg NAME:TYPE`: the name up to the first `:`, the type (as ClickHouse
+/// spells it) after it.
+fn parse_udf_argument(text: &str) -> Result<(String, String), String> {
+    let (name, kind) = text
+        .split_once(':')
+        .ok_or_else(|| format!("expected NAME:TYPE (x:UInt64), got {text:?}"))?;
+    let name = parse_udf_name(name.trim())?;
+    let kind = kind.trim();
+    if kind.is_empty() {
+        return Err(format!("{text:?} has no type after the `:`"));
+    }
+    Ok((name, kind.to_owned()))
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum ActivitiesCommand {
     /// List activities, oldest first.
     List {
@@ -681,6 +819,25 @@ mod tests {
         assert_eq!(parse_timeout("20m"), Ok(Duration::from_secs(1200)));
         for bad in ["0s", "", "20", "soon", "-1m"] {
             assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn udf_names_and_arguments_follow_the_api() {
+        assert_eq!(parse_udf_name("double_it"), Ok("double_it".into()));
+        for bad in ["", "1x", "_x", "a-b", "a b", "../x", &"x".repeat(65)] {
+            assert!(parse_udf_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_udf_argument("x:UInt64"),
+            Ok(("x".into(), "UInt64".into()))
+        );
+        assert_eq!(
+            parse_udf_argument("m: Map(String, UInt8)"),
+            Ok(("m".into(), "Map(String, UInt8)".into()))
+        );
+        for bad in ["x", "x:", ":UInt64", "1x:UInt64"] {
+            assert!(parse_udf_argument(bad).is_err(), "{bad}");
         }
     }
 

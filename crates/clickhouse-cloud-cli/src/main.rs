@@ -24,7 +24,11 @@ use crate::error::{CliError, code};
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut command = commands::generated::augment(Cli::command(), &args, false);
-    let matches = match command.try_get_matches_from_mut(&args) {
+    let parsed = command.try_get_matches_from_mut(&args);
+    // The command tree is done with: freeing its many small allocations one
+    // by one would only delay every command (the process frees them at exit).
+    std::mem::forget(command);
+    let matches = match parsed {
         Ok(matches) => matches,
         Err(error) => return usage(&error),
     };
@@ -94,6 +98,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Services(command) => commands::services::run(command, &global).await,
         Command::Members(command) => commands::members::run_members(command, &global).await,
         Command::Invitations(command) => commands::members::run_invitations(command, &global).await,
+        Command::Udfs(command) => commands::udfs::run(command, &global).await,
         Command::Auth(command) => commands::auth::run(command, &global).await,
         Command::Api(args) => commands::api::run(args, &global).await,
         Command::Completions { shell } => commands::completions::run(shell),

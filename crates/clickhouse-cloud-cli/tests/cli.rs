@@ -3284,3 +3284,297 @@ fn completions_include_generated_commands_and_their_flags() {
         "no clickpipes --wait in fish"
     );
 }
+
+// -------------------------------------------------------------------- udfs
+
+/// A folder a `python3.11` function deploys from: `main.py`, a module, and
+/// what the archive leaves out (a hidden file, a cache).
+fn udf_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "main.py",
+        "import sys\nfor line in sys.stdin:\n    print(int(line) * 2, flush=True)\n",
+    );
+    write("lib/helper.py", "FACTOR = 2\n");
+    write(".env", "NOT=shipped\n");
+    write("lib/__pycache__/helper.cpython-311.pyc", "");
+    dir
+}
+
+/// `udfs deploy NAME DIR` with the flags of a one-argument function.
+fn deploy_args<'a>(name: &'a str, dir: &'a Path) -> Vec<&'a str> {
+    vec![
+        "udfs",
+        "deploy",
+        name,
+        dir.to_str().unwrap(),
+        "--runtime",
+        "python3.11",
+        "--arg",
+        "x:UInt64",
+        "--returns",
+        "UInt64",
+    ]
+}
+
+/// The whole flow against the emulator: the folder zipped and uploaded
+/// (the emulator refuses an upload that carries an `Authorization` header,
+/// so a deploy that passes sent none), the function created, its build
+/// waited for, the version attached and deployed; a second deploy adds a
+/// version; `udfs attach` and `udfs detach` wait too.
+#[test]
+fn udfs_deploy_creates_then_adds_a_version_deployed_on_the_service() {
+    let f = fast_services();
+    // Never idle: the build and deployment waits take seconds.
+    f.run(
+        &mut f.admin(),
+        &[
+            &NEW_SERVICE[..],
+            &["--name", "wh", "--no-idle-scaling", "--wait"],
+        ]
+        .concat(),
+    )
+    .ok();
+    let service = service_json(&f, "wh")["id"].as_str().unwrap().to_owned();
+    let folder = udf_folder();
+
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                &deploy_args("double_it", folder.path())[..],
+                &["--service", "wh", "--wait"],
+            ]
+            .concat(),
+        )
+        .ok();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // main.py and lib/helper.py; not .env, not the cache.
+    assert!(
+        lines[0].starts_with("Created UDF \"double_it\" (version 1) from ")
+            && lines[0].contains(": 2 files, ")
+            && lines[0].ends_with(" archived."),
+        "{run:#?}"
+    );
+    assert_eq!(lines[1], "Version 1 is built.", "{run:#?}");
+    assert_eq!(
+        lines[2],
+        format!("Attached version 1 to service \"wh\" ({service}): provisioning."),
+        "{run:#?}"
+    );
+    assert_eq!(
+        lines[3],
+        format!("Version 1 is deployed on service \"wh\" ({service})."),
+        "{run:#?}"
+    );
+
+    // A second deploy adds a version; JSON says which it did.
+    let second = f
+        .run(
+            &mut f.admin(),
+            &[
+                &deploy_args("double_it", folder.path())[..],
+                &["--service", &service, "--wait", "-o", "json"],
+            ]
+            .concat(),
+        )
+        .ok()
+        .json();
+    assert_eq!(second["action"], "versionAdded", "{second}");
+    assert_eq!(
+        (
+            second["udf"]["version"].as_i64(),
+            second["udf"]["status"].as_str()
+        ),
+        (Some(2), Some("ready"))
+    );
+    assert_eq!(second["udf"]["runtime"], "python3.11");
+    assert_eq!(
+        second["udf"]["arguments"],
+        serde_json::json!([{"name": "x", "type": "UInt64"}])
+    );
+    let attachment = &second["attachments"][0];
+    assert_eq!(
+        (
+            attachment["version"].as_i64(),
+            attachment["status"].as_str(),
+            attachment["serviceId"].as_str()
+        ),
+        (Some(2), Some("deployed"), Some(service.as_str()))
+    );
+    let versions = f
+        .run(
+            &mut f.admin(),
+            &["udfs", "list-versions", "double_it", "-o", "json"],
+        )
+        .ok()
+        .json();
+    let numbers: Vec<i64> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [1, 2]);
+
+    // The generated attach and detach wait as well.
+    let attached = f
+        .run(
+            &mut f.admin(),
+            &[
+                "udfs",
+                "attach",
+                "double_it",
+                "wh",
+                "--version-field",
+                "1",
+                "--wait",
+            ],
+        )
+        .ok();
+    assert!(
+        attached.stderr.contains(&format!(
+            "UDF double_it version 1 is deployed on service {service}."
+        )),
+        "{attached:#?}"
+    );
+    let detached = f
+        .run(
+            &mut f.admin(),
+            &["udfs", "detach", "double_it", "wh", "--yes", "--wait"],
+        )
+        .ok();
+    assert!(
+        detached.stderr.contains(&format!(
+            "UDF double_it is detached from service {service}."
+        )),
+        "{detached:#?}"
+    );
+    f.run(
+        &mut f.admin(),
+        &["udfs", "get-attachment", "double_it", "wh"],
+    )
+    .code(4);
+}
+
+/// What the command line or the folder get wrong is a usage error, and
+/// nothing is sent; an unknown service is found out before anything is
+/// made.
+#[test]
+fn udfs_deploy_refuses_before_sending_anything() {
+    let f = Fixture::new();
+    let folder = udf_folder();
+    let missing = folder.path().join("nowhere");
+    let before = f.emulator.requests_received();
+    let run = f
+        .run(&mut f.admin(), &deploy_args("double_it", &missing))
+        .code(2);
+    assert!(
+        run.stderr.contains("nowhere") && run.stderr.contains("error: "),
+        "{run:#?}"
+    );
+    let pool_size = f
+        .run(
+            &mut f.admin(),
+            &[
+                &deploy_args("double_it", folder.path())[..],
+                &["--pool-size", "4"],
+            ]
+            .concat(),
+        )
+        .code(2);
+    assert!(
+        pool_size.stderr.contains("executable_pool"),
+        "{pool_size:#?}"
+    );
+    for bad in [
+        vec!["--runtime", "python3.12"],
+        vec!["--type", "pool"],
+        vec!["--sandbox-type", "open"],
+        vec!["--arg", "x"],
+        vec!["--timeout", "1m"],
+    ] {
+        let mut args = deploy_args("double_it", folder.path());
+        args.extend(bad.iter().copied());
+        f.run(&mut f.admin(), &args).code(2);
+    }
+    f.run(&mut f.admin(), &deploy_args("1st", folder.path()))
+        .code(2);
+    std::fs::remove_file(folder.path().join("main.py")).unwrap();
+    let no_entry = f
+        .run(&mut f.admin(), &deploy_args("double_it", folder.path()))
+        .code(2);
+    assert!(no_entry.stderr.contains("main.py"), "{no_entry:#?}");
+    let native = f
+        .run(
+            &mut f.admin(),
+            &[
+                "udfs",
+                "deploy",
+                "native_fn",
+                folder.path().to_str().unwrap(),
+                "--runtime",
+                "native",
+                "--returns",
+                "UInt64",
+            ],
+        )
+        .code(2);
+    assert!(native.stderr.contains("amd64/main"), "{native:#?}");
+    assert_eq!(f.emulator.requests_received(), before, "nothing is sent");
+
+    // An unknown service: exit 4, and no function made.
+    std::fs::write(folder.path().join("main.py"), "print(1)\n").unwrap();
+    f.run(
+        &mut f.admin(),
+        &[
+            &deploy_args("double_it", folder.path())[..],
+            &["--service", "nosuch"],
+        ]
+        .concat(),
+    )
+    .code(4);
+    let listed = f
+        .run(&mut f.admin(), &["udfs", "list", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(listed, serde_json::json!([]), "{listed}");
+}
+
+/// A build that outlasts `--timeout` exits 6 with the command that shows
+/// where it is; the version exists.
+#[test]
+fn udfs_deploy_wait_runs_out_of_time_with_exit_6() {
+    // At speed 1 a build takes a minute.
+    let f = Fixture::with_builder(Emulator::builder().rate_limit(None).speed(1.0));
+    let folder = udf_folder();
+    let run = f
+        .run(
+            &mut f.admin(),
+            &[
+                &deploy_args("slow_fn", folder.path())[..],
+                &["--wait", "--timeout", "1s"],
+            ]
+            .concat(),
+        )
+        .code(6);
+    assert!(
+        run.stdout
+            .starts_with("Created UDF \"slow_fn\" (version 1)"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains("chc udfs list-versions slow_fn"),
+        "{run:#?}"
+    );
+    let shown = f
+        .run(&mut f.admin(), &["udfs", "get", "slow_fn", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "building");
+}

@@ -53,6 +53,10 @@ pub(crate) struct Shared {
     /// Role tables by organization.
     #[cfg(feature = "roles")]
     pub(crate) roles: RoleCache,
+    /// The base URL of the API, when the client made its own transport
+    /// (`None` for one given to [`ClientBuilder::transport`]).
+    #[cfg_attr(not(feature = "udfs"), allow(dead_code))]
+    pub(crate) api_base: Option<String>,
 }
 
 /// A successful call's `result`, with the `requestId` of the response.
@@ -627,7 +631,7 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let (inner, limiter): (Arc<dyn Transport>, _) = match self.transport {
+        let (inner, limiter, api_base): (Arc<dyn Transport>, _, _) = match self.transport {
             Some(transport) if transport.is_resilient() => {
                 return Err(Error::StackedRetries);
             }
@@ -635,7 +639,7 @@ impl ClientBuilder {
                 let limiter = self
                     .rate_limit
                     .map(|limit| Arc::new(RateLimiter::with_max_pause(limit, self.max_pause)));
-                (transport, limiter)
+                (transport, limiter, None)
             }
             None => {
                 let credentials = self.credentials.ok_or(Error::MissingCredentials)?;
@@ -655,7 +659,8 @@ impl ClientBuilder {
                 let limiter = self
                     .rate_limit
                     .map(|limit| RateLimiter::shared_with_max_pause(&scope, limit, self.max_pause));
-                (Arc::new(transport), limiter)
+                let api_base = Some(transport.base_url().to_owned());
+                (Arc::new(transport), limiter, api_base)
             }
         };
         let mut resilient = Resilient::new(inner)
@@ -666,7 +671,10 @@ impl ClientBuilder {
         }
         Ok(Client {
             transport: Arc::new(resilient),
-            shared: Arc::default(),
+            shared: Arc::new(Shared {
+                api_base,
+                ..Shared::default()
+            }),
             wake_idle_services: self.wake_idle_services,
         })
     }

@@ -165,6 +165,16 @@ pub enum Error {
         /// The state it reached instead.
         state: String,
     },
+    /// The upload URL the service handed out cannot be used: it is not
+    /// HTTPS (plain HTTP only to the API's own origin, as an emulator
+    /// serves it), or it carries a user name, password or fragment, or the
+    /// upload session lacked it. Nothing was sent to it, and the URL is not
+    /// repeated here: its query is the upload's token.
+    #[error("the upload URL cannot be used: {reason}")]
+    UnusableUploadUrl {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A system role has no counterpart in the organization's roles list
     /// (`GET /v1/organizations/{id}/roles`).
     #[error("role {role}: the organization {organization_id} has no system role of that name")]

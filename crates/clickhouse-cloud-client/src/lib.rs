@@ -38,6 +38,8 @@ mod resources;
 mod roles;
 #[cfg(feature = "services")]
 mod services;
+#[cfg(feature = "udfs")]
+mod udfs;
 mod wait;
 #[cfg(any(feature = "clickpipes", feature = "postgres", feature = "udfs"))]
 mod waiters;
@@ -54,13 +56,15 @@ pub use resources::{Activities, Organizations};
 pub use roles::RoleTable;
 #[cfg(feature = "services")]
 pub use services::{SERVICE_CREATE_BUDGET, SERVICE_DELETE_BUDGET, SERVICE_STATE_BUDGET};
+#[cfg(feature = "udfs")]
+pub use udfs::UDF_ARCHIVE_CONTENT_TYPE;
 pub use wait::{Progress, Wait};
 #[cfg(feature = "clickpipes")]
 pub use waiters::CLICKPIPE_BUDGET;
-#[cfg(feature = "udfs")]
-pub use waiters::UDF_ATTACHMENT_BUDGET;
 #[cfg(feature = "postgres")]
 pub use waiters::{POSTGRES_BUDGET, POSTGRES_RESTORE_BUDGET};
+#[cfg(feature = "udfs")]
+pub use waiters::{UDF_ATTACHMENT_BUDGET, UDF_BUILD_BUDGET};
 
 /// The crates this one is built on, re-exported so one dependency is enough.
 pub use clickhouse_cloud_auth as auth;

@@ -1,5 +1,5 @@
-//! Waits for Postgres services, ClickPipes, reverse private endpoints and
-//! UDF attachments.
+//! Waits for Postgres services, ClickPipes, reverse private endpoints, UDF
+//! builds and UDF attachments.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use clickhouse_cloud_types::{
 #[cfg(feature = "postgres")]
 use clickhouse_cloud_types::{PgStateProperty, PostgresService};
 #[cfg(feature = "udfs")]
-use clickhouse_cloud_types::{UdfAttachment, UdfAttachmentStatus};
+use clickhouse_cloud_types::{Udf, UdfAttachment, UdfAttachmentStatus, UdfStatus};
 use uuid::Uuid;
 
 #[cfg(feature = "clickpipes")]
@@ -37,6 +37,9 @@ pub const CLICKPIPE_BUDGET: Duration = Duration::from_secs(30 * 60);
 /// service.
 #[cfg(feature = "udfs")]
 pub const UDF_ATTACHMENT_BUDGET: Duration = Duration::from_secs(15 * 60);
+/// Default budget for a UDF version to build (its dependencies installed).
+#[cfg(feature = "udfs")]
+pub const UDF_BUILD_BUDGET: Duration = Duration::from_secs(30 * 60);
 
 fn is_not_found(error: &Error) -> bool {
     error.status().is_some_and(|s| s.as_u16() == 404)
@@ -283,8 +286,61 @@ impl ClickPipes {
     }
 }
 
+/// A version's build as a check: `ready` is reached, `error` failed.
+#[cfg(feature = "udfs")]
+fn build_check(udf: Udf) -> Check<Udf> {
+    let state = udf.status.as_ref().map(|s| s.as_str().to_owned());
+    let verdict = match &udf.status {
+        Some(UdfStatus::Ready) => Verdict::Reached(udf),
+        Some(UdfStatus::Error) => Verdict::Failed,
+        _ => Verdict::Pending,
+    };
+    Check::new(state, verdict)
+}
+
 #[cfg(feature = "udfs")]
 impl Udfs {
+    /// Waits until version `version` of the function is built (`ready`),
+    /// after a create or version create: an attach takes a ready version.
+    /// `error` ends the wait at once (the version's `error` says why:
+    /// read it with [`Udfs::udf_version_list`]); so does a `404`, and a
+    /// version the function no longer lists. Default budget
+    /// [`UDF_BUILD_BUDGET`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: clickhouse_cloud_client::Client, org: uuid::Uuid) -> Result<(), clickhouse_cloud_client::Error> {
+    /// let built = client.udfs(org).wait_until_built("my_function", 2).await?;
+    /// println!("{:?}", built.status);
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_until_built(&self, function_name: impl Into<String>, version: i64) -> Wait<Udf> {
+        let area = self.clone();
+        let function_name = function_name.into();
+        let id = format!("{function_name} version {version}");
+        Wait::polling("UDF version", id, "ready", UDF_BUILD_BUDGET, move || {
+            let area = area.clone();
+            let function_name = function_name.clone();
+            Box::pin(async move {
+                // The function shows its latest version: one call, unless
+                // a newer version came since.
+                let latest = area.udf_get(function_name.clone()).await?.into_result();
+                if latest.version == Some(version) {
+                    return Ok(build_check(latest));
+                }
+                let versions = area
+                    .udf_version_list_stream(function_name, Default::default())
+                    .all()
+                    .await?;
+                Ok(
+                    match versions.into_iter().find(|v| v.version == Some(version)) {
+                        Some(found) => build_check(found),
+                        None => Check::new(Some("missing".into()), Verdict::Failed),
+                    },
+                )
+            })
+        })
+    }
+
     /// Waits until the function is `deployed` on the service, after an
     /// attach. `error` ends the wait at once. Default budget
     /// [`UDF_ATTACHMENT_BUDGET`].

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clickhouse_cloud_client::types::{
     ClickPipeState, ClickPipeStatePatchRequest, ClickPipeStatePatchRequestCommand,
     IpAccessListEntry, PgStateProperty, PostgresServiceSetState, PostgresServiceSetStateCommand,
-    ReversePrivateEndpointStatus, ServicePostRequest, ServiceState, UdfAttachmentStatus,
+    ReversePrivateEndpointStatus, ServicePostRequest, ServiceState, UdfAttachmentStatus, UdfStatus,
 };
 use clickhouse_cloud_client::{Client, Error};
 use clickhouse_cloud_emulator::{Emulator, RunningEmulator};
@@ -50,6 +50,13 @@ fn example_body<T: serde::de::DeserializeOwned>(id: &str) -> T {
     serde_json::from_value(cassette["request"]["body"].clone()).expect("the body decodes")
 }
 
+/// [`example_body`] with `upload` as its `uploadId`.
+fn example_body_with<T: serde::de::DeserializeOwned>(id: &str, upload: Uuid) -> T {
+    let mut body: serde_json::Value = example_body(id);
+    body["uploadId"] = serde_json::Value::String(upload.to_string());
+    serde_json::from_value(body).expect("the body decodes")
+}
+
 /// A pipe, a reverse private endpoint and a function attached to
 /// `service`, created through the API.
 async fn pipe_endpoint_and_function(client: &Client, org: Uuid, service: Uuid) -> (Uuid, Uuid) {
@@ -73,10 +80,23 @@ async fn pipe_endpoint_and_function(client: &Client, org: Uuid, service: Uuid) -
         Some(ReversePrivateEndpointStatus::Provisioning)
     );
     let udfs = client.udfs(org);
-    udfs.udf_create(example_body("udfCreate")).await.unwrap();
-    udfs.udf_version_create("example", example_body("udfVersionCreate"))
+    // Each create takes an archive uploaded for it.
+    let upload = udfs.upload_archive(&b"PK\x05\x06"[..]).await.unwrap();
+    udfs.udf_create(example_body_with("udfCreate", upload))
         .await
         .unwrap();
+    let upload = udfs.upload_archive(&b"PK\x05\x06"[..]).await.unwrap();
+    udfs.udf_version_create("example", example_body_with("udfVersionCreate", upload))
+        .await
+        .unwrap();
+    // An attach takes a built version.
+    let built = udfs
+        .wait_until_built("example", 2)
+        .interval(POLL)
+        .budget(Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(built.status, Some(UdfStatus::Ready));
     let attached = udfs
         .udf_attach("example", service, example_body("udfAttach"))
         .await

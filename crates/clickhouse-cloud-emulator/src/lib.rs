@@ -28,6 +28,7 @@ pub use faults::{Fault, FaultPlan, FaultSpecError, InjectedFault};
 pub use handlers::examples::EXAMPLE_HEADER;
 pub use model::members::{EmulatedMember, MemberSpec, MemberSpecError};
 pub use model::roles::{ADMIN_ROLE_ID, DEVELOPER_ROLE_ID, QUERY_ENDPOINTS_ROLE_ID};
+pub use model::udfs::{UDF_ARCHIVE_LIMIT, UdfArchive};
 pub use model::world::RateLimit;
 pub use routes::Answerer;
 
@@ -259,6 +260,10 @@ impl EmulatorBuilder {
 
         let listener = tokio::net::TcpListener::bind(self.listen).await?;
         let local_addr = listener.local_addr()?;
+        shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .address = Some(local_addr);
         let table = Arc::new(Table::new());
         let injector = Arc::new(Injector::new(
             Arc::clone(&table),
@@ -266,6 +271,10 @@ impl EmulatorBuilder {
             self.rate_limit,
         ));
         let app = axum::Router::new()
+            .route(
+                &format!("{}/{{upload}}", model::udfs::UPLOAD_ROUTE),
+                axum::routing::any(handlers::udfs::receive),
+            )
             .fallback(routes::dispatch)
             .with_state((Arc::clone(&table), Arc::clone(&shared)))
             .layer(axum::middleware::from_fn_with_state(
@@ -332,6 +341,7 @@ fn add_organization(
         services: Services::default(),
         activities: Log::new(id),
         store: Default::default(),
+        uploads: Default::default(),
         bootstrap_key: Some(key.id),
     };
     for spec in members {
@@ -503,6 +513,17 @@ impl RunningEmulator {
             .orgs
             .get_mut(&self.organization_id)
             .is_some_and(|org| org.services.force(service, &state, &clock))
+    }
+
+    /// An emulator-only knob, not part of the API: what the URL of UDF
+    /// upload `upload_id` (of any organization) received, its size and
+    /// SHA-256; `None` before anything was put there, and once the
+    /// archive is dropped (a day after the URL expired).
+    pub fn udf_archive(&self, upload_id: Uuid) -> Option<UdfArchive> {
+        self.lock()
+            .orgs
+            .values()
+            .find_map(|org| org.uploads.archive(upload_id).cloned())
     }
 
     /// Replaces the fault plan. Request numbers, the operation and method

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, RETRY_AFTER, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse as _, Response};
@@ -37,6 +37,10 @@ impl<T> From<T> for Answer<T> {
 pub(crate) trait Handle: Operation {
     /// What the calling key's roles must allow.
     const ACCESS: Access;
+
+    /// The status of a success: `200`, or what the spec says instead
+    /// (`201` for some creates).
+    const STATUS: StatusCode = StatusCode::OK;
 
     /// Decodes the query string; operations without a query ignore it.
     fn query(uri: &Uri) -> Result<Self::Query, ApiError> {
@@ -105,6 +109,11 @@ pub(crate) fn admit(
         user_agent: parts
             .headers
             .get(USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+        host: parts
+            .headers
+            .get(HOST)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
         now: world.clock.now(),
@@ -186,7 +195,7 @@ pub(crate) fn serve<O: Handle>(
         Ok::<_, ApiError>((result, answer.page))
     })();
     match outcome {
-        Ok((result, page)) => envelope(request_id, result, page.as_ref(), rate),
+        Ok((result, page)) => envelope_with(O::STATUS, request_id, result, page.as_ref(), rate),
         Err(error) => error_response(request_id, &error, rate),
     }
 }
@@ -209,19 +218,8 @@ fn whole_numbers(value: &mut Value) {
     }
 }
 
-/// `{status: 200, requestId, result}`, with `limit`, `totalCount` and
-/// `nextCursor` on a page.
-pub(crate) fn envelope(
-    request_id: Uuid,
-    result: Value,
-    page: Option<&PageMeta>,
-    rate: Option<RateInfo>,
-) -> Response {
-    envelope_with(StatusCode::OK, request_id, result, page, rate)
-}
-
-/// The success envelope with another status than `200` (`201` for some
-/// creates).
+/// `{status, requestId, result}` (the status `200`, or `201` for some
+/// creates), with `limit`, `totalCount` and `nextCursor` on a page.
 pub(crate) fn envelope_with(
     status: StatusCode,
     request_id: Uuid,

@@ -100,6 +100,7 @@ impl Stateful {
         s.add::<OrganizationQuotaGet>();
         s.add::<UsageCostGet>();
         s.add::<OrganizationByocInfrastructureProgressGet>();
+        s.add::<UdfUploadSessionCreate>();
         s
     }
 }

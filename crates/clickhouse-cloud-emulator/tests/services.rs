@@ -42,23 +42,38 @@ async fn command(api: &Api, id: &str, command: &str) -> common::Reply {
     .await
 }
 
-/// `udfAttach` needs the service running and a version of the function.
-/// Attaches function `f` (created first with a version, if need be) to
-/// service `id`.
+/// `udfAttach` needs the service running and a ready version of the
+/// function. Attaches function `f` (created first from an upload, with a
+/// second version, if need be) to service `id`, once built when the
+/// service runs.
 async fn attach(api: &Api, id: &str) -> common::Reply {
+    let upload = api.upload(common::ARCHIVE).await;
     let made = api
         .call(
             Method::POST,
             &api.at("/udfs"),
-            Some(json!({"functionName": "f"})),
+            Some(common::udf_body(Some("f"), &upload)),
         )
         .await;
-    assert!([200, 201, 409].contains(&made.status), "{}", made.body);
+    assert!([201, 409].contains(&made.status), "{}", made.body);
     if made.status != 409 {
+        let upload = api.upload(common::ARCHIVE).await;
         let version = api
-            .call(Method::POST, &api.at("/udfs/f/versions"), Some(json!({})))
+            .call(
+                Method::POST,
+                &api.at("/udfs/f/versions"),
+                Some(common::udf_body(None, &upload)),
+            )
             .await;
-        assert!([200, 201].contains(&version.status), "{}", version.body);
+        assert_eq!(version.status, 201, "{}", version.body);
+    }
+    // A version is attached once built; a service that is not running
+    // refuses the attach before that matters.
+    let service = api
+        .ok(Method::GET, &api.at(&format!("/services/{id}")), None)
+        .await;
+    if service["state"] == "running" {
+        api.wait_for_udf_ready("f", PATIENCE).await;
     }
     api.call(
         Method::PUT,

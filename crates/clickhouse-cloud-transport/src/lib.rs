@@ -6,6 +6,7 @@ mod limiter;
 mod reqwest_transport;
 mod resilient;
 mod retry;
+mod upload;
 
 #[cfg(feature = "test-util")]
 pub mod record;
@@ -36,6 +37,7 @@ pub use reqwest_transport::{
 };
 pub use resilient::{CallOutcome, DEFAULT_TOTAL_TIMEOUT, Resilient};
 pub use retry::{Attempt, ExponentialBackoff, NoRetry, RetryDecision, RetryPolicy, Retryable};
+pub use upload::{DEFAULT_UPLOAD_TIMEOUT, UPLOAD_OPERATION, put_presigned};
 
 /// A boxed, sendable future: what [`Transport::send`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

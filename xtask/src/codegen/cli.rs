@@ -17,7 +17,10 @@
 //!   per value (`chc postgres restart PG`);
 //! - `[cli.commands]` names an operation's command outright;
 //! - operations that `[cli.hand_written]` lists have a hand-written
-//!   command and get none here.
+//!   command and get none here;
+//! - `[cli.workflows]` names hand-written commands that send several
+//!   operations which keep their own commands (`udfs deploy`): their names
+//!   are taken, and the table lists what they send.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -45,6 +48,10 @@ pub struct CliOverrides {
     /// Hand-written commands (`"keys list"`) to the operations they cover.
     #[serde(default)]
     pub hand_written: BTreeMap<String, Vec<String>>,
+    /// Hand-written commands that send operations whose own commands stay
+    /// (`"udfs deploy"`), to the operations they send.
+    #[serde(default)]
+    pub workflows: BTreeMap<String, Vec<String>>,
     /// `operationId` to its command, where the rule's would not do.
     #[serde(default)]
     pub commands: BTreeMap<String, CommandOverride>,
@@ -160,6 +167,19 @@ pub fn commands(plan: &Plan, o: &CliOverrides) -> Result<Vec<CommandDef>, CliRen
         .iter()
         .map(|n| ((*n).to_owned(), format!("the hand-written `chc {n}`")))
         .collect();
+    for (name, ops) in &o.workflows {
+        for id in ops {
+            if !ids.contains(id.as_str()) {
+                return Err(CliRenderError::Stale(format!(
+                    "workflows `{name}`: no operation `{id}`"
+                )));
+            }
+        }
+        let taken = format!("the hand-written `chc {name}`");
+        if let Some(other) = seen.insert(name.clone(), taken.clone()) {
+            return Err(CliRenderError::Duplicate(name.clone(), other, taken));
+        }
+    }
     for op in &plan.operations {
         if covered.contains(op.id.as_str()) {
             continue;
@@ -590,6 +610,7 @@ pub fn render(plan: &Plan, o: &CliOverrides) -> Result<Vec<(String, String)>, Cl
             && !o
                 .hand_written
                 .keys()
+                .chain(o.workflows.keys())
                 .any(|h| h.starts_with(&format!("{area} ")))
         {
             return Err(CliRenderError::Stale(format!("about: no area `{area}`")));
@@ -643,6 +664,15 @@ fn table_mod(plan: &Plan, o: &CliOverrides, areas: &[(&str, Vec<&CommandDef>)]) 
          pub(crate) const HAND_WRITTEN: &[(&str, &[&str])] = &[\n",
     );
     for (name, ids) in &o.hand_written {
+        let _ = writeln!(out, "({name:?}, &{ids:?}),");
+    }
+    out.push_str("];\n\n");
+    out.push_str(
+        "/// Hand-written commands that send operations whose own commands stay,\n\
+         /// and the operations they send.\n\
+         pub(crate) const WORKFLOWS: &[(&str, &[&str])] = &[\n",
+    );
+    for (name, ids) in &o.workflows {
         let _ = writeln!(out, "({name:?}, &{ids:?}),");
     }
     out.push_str("];\n\n");
@@ -817,7 +847,8 @@ mod tests {
             let name = format!("{} {}", c.area, c.verb);
             assert!(names.insert(name.clone()), "{name} twice");
             assert!(
-                !overrides.cli.hand_written.contains_key(&name),
+                !overrides.cli.hand_written.contains_key(&name)
+                    && !overrides.cli.workflows.contains_key(&name),
                 "{name} shadows a hand-written command"
             );
             assert!(
@@ -855,6 +886,44 @@ mod tests {
         assert!(find("postgresServicePatchState").contains(&"postgres restart".to_owned()));
         // Hand-written: none generated.
         assert!(find("openapiKeyGetList").is_empty());
+    }
+
+    #[test]
+    fn a_workflow_keeps_the_commands_of_what_it_sends_and_takes_its_name() {
+        let (plan, mut overrides) = plan();
+        let commands = commands(&plan, &overrides.cli).unwrap();
+        for (name, ops) in &overrides.cli.workflows {
+            for id in ops {
+                assert!(
+                    commands.iter().any(|c| &c.operation == id)
+                        || overrides
+                            .cli
+                            .hand_written
+                            .values()
+                            .flatten()
+                            .any(|h| h == id),
+                    "{name}: {id} has no command of its own"
+                );
+            }
+        }
+        // A generated command of that name would be offered twice.
+        overrides
+            .cli
+            .workflows
+            .insert("udfs list".into(), vec!["udfList".into()]);
+        let error = commands_of_error(&plan, &overrides.cli);
+        assert!(error.contains("chc udfs list"), "{error}");
+        overrides.cli.workflows.clear();
+        overrides
+            .cli
+            .workflows
+            .insert("udfs ship".into(), vec!["noSuchOperation".into()]);
+        let error = commands_of_error(&plan, &overrides.cli);
+        assert!(error.contains("noSuchOperation"), "{error}");
+    }
+
+    fn commands_of_error(plan: &Plan, o: &CliOverrides) -> String {
+        commands(plan, o).unwrap_err().to_string()
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub const TIME: &str = "2026-11-26T21:33:17Z";
 /// characters or more).
 pub const SECRET: &str = "REDACTED-key-secret-000000";
 
+/// [`SECRET`] where the string must be a URI (a presigned URL).
+pub const SECRET_URI: &str = "https://example.com/REDACTED-key-secret-000000";
+
 /// Builds examples over a spec's component schemas.
 #[derive(Debug, Clone)]
 pub struct Examples<'a> {
@@ -127,6 +130,9 @@ impl<'a> Examples<'a> {
             let value = if item.as_ref().is_some_and(|i| self.secrets.contains(i)) {
                 match &property.kind {
                     ShapeKind::Array { .. } => json!([SECRET]),
+                    ShapeKind::String(s) if matches!(s.format.as_deref(), Some("uri" | "url")) => {
+                        json!(SECRET_URI)
+                    }
                     _ => json!(SECRET),
                 }
             } else {
@@ -425,5 +431,24 @@ mod tests {
         assert_eq!(value["secretish"], SECRET);
         assert_eq!(ex.value(&s, "seed"), value, "deterministic");
         assert_ne!(uuid("a"), uuid("b"));
+    }
+
+    #[test]
+    fn a_secret_keeps_the_format_of_a_uri() {
+        let session = shape(json!({"type": "object", "properties": {
+            "uploadUrl": {"type": "string", "format": "uri"},
+            "token": {"type": "string"}}}));
+        let components = BTreeMap::from([("Session".to_owned(), session)]);
+        let secrets = std::collections::BTreeSet::from([
+            "Session.uploadUrl".to_owned(),
+            "Session.token".to_owned(),
+        ]);
+        let ex = Examples::new(&components, &secrets);
+        let value = ex.value(
+            &shape(json!({"$ref": "#/components/schemas/Session"})),
+            "seed",
+        );
+        assert_eq!(value["uploadUrl"], SECRET_URI);
+        assert_eq!(value["token"], SECRET);
     }
 }

@@ -463,6 +463,7 @@ fn commands_of(id: &str) -> Vec<String> {
         .map(|c| format!("chc {} {}", c.area, c.verb));
     let hand = crate::generated::HAND_WRITTEN
         .iter()
+        .chain(crate::generated::WORKFLOWS)
         .filter(|(_, ids)| ids.contains(&id))
         .map(|(name, _)| format!("chc {name}"));
     generated.chain(hand).collect()
@@ -493,12 +494,18 @@ fn list_json() -> Value {
             .filter(|(_, ids)| ids.contains(id))
             .map(|(name, _)| *name)
             .collect();
+        let workflows: Vec<&str> = crate::generated::WORKFLOWS
+            .iter()
+            .filter(|(_, ids)| ids.contains(id))
+            .map(|(name, _)| *name)
+            .collect();
         out.push(serde_json::json!({
             "operation": id,
             "method": found.method,
             "path": found.path,
             "generated": generated,
             "handWritten": hand,
+            "workflows": workflows,
         }));
     }
     Value::Array(out)

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
@@ -308,8 +309,10 @@ fn typed_area(args: &[OsString]) -> Option<String> {
     }
 }
 
-/// `root` with the generated areas added: every area as a stub, and the
-/// verbs of the area typed in `args` (of every area when `all`).
+/// `root` with the generated areas added. With a known command typed in
+/// `args`, only that area, with its verbs (nothing else would be shown);
+/// otherwise every area as a stub, for `chc --help` and clap's suggestions
+/// (with its verbs for completions, or when `all`).
 pub(crate) fn augment(mut root: clap::Command, args: &[OsString], all: bool) -> clap::Command {
     let typed = typed_area(args);
     let all = all || typed.as_deref() == Some("completions");
@@ -317,8 +320,14 @@ pub(crate) fn augment(mut root: clap::Command, args: &[OsString], all: bool) -> 
         .get_subcommands()
         .map(|c| c.get_name().to_owned())
         .collect();
+    let known = typed.as_deref().is_some_and(|word| {
+        existing.iter().any(|name| name == word) || AREAS.iter().any(|area| area.name == word)
+    });
     for area in AREAS {
         let populate = all || typed.as_deref() == Some(area.name);
+        if known && !all && !populate {
+            continue;
+        }
         if existing.iter().any(|name| name == area.name) {
             if populate {
                 root = root.mut_subcommand(area.name, |sub| add_verbs(sub, area));
@@ -334,8 +343,11 @@ pub(crate) fn augment(mut root: clap::Command, args: &[OsString], all: bool) -> 
             root = root.subcommand(sub);
         }
     }
-    let filled = fill_help(&root);
-    root.help_template(filled)
+    if all || !known {
+        let filled = fill_help(&root);
+        root = root.help_template(filled);
+    }
+    root
 }
 
 fn add_verbs(mut sub: clap::Command, area: &'static Area) -> clap::Command {
@@ -376,45 +388,35 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("Data", &["clickpipes", "clickstack", "postgres", "udfs"]),
 ];
 
-fn help_template() -> String {
-    let mut text = String::from("{about-with-newline}\n{usage-heading} {usage}\n\n");
-    for (group, areas) in GROUPS {
-        text.push_str(&format!("{group}:\n"));
-        for area in *areas {
-            text.push_str(&format!("  {{{area}}}\n"));
-        }
-        text.push('\n');
-    }
-    text.push_str("Other:\n  {other}\n\n{options}{after-help}");
-    text
-}
-
-/// Fills the placeholders of [`help_template`] with each area's line.
+/// `chc --help`'s text: clap's usage and options around the commands,
+/// grouped by [`GROUPS`], the rest under "Other".
 pub(crate) fn fill_help(root: &clap::Command) -> String {
-    let mut text = help_template();
-    let listed: Vec<&str> = GROUPS.iter().flat_map(|(_, a)| a.iter().copied()).collect();
     let width = root
         .get_subcommands()
         .map(|c| c.get_name().len())
         .max()
         .unwrap_or(0);
-    let line = |c: &clap::Command| {
+    let line = |text: &mut String, c: &clap::Command| {
         let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
-        format!("{:<width$}  {}", c.get_name(), about)
+        let _ = writeln!(text, "  {:<width$}  {about}", c.get_name());
     };
-    let mut other = Vec::new();
-    for sub in root.get_subcommands() {
-        if listed.contains(&sub.get_name()) {
-            text = text.replace(&format!("{{{}}}", sub.get_name()), &line(sub));
-        } else {
-            other.push(line(sub));
+    let mut text = String::from("{about-with-newline}\n{usage-heading} {usage}\n\n");
+    for (group, areas) in GROUPS {
+        text.push_str(group);
+        text.push_str(":\n");
+        for area in *areas {
+            if let Some(sub) = root.find_subcommand(area) {
+                line(&mut text, sub);
+            }
         }
+        text.push('\n');
     }
-    text = text.replace("{other}", &other.join("\n  "));
-    // Placeholders of areas this build lacks.
-    for area in listed {
-        text = text.replace(&format!("  {{{area}}}\n"), "");
+    text.push_str("Other:\n");
+    let grouped = |name: &str| GROUPS.iter().any(|(_, areas)| areas.contains(&name));
+    for sub in root.get_subcommands().filter(|c| !grouped(c.get_name())) {
+        line(&mut text, sub);
     }
+    text.push_str("\n{options}{after-help}");
     text
 }
 
@@ -1158,6 +1160,10 @@ enum Waiter {
     PipeGone,
     /// The reverse private endpoint of the answer to be ready.
     Endpoint,
+    /// The function of the path to be deployed on the service of the path.
+    UdfDeployed,
+    /// The function of the path to be detached from the service of the path.
+    UdfDetached,
 }
 
 fn waiter(cmd: &Cmd) -> Option<Waiter> {
@@ -1192,6 +1198,8 @@ fn waiter(cmd: &Cmd) -> Option<Waiter> {
         },
         _ if id == ops::ClickPipeDelete::ID => Waiter::PipeGone,
         _ if id == ops::ClickPipeReversePrivateEndpointCreate::ID => Waiter::Endpoint,
+        _ if id == ops::UdfAttach::ID => Waiter::UdfDeployed,
+        _ if id == ops::UdfDetach::ID => Waiter::UdfDetached,
         _ => return None,
     })
 }
@@ -1218,15 +1226,15 @@ fn path_id(path: &BTreeMap<String, Vec<String>>, name: &str) -> Result<Uuid, Cli
 /// `chc AREA VERB VALUES`: the generated command of `get_operation` (from
 /// the command table), its positionals filled from `values`; what shows a
 /// resource a wait follows. `chc api` when no generated command has it.
-fn check_command(get_operation: &str, values: &[(&str, Uuid)]) -> String {
-    let value = |wire: &str| values.iter().find(|(w, _)| *w == wire).map(|(_, v)| *v);
+fn check_command(get_operation: &str, values: &[(&str, String)]) -> String {
+    let value = |wire: &str| values.iter().find(|(w, _)| *w == wire).map(|(_, v)| v);
     match commands().find(|c| c.operation == get_operation) {
         Some(cmd) => {
             let mut text = format!("chc {} {}", cmd.area, cmd.verb);
             for p in cmd.positionals {
                 text.push(' ');
                 match value(p.wire) {
-                    Some(id) => text.push_str(&id.to_string()),
+                    Some(id) => text.push_str(&word(id)),
                     None => text.push_str(p.value_name),
                 }
             }
@@ -1266,12 +1274,35 @@ async fn wait_for(
     };
     use clickhouse_cloud_client::types::operation::Operation as _;
     use clickhouse_cloud_client::types::ops;
-    let postgres = |id| check_command(ops::PostgresServiceGet::ID, &[("postgresId", id)]);
-    let pipe = |service, id| {
+    let postgres = |id: Uuid| {
+        check_command(
+            ops::PostgresServiceGet::ID,
+            &[("postgresId", id.to_string())],
+        )
+    };
+    let pipe = |service: Uuid, id: Uuid| {
         check_command(
             ops::ClickPipeGet::ID,
-            &[("serviceId", service), ("clickPipeId", id)],
+            &[
+                ("serviceId", service.to_string()),
+                ("clickPipeId", id.to_string()),
+            ],
         )
+    };
+    let attachment = |function: &str, service: Uuid| {
+        check_command(
+            ops::UdfAttachmentGet::ID,
+            &[
+                ("functionName", function.to_owned()),
+                ("serviceId", service.to_string()),
+            ],
+        )
+    };
+    let function = || {
+        path.get("functionName")
+            .and_then(|v| v.last())
+            .cloned()
+            .ok_or_else(|| CliError::Usage("--wait needs functionName".into()))
     };
     let client = &session.client;
     let done = match waiter {
@@ -1360,13 +1391,49 @@ async fn wait_for(
             .await
             .map_err(waited(check_command(
                 ops::ClickPipeReversePrivateEndpointGet::ID,
-                &[("serviceId", service), ("reversePrivateEndpointId", id)],
+                &[
+                    ("serviceId", service.to_string()),
+                    ("reversePrivateEndpointId", id.to_string()),
+                ],
             )))?;
             let status = endpoint
                 .status
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_default();
             format!("Reverse private endpoint {id} is {status}.")
+        }
+        Waiter::UdfDeployed => {
+            let service = path_id(path, "serviceId")?;
+            let name = function()?;
+            let deployed = follow(
+                &format!("UDF {} on service {service}", output::clean(&name)),
+                client.udfs(org).wait_until_deployed(name.as_str(), service),
+                timeout,
+            )
+            .await
+            .map_err(waited(attachment(&name, service)))?;
+            let version = deployed
+                .version
+                .map_or_else(|| "-".to_owned(), |v| v.to_string());
+            format!(
+                "UDF {} version {version} is deployed on service {service}.",
+                output::clean(&name)
+            )
+        }
+        Waiter::UdfDetached => {
+            let service = path_id(path, "serviceId")?;
+            let name = function()?;
+            follow(
+                &format!("UDF {} on service {service}", output::clean(&name)),
+                client.udfs(org).wait_until_detached(name.as_str(), service),
+                timeout,
+            )
+            .await
+            .map_err(waited(attachment(&name, service)))?;
+            format!(
+                "UDF {} is detached from service {service}.",
+                output::clean(&name)
+            )
         }
     };
     eprintln!("{done}");

@@ -12,3 +12,4 @@ pub(crate) mod members;
 pub(crate) mod orgs;
 pub(crate) mod roles;
 pub(crate) mod services;
+pub(crate) mod udfs;

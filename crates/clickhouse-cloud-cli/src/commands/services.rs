@@ -127,7 +127,7 @@ async fn list(services: &Services, wanted: &[String], output: Output) -> Result<
 /// Finds the service `arg` names, taken exactly as given (no trimming): a
 /// UUID is fetched as is (a `404` is "not found"); a name is looked up in
 /// the list and must be unique.
-async fn find(services: &Services, arg: &ServiceArg) -> Result<Service, CliError> {
+pub(crate) async fn find(services: &Services, arg: &ServiceArg) -> Result<Service, CliError> {
     let arg = arg.service.as_str();
     if let Ok(id) = Uuid::parse_str(arg) {
         return Ok(wait("Fetching the service", services.instance_get(id))
@@ -184,7 +184,7 @@ fn state(service: &Service) -> String {
 }
 
 /// `"analytics" (8b2c...)`.
-fn label(service: &Service) -> String {
+pub(crate) fn label(service: &Service) -> String {
     format!(
         "{} ({})",
         output::quoted(service.name.as_deref().unwrap_or("unnamed")),

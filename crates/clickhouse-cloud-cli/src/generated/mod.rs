@@ -32,97 +32,97 @@ mod udfs;
 pub(crate) const AREAS: &[Area] = &[
     Area {
         name: "orgs",
-        about: "Organizations the key belongs to: settings, quotas, private endpoints.",
+        about: "Organizations the key belongs to: settings, quotas, private endpoints",
         commands: orgs::COMMANDS,
     },
     Area {
         name: "billing",
-        about: "Balances, credits and usage costs.",
+        about: "Balances, credits and usage costs",
         commands: billing::COMMANDS,
     },
     Area {
         name: "activities",
-        about: "The organization's audit log.",
+        about: "The organization's audit log",
         commands: activities::COMMANDS,
     },
     Area {
         name: "byoc",
-        about: "Bring-your-own-cloud infrastructure of the organization.",
+        about: "Bring-your-own-cloud infrastructure of the organization",
         commands: byoc::COMMANDS,
     },
     Area {
         name: "invitations",
-        about: "Invitations to join the organization.",
+        about: "Invitations to join the organization",
         commands: invitations::COMMANDS,
     },
     Area {
         name: "members",
-        about: "People in the organization.",
+        about: "People in the organization",
         commands: members::COMMANDS,
     },
     Area {
         name: "notifications",
-        about: "Notifications sent to the organization, and their types.",
+        about: "Notifications sent to the organization, and their types",
         commands: notifications::COMMANDS,
     },
     Area {
         name: "postgres",
-        about: "Managed Postgres services: create, restart, restore, replicas, config, logs.",
+        about: "Managed Postgres services: create, restart, restore, replicas, config, logs",
         commands: postgres::COMMANDS,
     },
     Area {
         name: "prometheus",
-        about: "Prometheus metrics of the organization and its services.",
+        about: "Prometheus metrics of the organization and its services",
         commands: prometheus::COMMANDS,
     },
     Area {
         name: "roles",
-        about: "The organization's roles, system and custom.",
+        about: "The organization's roles, system and custom",
         commands: roles::COMMANDS,
     },
     Area {
         name: "services",
-        about: "Services: create, update, scale, start, stop, delete; their endpoints and routing.",
+        about: "Services: create, update, scale, start, stop, delete; their endpoints and routing",
         commands: services::COMMANDS,
     },
     Area {
         name: "backups",
-        about: "Backups of a service, their schedule and the bucket they go to.",
+        about: "Backups of a service, their schedule and the bucket they go to",
         commands: backups::COMMANDS,
     },
     Area {
         name: "settings",
-        about: "ClickHouse settings of a service.",
+        about: "ClickHouse settings of a service",
         commands: settings::COMMANDS,
     },
     Area {
         name: "clickpipes",
-        about: "ClickPipes: ingestion pipes into a service, and their private endpoints.",
+        about: "ClickPipes: ingestion pipes into a service, and their private endpoints",
         commands: clickpipes::COMMANDS,
     },
     Area {
         name: "clickstack",
-        about: "ClickStack observability: alerts, dashboards, sources, saved searches, webhooks.",
+        about: "ClickStack observability: alerts, dashboards, sources, saved searches, webhooks",
         commands: clickstack::COMMANDS,
     },
     Area {
         name: "query-endpoints",
-        about: "Query API endpoints of a service.",
+        about: "Query API endpoints of a service",
         commands: query_endpoints::COMMANDS,
     },
     Area {
         name: "saved-queries",
-        about: "Saved queries of a service.",
+        about: "Saved queries of a service",
         commands: saved_queries::COMMANDS,
     },
     Area {
         name: "snapshots",
-        about: "Snapshots of a service and their schedule.",
+        about: "Snapshots of a service and their schedule",
         commands: snapshots::COMMANDS,
     },
     Area {
         name: "udfs",
-        about: "User-defined functions: versions, uploads and attachments to services.",
+        about: "User-defined functions: versions, uploads and attachments to services",
         commands: udfs::COMMANDS,
     },
 ];
@@ -156,6 +156,23 @@ pub(crate) const HAND_WRITTEN: &[(&str, &[&str])] = &[
     ("services start", &["instanceStateUpdate"]),
     ("services stop", &["instanceStateUpdate"]),
 ];
+
+/// Hand-written commands that send operations whose own commands stay,
+/// and the operations they send.
+pub(crate) const WORKFLOWS: &[(&str, &[&str])] = &[(
+    "udfs deploy",
+    &[
+        "instanceGet",
+        "instanceGetList",
+        "udfGet",
+        "udfUploadSessionCreate",
+        "udfCreate",
+        "udfVersionCreate",
+        "udfVersionList",
+        "udfAttach",
+        "udfAttachmentGet",
+    ],
+)];
 
 /// The operations that page.
 #[cfg(test)]

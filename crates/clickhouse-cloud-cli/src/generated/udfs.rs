@@ -21,7 +21,7 @@ pub(crate) const COMMANDS: &[Cmd] = &[
         fixed: &[],
         pair_field: None,
         paged: false,
-        secrets: &[],
+        secrets: &["uploadUrl"],
     },
     Cmd {
         area: "udfs",

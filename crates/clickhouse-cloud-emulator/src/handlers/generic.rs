@@ -2,7 +2,8 @@
 //! ([`crate::model::shapes`]): the request goes through the whole pipeline,
 //! its path and body are checked against the operation's types, and the
 //! generic store does the rest. Resources with their own rules (lifecycles,
-//! references) get them from [`crate::model::lifecycles`] on the way.
+//! references) get them from [`crate::model::lifecycles`] on the way, and
+//! UDFs (uploads, versions) from [`crate::model::udfs`].
 
 use std::collections::HashMap;
 
@@ -25,6 +26,7 @@ use crate::model::paging::{self, PageMeta};
 use crate::model::services::check_service;
 use crate::model::shapes::{Collection, Shape, table};
 use crate::model::store::{Store, sort_key};
+use crate::model::udfs;
 use crate::model::world::World;
 use crate::pipeline::{
     access_of, admit, decode_body, decode_params, envelope_with, error_response,
@@ -73,7 +75,7 @@ pub(crate) fn serve<O: Operation>(
         // Backups owed up to now, for the lists that show them.
         backups::settle(org, cx.caller.org, &clock, cx.now);
         check_parents(&org.store, O::PATH, path)?;
-        lifecycles::before(O::ID, &org.store, path, &raw)?;
+        let raw = udfs::before(O::ID, &mut org.uploads, &org.store, path, raw, cx.now)?;
         computed::before(O::ID, &raw)?;
         let (mut result, page) = match shape {
             Shape::Action => {
@@ -90,6 +92,7 @@ pub(crate) fn serve<O: Operation>(
             }
             _ => run(&mut org.store, &cx, O::ID, shape, path, &raw, &query)?,
         };
+        udfs::after(O::ID, &mut org.store, cx.now, path, &raw, &mut result);
         lifecycles::after(O::ID, &mut org.store, &clock, &cx, path, &mut result);
         computed::after(O::ID, &mut org.store, path, &raw, &result);
         // A schedule changed now counts from now.

@@ -13,4 +13,5 @@ pub(crate) mod organizations;
 pub(crate) mod reports;
 pub(crate) mod roles;
 pub(crate) mod services;
+pub(crate) mod udfs;
 pub(crate) mod whoami;

@@ -53,6 +53,9 @@ pub(crate) struct Context {
     pub(crate) caller: Caller,
     pub(crate) peer: IpAddr,
     pub(crate) user_agent: Option<String>,
+    /// The authority the request was sent to (its `Host` header), for
+    /// URLs that point back at the emulator.
+    pub(crate) host: Option<String>,
     pub(crate) now: Timestamp,
 }
 

@@ -104,6 +104,8 @@ impl ApiError {
             StatusCode::NOT_FOUND => "NOT_FOUND",
             StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
             StatusCode::CONFLICT => "CONFLICT",
+            StatusCode::GONE => "GONE",
+            StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
             StatusCode::FAILED_DEPENDENCY => "FAILED_DEPENDENCY",
             StatusCode::TOO_MANY_REQUESTS => "TOO_MANY_REQUESTS",
             StatusCode::BAD_GATEWAY => "BAD_GATEWAY",

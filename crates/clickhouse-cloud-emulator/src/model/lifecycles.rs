@@ -13,7 +13,7 @@
 //!              Running ──resync──▶ Resync ──1 min──▶ Running;  scaling: Modifying ──30 s──▶ Running
 //! endpoints    Provisioning ──2 min──▶ Ready
 //! BYOC         infra-provisioning ──10 min──▶ infra-ready
-//! UDFs         attachment provisioning ──30 s──▶ deployed
+//! UDFs         version building ──1 min──▶ ready;  attachment provisioning ──30 s──▶ deployed
 //! ```
 
 use std::time::Duration;
@@ -39,13 +39,16 @@ pub(crate) enum Kind {
     ReverseEndpoint,
     Byoc,
     UdfAttachment,
+    /// A UDF version's build (and the function, which shows its latest
+    /// version).
+    UdfBuild,
 }
 
 impl Kind {
     /// The field that shows the state.
     fn field(self) -> &'static str {
         match self {
-            Kind::ReverseEndpoint | Kind::UdfAttachment => "status",
+            Kind::ReverseEndpoint | Kind::UdfAttachment | Kind::UdfBuild => "status",
             _ => "state",
         }
     }
@@ -65,6 +68,7 @@ impl Kind {
             (Kind::ReverseEndpoint, "Provisioning") => (secs(120), "Ready"),
             (Kind::Byoc, "infra-provisioning") => (secs(600), "infra-ready"),
             (Kind::UdfAttachment, "provisioning") => (secs(30), "deployed"),
+            (Kind::UdfBuild, "building") => (secs(60), "ready"),
             _ => return None,
         })
     }
@@ -228,33 +232,19 @@ fn collection_of(create: &str) -> Result<&'static Collection, ApiError> {
     }
 }
 
-/// Checks what operation `id` refers to before it runs: a function's
-/// attachment needs a version of it (the one asked for, or any).
-pub(crate) fn before(id: &str, store: &Store, path: &str, body: &Value) -> Result<(), ApiError> {
-    if id == "udfAttach" {
-        let (attachments, _) = split_last(path);
-        let (function, _) = split_last(attachments);
-        let versions = store.list(&format!("{function}/versions"));
-        match body.get("version") {
-            Some(Value::Number(asked)) => {
-                let known = versions
-                    .iter()
-                    .any(|item| item.value.get("version") == Some(&Value::Number(asked.clone())));
-                if !known {
-                    return Err(ApiError::not_found(format_args!(
-                        "version {asked} of this function not found"
-                    )));
-                }
-            }
-            _ if versions.is_empty() => {
-                return Err(ApiError::bad_request(
-                    "the function has no version to attach: create one first",
-                ));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+/// Starts the build of item `id` (by `id_field`) of the collection at
+/// `collection`: `building` from `now`, then `ready`.
+pub(crate) fn start_build(
+    store: &mut Store,
+    collection: &str,
+    id_field: &str,
+    id: &str,
+    now: Timestamp,
+) {
+    begin(
+        store,
+        Life::new(Kind::UdfBuild, collection, id_field, id, "building", now),
+    );
 }
 
 /// Starts what operation `id` set moving, showing the first state in
@@ -273,6 +263,7 @@ pub(crate) fn after(
         Kind::ClickPipe | Kind::ReverseEndpoint => "Provisioning",
         Kind::Byoc => "infra-provisioning",
         Kind::UdfAttachment => "provisioning",
+        Kind::UdfBuild => "building",
     };
     let (kind, collection, field) = match id {
         "postgresServiceCreate" => (Kind::Postgres, path, "id"),

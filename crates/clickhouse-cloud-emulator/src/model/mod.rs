@@ -23,4 +23,5 @@ pub(crate) mod roles;
 pub(crate) mod services;
 pub(crate) mod shapes;
 pub(crate) mod store;
+pub(crate) mod udfs;
 pub(crate) mod world;

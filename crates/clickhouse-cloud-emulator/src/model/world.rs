@@ -2,6 +2,7 @@
 //! [`Org`] per organization, each made of the resource modules' own state.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -17,6 +18,7 @@ use crate::model::organizations::Profile;
 use crate::model::roles::Roles;
 use crate::model::services::Services;
 use crate::model::store::Store;
+use crate::model::udfs::Uploads;
 use std::time::Duration;
 
 /// A per-key fixed-window rate limit.
@@ -53,6 +55,9 @@ pub(crate) struct World {
     pub(crate) settings: Settings,
     pub(crate) gate: Gate,
     pub(crate) orgs: HashMap<Uuid, Org>,
+    /// The address the emulator listens on, once bound: where URLs that
+    /// point back at it go when a request does not say how it reached it.
+    pub(crate) address: Option<SocketAddr>,
 }
 
 /// One organization: each field belongs to the module of that resource.
@@ -68,6 +73,9 @@ pub(crate) struct Org {
     pub(crate) activities: Log,
     /// Everything kept by the generic store.
     pub(crate) store: Store,
+    /// UDF upload sessions and what was put to their URLs.
+    #[serde(default)]
+    pub(crate) uploads: Uploads,
     /// The key whose ID and secret are given (or generated) at each start.
     #[serde(default)]
     pub(crate) bootstrap_key: Option<Uuid>,
@@ -80,6 +88,7 @@ impl World {
             gate: Gate::new(settings.rate_limit),
             settings,
             orgs: HashMap::new(),
+            address: None,
         }
     }
 

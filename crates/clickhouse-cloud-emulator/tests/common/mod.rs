@@ -11,6 +11,26 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use uuid::Uuid;
 
+/// A UDF create body for function `name` from upload `upload` (a version
+/// create body without the name).
+pub fn udf_body(name: Option<&str>, upload: &str) -> Value {
+    let mut body = serde_json::json!({
+        "uploadId": upload,
+        "runtime": "python3.11",
+        "type": "executable",
+        "arguments": [{"name": "x", "type": "UInt64"}],
+        "returnType": "UInt64",
+    });
+    if let Some(name) = name {
+        body["functionName"] = Value::from(name);
+    }
+    body
+}
+
+/// Bytes that start like a ZIP archive (the emulator keeps only their
+/// size and SHA-256).
+pub const ARCHIVE: &[u8] = b"PK\x05\x06 an empty archive, as far as the emulator cares";
+
 pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
@@ -145,6 +165,45 @@ impl Api {
             .iter()
             .map(|activity| activity["type"].as_str().unwrap().to_owned())
             .collect()
+    }
+
+    /// Opens a UDF upload session and puts `archive` to its URL, as a
+    /// presigned URL takes it (no key); the upload ID.
+    pub async fn upload(&self, archive: &[u8]) -> String {
+        let session = self
+            .call(Method::POST, &self.at("/udfUploads/url"), None)
+            .await;
+        assert_eq!(session.status, 201, "{}", session.body);
+        let url = session.result()["uploadUrl"].as_str().unwrap().to_owned();
+        let put = self
+            .http
+            .put(url)
+            .header("content-type", "application/zip")
+            .body(archive.to_vec())
+            .send()
+            .await
+            .expect("the upload URL answers");
+        assert_eq!(put.status().as_u16(), 200);
+        session.result()["uploadId"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls function `name` until its latest version's build is ready.
+    pub async fn wait_for_udf_ready(&self, name: &str, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let udf = self
+                .ok(Method::GET, &self.at(&format!("/udfs/{name}")), None)
+                .await;
+            if udf["status"] == "ready" {
+                return udf;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "function {name} still {} after {within:?}",
+                udf["status"]
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Polls service `id` until its state is `state`, within `within`.

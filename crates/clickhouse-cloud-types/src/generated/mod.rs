@@ -2061,6 +2061,8 @@ pub const SECRET_FIELDS: &[&str] = &[
     "ServicePasswordPatchResponse.password",
     #[cfg(feature = "services")]
     "ServicePostResponse.password",
+    #[cfg(feature = "udfs")]
+    "UdfUploadSession.uploadUrl",
     #[cfg(feature = "postgres")]
     "pgPassword",
 ];
@@ -2096,6 +2098,8 @@ pub const SECRET_PROPERTIES: &[&str] = &[
     "serviceAccountFile",
     #[cfg(feature = "clickpipes")]
     "serviceAccountKey",
+    #[cfg(feature = "udfs")]
+    "uploadUrl",
     #[cfg(feature = "clickstack")]
     "url",
 ];

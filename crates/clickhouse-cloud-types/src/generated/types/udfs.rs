@@ -562,9 +562,9 @@ pub struct UdfUploadSession {
     /// `uploadId`: UUID; format `uuid`; required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_id: Option<Uuid>,
-    /// `uploadUrl`: string; format `uri`; required.
+    /// `uploadUrl`: secret string (redacted in `Debug`); format `uri`; required.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub upload_url: Option<String>,
+    pub upload_url: Option<SecretValue>,
 }
 
 /// The `UdfVersionCreateRequest` union. Sent in requests.
