@@ -243,6 +243,7 @@ mod tests {
             source: TransportError::Timeout {
                 operation: "organizationGet",
                 after: Duration::from_secs(1),
+                request_id: None,
             },
         });
         assert_eq!(timeout.exit_code(), code::FAILURE);

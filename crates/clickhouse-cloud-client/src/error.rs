@@ -256,7 +256,11 @@ impl Error {
     /// use clickhouse_cloud_client::{Error, transport};
     /// let error = Error::Transport {
     ///     operation: "openapiKeyCreate",
-    ///     source: transport::Error::Timeout { operation: "openapiKeyCreate", after: Duration::from_secs(60) },
+    ///     source: transport::Error::Timeout {
+    ///         operation: "openapiKeyCreate",
+    ///         after: Duration::from_secs(60),
+    ///         request_id: None,
+    ///     },
     /// };
     /// assert!(error.may_have_acted());
     /// assert!(!error.may_have_acted_earlier());

@@ -169,12 +169,18 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The request or its response took longer than allowed.
-    #[error("{operation} timed out after {after:?}")]
+    #[error(
+        "{operation} timed out after {after:?}{}",
+        request_id.as_deref().map(|id| format!(" (request ID {id})")).unwrap_or_default()
+    )]
     Timeout {
         /// The operation that timed out.
         operation: &'static str,
         /// The limit that was hit.
         after: Duration,
+        /// The answer's request ID, when its head arrived before the
+        /// limit (the body was still coming).
+        request_id: Option<String>,
     },
     /// The request was sent but the exchange failed (connection reset, body
     /// cut off, protocol error).
@@ -254,7 +260,7 @@ impl Error {
     /// ```
     /// use std::time::Duration;
     /// use clickhouse_cloud_transport::Error;
-    /// let timeout = Error::Timeout { operation: "openapiKeyCreate", after: Duration::from_secs(60) };
+    /// let timeout = Error::Timeout { operation: "openapiKeyCreate", after: Duration::from_secs(60), request_id: None };
     /// assert!(timeout.may_have_acted());
     /// assert!(!Error::Config("bad URL".into()).may_have_acted());
     /// ```
@@ -331,6 +337,7 @@ impl Error {
             Error::Api(api) => api.request_id.as_deref(),
             Error::UnexpectedBody { request_id, .. }
             | Error::Io { request_id, .. }
+            | Error::Timeout { request_id, .. }
             | Error::Redirect { request_id, .. } => request_id.as_deref(),
             _ => None,
         }

@@ -81,6 +81,7 @@ impl ReqwestTransport {
             Error::Timeout {
                 operation,
                 after: self.request_timeout,
+                request_id,
             }
         } else if error.is_connect() {
             Error::Connect {

@@ -161,6 +161,7 @@ impl<T: Transport> Resilient<T> {
                         Err(Error::Timeout {
                             operation,
                             after: limit,
+                            request_id: None,
                         }),
                         progress.attempts,
                     ),

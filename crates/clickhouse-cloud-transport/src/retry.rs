@@ -227,6 +227,7 @@ mod tests {
         let timeout = Error::Timeout {
             operation: "op",
             after: Duration::from_secs(1),
+            request_id: None,
         };
         for (status, get, post) in [
             (200, false, false),

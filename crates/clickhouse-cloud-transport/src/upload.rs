@@ -71,6 +71,7 @@ pub async fn put_presigned(
             Error::Timeout {
                 operation: UPLOAD_OPERATION,
                 after: timeout,
+                request_id,
             }
         } else if error.is_connect() {
             Error::Connect {

@@ -312,6 +312,37 @@ async fn a_body_cut_off_after_the_head_keeps_the_request_id() {
 }
 
 #[tokio::test]
+async fn a_body_that_stalls_after_the_head_times_out_with_the_request_id() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = socket.read(&mut buf).await.unwrap();
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                  x-request-id: r-slow\r\ncontent-length: 500\r\n\r\n{\"result\":[",
+            )
+            .await
+            .unwrap();
+        // The rest never comes while the client waits.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    });
+    let transport = ReqwestTransport::builder(credentials())
+        .base_url(url)
+        .request_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let request = HttpRequest::new("organizationGetList", Method::Get, "/v1/organizations");
+    let error = transport.send(request).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert_eq!(error.request_id(), Some("r-slow"));
+    assert!(error.to_string().contains("r-slow"), "{error}");
+    server.abort();
+}
+
+#[tokio::test]
 async fn a_retry_after_of_days_ends_the_call_at_once_and_pauses_the_key_briefly() {
     use clickhouse_cloud_transport::{RateLimit, RateLimiter, Resilient};
     let (url, server) = one_shot_server(
