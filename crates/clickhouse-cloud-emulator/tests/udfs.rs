@@ -394,3 +394,158 @@ async fn a_function_without_a_ready_version_cannot_be_attached() {
         refused.error()
     );
 }
+
+/// A service forced to `running`, to attach functions to.
+async fn running_service(api: &Api) -> String {
+    let service = api
+        .ok(
+            Method::POST,
+            &api.at("/services"),
+            Some(json!({
+                "name": "s", "provider": "aws", "region": "eu-west-1",
+                "ipAccessList": [{"source": "0.0.0.0/0"}],
+            })),
+        )
+        .await["service"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(api.emulator.force_service_state(
+        service.parse().unwrap(),
+        clickhouse_cloud_types::ServiceState::Running
+    ));
+    service
+}
+
+/// A build takes a minute at speed 1: a little more than that.
+const BUILD: Duration = Duration::from_secs(61);
+
+#[tokio::test]
+async fn a_function_is_not_deleted_while_one_of_its_versions_builds() {
+    let api = Api::start(Emulator::builder()).await;
+    let upload = api.upload(ARCHIVE).await;
+    let made = api
+        .call(
+            Method::POST,
+            &api.at("/udfs"),
+            Some(udf_body(Some("f"), &upload)),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let function = api.at("/udfs/f");
+    let refused = api.call(Method::DELETE, &function, None).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused.error().starts_with("CONFLICT: "),
+        "{}",
+        refused.error()
+    );
+    assert!(refused.error().contains("building"), "{}", refused.error());
+    assert!(refused.body["requestId"].is_string());
+    // Nothing went: the function and its version are still there.
+    assert_eq!(api.ok(Method::GET, &function, None).await["version"], 1);
+
+    // A later version building holds the delete back too.
+    api.emulator.advance_clock(BUILD);
+    let upload = api.upload(ARCHIVE).await;
+    let second = api
+        .call(
+            Method::POST,
+            &api.at("/udfs/f/versions"),
+            Some(udf_body(None, &upload)),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    assert_eq!(api.call(Method::DELETE, &function, None).await.status, 409);
+
+    api.emulator.advance_clock(BUILD);
+    let deleted = api.call(Method::DELETE, &function, None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(api.call(Method::GET, &function, None).await.status, 404);
+    assert_eq!(
+        api.call(Method::GET, &api.at("/udfs/f/versions"), None)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_version_delete_spares_building_latest_and_attached_ones() {
+    let api = Api::start(Emulator::builder()).await;
+    let upload = api.upload(ARCHIVE).await;
+    let made = api
+        .call(
+            Method::POST,
+            &api.at("/udfs"),
+            Some(udf_body(Some("f"), &upload)),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let version = |n: i64| api.at(&format!("/udfs/f/versions/{n}"));
+    let conflict = |reply: &common::Reply, says: &str| {
+        assert_eq!(reply.status, 409, "{}", reply.body);
+        assert!(reply.error().starts_with("CONFLICT: "), "{}", reply.error());
+        assert!(reply.error().contains(says), "{}", reply.error());
+        assert!(reply.body["requestId"].is_string());
+    };
+
+    // The only version: building, then the latest.
+    conflict(
+        &api.call(Method::DELETE, &version(1), None).await,
+        "still building",
+    );
+    api.emulator.advance_clock(BUILD);
+    conflict(&api.call(Method::DELETE, &version(1), None).await, "latest");
+
+    // Version 1 attached, version 2 building.
+    let service = running_service(&api).await;
+    let attachment = api.at(&format!("/udfs/f/attachments/{service}"));
+    let attached = api.call(Method::PUT, &attachment, Some(json!({}))).await;
+    assert_eq!(attached.status, 200, "{}", attached.body);
+    let upload = api.upload(ARCHIVE).await;
+    let second = api
+        .call(
+            Method::POST,
+            &api.at("/udfs/f/versions"),
+            Some(udf_body(None, &upload)),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    conflict(
+        &api.call(Method::DELETE, &version(2), None).await,
+        "still building",
+    );
+    api.emulator.advance_clock(BUILD);
+    conflict(&api.call(Method::DELETE, &version(2), None).await, "latest");
+    conflict(&api.call(Method::DELETE, &version(1), None).await, &service);
+    assert_eq!(
+        api.call(Method::DELETE, &version(9), None).await.status,
+        404
+    );
+
+    // Detached, the older version goes; the function shows the newest.
+    let detached = api.call(Method::DELETE, &attachment, None).await;
+    assert_eq!(detached.status, 200, "{}", detached.body);
+    let deleted = api.call(Method::DELETE, &version(1), None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    let versions = api.ok(Method::GET, &api.at("/udfs/f/versions"), None).await;
+    let left: Vec<i64> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(left, [2]);
+    let shown = api.ok(Method::GET, &api.at("/udfs/f"), None).await;
+    assert_eq!(
+        (shown["version"].as_i64(), shown["status"].as_str()),
+        (Some(2), Some("ready"))
+    );
+    let listed = api.ok(Method::GET, &api.at("/udfs"), None).await;
+    assert_eq!(listed[0]["version"], 2);
+    conflict(&api.call(Method::DELETE, &version(2), None).await, "latest");
+    // The function itself goes, with its last version.
+    let gone = api.call(Method::DELETE, &api.at("/udfs/f"), None).await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+}

@@ -247,6 +247,28 @@ pub(crate) fn start_build(
     );
 }
 
+/// Gives item `to` (collection, ID field, ID) the build state of item
+/// `from` (collection, ID): the same life when `from` is still moving, none
+/// when it has settled (its item then keeps the state it shows).
+pub(crate) fn follow_build(store: &mut Store, from: (&str, &str), to: (&str, &str, &str)) {
+    let (collection, id_field, id) = to;
+    store
+        .lives
+        .retain(|life| !(life.collection == collection && life.id == id));
+    let moving = store
+        .lives
+        .iter()
+        .find(|life| life.collection == from.0 && life.id == from.1)
+        .filter(|life| life.kind.next(&life.state).is_some())
+        .cloned();
+    if let Some(mut life) = moving {
+        life.collection = collection.to_owned();
+        life.id_field = id_field.to_owned();
+        life.id = id.to_owned();
+        begin(store, life);
+    }
+}
+
 /// Starts what operation `id` set moving, showing the first state in
 /// `result` (the answer) too.
 pub(crate) fn after(

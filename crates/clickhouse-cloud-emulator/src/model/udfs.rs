@@ -1,8 +1,8 @@
 //! User-defined functions beyond plain storage: upload sessions and the
 //! archives put to their URLs, the version a create or version-create
 //! makes from one archive (with the request schema's defaults), the
-//! function showing its latest version, and which version an attach
-//! takes.
+//! function showing its latest version, which version an attach takes,
+//! and when the spec refuses a function or version delete (`409`).
 //!
 //! An upload session is `{uploadId, uploadUrl, expiresAt}`. Its URL points
 //! at the emulator itself (`/_uploads/{uploadId}?token=...`) and, like a
@@ -333,7 +333,8 @@ fn upload_id(body: &Value) -> Result<Uuid, ApiError> {
 /// Checks and completes what operation `id` asks before the generic store
 /// runs it, giving the body to store: a create or version-create takes its
 /// upload's archive (`410` when there is none) and gets the request
-/// schema's defaults; an attach names the version it takes.
+/// schema's defaults; an attach names the version it takes; a function or
+/// version delete is refused (`409`) where the spec says so.
 pub(crate) fn before(
     id: &str,
     uploads: &mut Uploads,
@@ -367,8 +368,97 @@ pub(crate) fn before(
             let version = attachable(store, function_path, function, body.get("version"))?;
             Ok(json!({"version": version, "functionName": function}))
         }
+        "udfDelete" => {
+            let (_, function) = split_last(path);
+            deletable_function(store, path, function)?;
+            Ok(body)
+        }
+        "udfVersionDelete" => {
+            let (versions, version) = split_last(path);
+            let (function_path, _) = split_last(versions);
+            let (_, function) = split_last(function_path);
+            deletable_version(store, function_path, function, version)?;
+            Ok(body)
+        }
         _ => Ok(body),
     }
+}
+
+/// The versions of the function at `function_path`, with their status.
+fn versions_of(store: &Store, function_path: &str) -> Vec<(i64, String)> {
+    store
+        .list(&format!("{function_path}/versions"))
+        .iter()
+        .filter_map(|item| {
+            let version = item.value.get("version")?.as_i64()?;
+            let status = item.value.get("status").and_then(Value::as_str)?;
+            Some((version, status.to_owned()))
+        })
+        .collect()
+}
+
+/// The first version of `versions` that is still building, if any.
+fn still_building(versions: &[(i64, String)]) -> Option<i64> {
+    versions
+        .iter()
+        .find(|(_, status)| status == "building")
+        .map(|(version, _)| *version)
+}
+
+/// A function goes with all its versions, so none of them may still be
+/// building (`409`, as the spec's answers for `udfDelete` have it).
+fn deletable_function(store: &Store, function_path: &str, function: &str) -> Result<(), ApiError> {
+    match still_building(&versions_of(store, function_path)) {
+        Some(version) => Err(ApiError::conflict(format_args!(
+            "version {version} of function {function} is still building: wait until its build \
+             is done before deleting the function"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The spec's refusals (`409`) of a version delete: the version is still
+/// building, it is the function's latest one, or the function is attached
+/// to a service (the operation wants no attachment at all). An unknown
+/// version is left to the store's `404`.
+fn deletable_version(
+    store: &Store,
+    function_path: &str,
+    function: &str,
+    asked: &str,
+) -> Result<(), ApiError> {
+    let versions = versions_of(store, function_path);
+    let Ok(asked) = asked.parse::<i64>() else {
+        return Ok(());
+    };
+    let Some((_, status)) = versions.iter().find(|(version, _)| *version == asked) else {
+        return Ok(());
+    };
+    if status == "building" {
+        return Err(ApiError::conflict(format_args!(
+            "version {asked} of function {function} is still building: wait until its build is \
+             done before deleting it"
+        )));
+    }
+    if versions.iter().all(|(version, _)| *version <= asked) {
+        return Err(ApiError::conflict(format_args!(
+            "version {asked} is the latest version of function {function}: it cannot be deleted \
+             (delete the function to remove every version)"
+        )));
+    }
+    let services: Vec<String> = store
+        .list(&format!("{function_path}/attachments"))
+        .iter()
+        .filter_map(|item| item.value.get("serviceId").and_then(id_text))
+        .collect();
+    if !services.is_empty() {
+        return Err(ApiError::conflict(format_args!(
+            "function {function} is attached to service(s) {}: detach it from every service \
+             before deleting a version",
+            services.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// The version an attach of `function` takes: the one asked for, which
@@ -379,15 +469,7 @@ fn attachable(
     function: &str,
     asked: Option<&Value>,
 ) -> Result<i64, ApiError> {
-    let versions: Vec<(i64, String)> = store
-        .list(&format!("{function_path}/versions"))
-        .iter()
-        .filter_map(|item| {
-            let version = item.value.get("version")?.as_i64()?;
-            let status = item.value.get("status").and_then(Value::as_str)?;
-            Some((version, status.to_owned()))
-        })
-        .collect();
+    let versions = versions_of(store, function_path);
     if let Some(asked) = asked.filter(|value| !value.is_null()) {
         let Some((version, status)) = versions
             .iter()
@@ -442,7 +524,8 @@ fn set_fields(
 
 /// After the generic store ran operation `id` with `body` (what
 /// [`before`] gave): a create also makes version 1; a version-create
-/// becomes what the function shows; both start building.
+/// becomes what the function shows; both start building. After a version
+/// delete the function shows the newest version left.
 pub(crate) fn after(
     id: &str,
     store: &mut Store,
@@ -451,6 +534,13 @@ pub(crate) fn after(
     body: &Value,
     result: &mut Value,
 ) {
+    if id == "udfVersionDelete" {
+        let (versions, _) = split_last(path);
+        let (function_path, _) = split_last(versions);
+        let (functions, function) = split_last(function_path);
+        show_newest(store, functions, function);
+        return;
+    }
     let Value::Object(fields) = body else { return };
     match id {
         "udfCreate" => {
@@ -492,6 +582,33 @@ pub(crate) fn after(
         }
         _ => {}
     }
+}
+
+/// Makes function `function` (of the collection at `functions`) show its
+/// newest remaining version, state included, unless it shows it already.
+fn show_newest(store: &mut Store, functions: &str, function: &str) {
+    let versions = format!("{functions}/{function}/versions");
+    let Some(newest) = store
+        .list(&versions)
+        .iter()
+        .filter_map(|item| Some((item.value.get("version")?.as_i64()?, &item.value)))
+        .max_by_key(|(version, _)| *version)
+        .map(|(version, value)| (version, value.clone()))
+    else {
+        return;
+    };
+    let Some(shown) = store.item_mut(functions, "functionName", function) else {
+        return;
+    };
+    if shown.get("version").and_then(Value::as_i64) == Some(newest.0) {
+        return;
+    }
+    *shown = newest.1;
+    lifecycles::follow_build(
+        store,
+        (&versions, &newest.0.to_string()),
+        (functions, "functionName", function),
+    );
 }
 
 /// The base URL upload URLs start with: the authority the request was
@@ -545,6 +662,89 @@ mod tests {
         assert!(uploads.archive(kept.id).is_some());
         uploads.prune(late + TimeDelta::hours(2));
         assert!(uploads.archive(kept.id).is_none());
+    }
+
+    #[test]
+    fn after_a_version_delete_the_function_shows_the_newest_left() {
+        use crate::model::clock::Clock;
+        let functions = "/v1/organizations/o/udfs";
+        let versions = format!("{functions}/f/versions");
+        let mut store = Store::default();
+        let item =
+            |version: i64| json!({"functionName": "f", "version": version, "status": "ready"});
+        store.insert(functions, item(3));
+        for version in 1..=3 {
+            store.insert(&versions, item(version));
+        }
+        // Version 2 builds; 3 (what the function shows) is gone.
+        lifecycles::start_build(&mut store, &versions, "version", "2", now());
+        store.retain(&versions, |item| item.value["version"] != 3);
+        after(
+            "udfVersionDelete",
+            &mut store,
+            now(),
+            &format!("{versions}/3"),
+            &Value::Null,
+            &mut Value::Null,
+        );
+        let shown = |store: &Store| store.list(functions)[0].value.clone();
+        assert_eq!(shown(&store)["version"], 2);
+        assert_eq!(shown(&store)["status"], "building");
+        // The function's state follows that version's build.
+        let clock = Clock::new(1.0);
+        lifecycles::settle(&mut store, &clock, now() + TimeDelta::seconds(61));
+        assert_eq!(shown(&store)["status"], "ready");
+        // Showing the newest already: nothing changes.
+        store.retain(&versions, |item| item.value["version"] != 1);
+        after(
+            "udfVersionDelete",
+            &mut store,
+            now(),
+            &format!("{versions}/1"),
+            &Value::Null,
+            &mut Value::Null,
+        );
+        assert_eq!(shown(&store)["version"], 2);
+    }
+
+    #[test]
+    fn deletes_wait_for_builds_and_keep_the_latest_and_attached_versions() {
+        let function = "/v1/organizations/o/udfs/f";
+        let versions = format!("{function}/versions");
+        let mut store = Store::default();
+        let item = |version: i64, status: &str| json!({"functionName": "f", "version": version, "status": status});
+        store.insert(&versions, item(1, "ready"));
+        store.insert(&versions, item(2, "building"));
+        let refused = |store: &Store, id: &str, path: &str| {
+            before(id, &mut Uploads::default(), store, path, Value::Null, now())
+                .map(|_| ())
+                .map_err(|error| (error.status, error.message))
+        };
+        let (status, message) = refused(&store, "udfDelete", function).unwrap_err();
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(message.contains("version 2"), "{message}");
+        let building = refused(&store, "udfVersionDelete", &format!("{versions}/2"));
+        assert!(building.unwrap_err().1.contains("still building"));
+        assert_eq!(
+            refused(&store, "udfVersionDelete", &format!("{versions}/1")),
+            Ok(())
+        );
+        // An unknown version is the store's 404.
+        assert_eq!(
+            refused(&store, "udfVersionDelete", &format!("{versions}/9")),
+            Ok(())
+        );
+        store.retain(&versions, |item| item.value["version"] != 2);
+        store.insert(&versions, item(2, "ready"));
+        assert_eq!(refused(&store, "udfDelete", function), Ok(()));
+        let latest = refused(&store, "udfVersionDelete", &format!("{versions}/2"));
+        assert!(latest.unwrap_err().1.contains("latest"));
+        store.insert(
+            &format!("{function}/attachments"),
+            json!({"serviceId": "s1", "version": 2, "functionName": "f"}),
+        );
+        let attached = refused(&store, "udfVersionDelete", &format!("{versions}/1"));
+        assert!(attached.unwrap_err().1.contains("s1"));
     }
 
     #[test]
