@@ -398,6 +398,10 @@ proptest! {
                 prop_assert!(path.starts_with("result"), "{}", path);
                 prop_assert_eq!(request_id.as_deref(), Some("r-1"));
             }
+            // A list answered with `"result": null` has no result to give.
+            (200, Err(ClientError::MissingResult { request_id, .. })) if value.is_null() => {
+                prop_assert_eq!(request_id.as_deref(), Some("r-1"));
+            }
             (_, Err(ClientError::Api { error, .. })) if status != 200 => {
                 prop_assert_eq!(error.status.as_u16(), status);
                 prop_assert_eq!(error.code, None);
