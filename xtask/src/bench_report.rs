@@ -1548,6 +1548,16 @@ uuid v1.26.1
         assert_eq!(utc_date(leap), "2000-02-29");
     }
 
+    fn test_machine() -> Machine {
+        Machine {
+            cpus: 2,
+            cpu_model: "test".into(),
+            rustc: "rustc".into(),
+            load_average: "0".into(),
+            date: "2000-01-01".into(),
+        }
+    }
+
     fn estimate(group: &str, function: &str, ns: f64) -> Estimate {
         Estimate {
             group: group.into(),
@@ -1565,13 +1575,7 @@ uuid v1.26.1
                 quick: true,
                 ..Options::default()
             },
-            machine: Machine {
-                cpus: 2,
-                cpu_model: "test".into(),
-                rustc: "rustc".into(),
-                load_average: "0".into(),
-                date: "2000-01-01".into(),
-            },
+            machine: test_machine(),
             estimates: vec![
                 estimate("decode/keys_1000", "ours", 100.0),
                 estimate("decode/keys_1000", "official", 150.0),
@@ -1625,13 +1629,7 @@ uuid v1.26.1
         };
         let results = Results {
             options: Options::default(),
-            machine: Machine {
-                cpus: 2,
-                cpu_model: "test".into(),
-                rustc: "rustc".into(),
-                load_average: "0".into(),
-                date: "2000-01-01".into(),
-            },
+            machine: test_machine(),
             estimates: Vec::new(),
             paired: Vec::new(),
             rate_runs: Vec::new(),
@@ -1673,13 +1671,7 @@ uuid v1.26.1
             \"times_ns\":{\"ours\":[6.0e6,6.0e6,6.0e6],\"before_generated\":[4.0e6,4.0e6,4.0e6]}}\n";
         let results = Results {
             options: Options::default(),
-            machine: Machine {
-                cpus: 2,
-                cpu_model: "test".into(),
-                rustc: "rustc".into(),
-                load_average: "0".into(),
-                date: "2000-01-01".into(),
-            },
+            machine: test_machine(),
             estimates: vec![estimate("startup/backups_list", "ours", 5.0e6)],
             paired: parse_paired(output),
             rate_runs: Vec::new(),

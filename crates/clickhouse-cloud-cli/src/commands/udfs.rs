@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use clickhouse_cloud_client::types::{
     Nullable, Service, Udf, UdfArgument, UdfAttachBody, UdfAttachment, UdfCreateRequest,
-    UdfCreateRequestExecutable, UdfCreateRequestExecutablePool, UdfCreateRequestExecutablePoolType,
-    UdfCreateRequestExecutableType, UdfRuntime, UdfSandboxType, UdfVersionCreateRequest,
-    UdfVersionCreateRequestExecutable, UdfVersionCreateRequestExecutablePool,
+    UdfCreateRequestExecutablePoolType, UdfCreateRequestExecutableType, UdfRuntime, UdfSandboxType,
+    UdfVersionCreateRequest, UdfVersionCreateRequestExecutable,
+    UdfVersionCreateRequestExecutablePool,
 };
 use clickhouse_cloud_client::{UDF_ATTACHMENT_BUDGET, UDF_BUILD_BUDGET, Udfs};
 use serde::Serialize;
@@ -309,52 +309,15 @@ impl Definition {
         set.then_some(true)
     }
 
-    fn create(&self, upload: Uuid) -> UdfCreateRequest {
-        let a = &self.args;
-        if self.pool {
-            UdfCreateRequest::ExecutablePool(UdfCreateRequestExecutablePool {
-                command_read_timeout: a.command_read_timeout,
-                command_write_timeout: a.command_write_timeout,
-                deterministic: Self::flag(a.deterministic),
-                format: a.format.clone(),
-                max_command_execution_time: a.max_command_execution_time,
-                memory_limit_mib: self.memory(),
-                pool_size: a.pool_size,
-                return_name: self.return_name(),
-                sandbox_type: self.sandbox(),
-                send_chunk_header: Self::flag(a.send_chunk_header),
-                ..UdfCreateRequestExecutablePool::new(
-                    upload,
-                    self.runtime.clone(),
-                    self.arguments.clone(),
-                    a.returns.clone(),
-                    UdfCreateRequestExecutablePoolType::ExecutablePool,
-                    self.name(),
-                )
-            })
-        } else {
-            UdfCreateRequest::Executable(UdfCreateRequestExecutable {
-                command_read_timeout: a.command_read_timeout,
-                command_write_timeout: a.command_write_timeout,
-                deterministic: Self::flag(a.deterministic),
-                format: a.format.clone(),
-                max_command_execution_time: a
-                    .max_command_execution_time
-                    .map_or(Nullable::Absent, Nullable::Value),
-                memory_limit_mib: self.memory(),
-                return_name: self.return_name(),
-                sandbox_type: self.sandbox(),
-                send_chunk_header: Self::flag(a.send_chunk_header),
-                ..UdfCreateRequestExecutable::new(
-                    upload,
-                    self.runtime.clone(),
-                    self.arguments.clone(),
-                    a.returns.clone(),
-                    UdfCreateRequestExecutableType::Executable,
-                    self.name(),
-                )
-            })
-        }
+    /// The create request: the version request with the function's name,
+    /// the one field a create adds (the spec's two request types are
+    /// otherwise the same).
+    fn create(&self, upload: Uuid) -> Result<UdfCreateRequest, CliError> {
+        let mut body = serde_json::to_value(self.version(upload))
+            .map_err(|e| CliError::Other(format!("encoding the create request: {e}")))?;
+        body["functionName"] = self.name().into();
+        serde_json::from_value(body)
+            .map_err(|e| CliError::Other(format!("encoding the create request: {e}")))
     }
 
     fn version(&self, upload: Uuid) -> UdfVersionCreateRequest {
@@ -491,7 +454,7 @@ async fn deploy(args: UdfDeployArgs, global: &GlobalArgs) -> Result<(), CliError
     } else {
         wait(
             "Creating the function",
-            udfs.udf_create(definition.create(upload)),
+            udfs.udf_create(definition.create(upload)?),
         )
         .await
     };
@@ -643,6 +606,58 @@ async fn follow_through(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn definition(extra: &[&str]) -> Definition {
+        #[derive(clap::Parser)]
+        struct Line {
+            #[command(flatten)]
+            args: UdfDeployArgs,
+        }
+        let mut words = vec![
+            "deploy",
+            "my_fn",
+            "dir",
+            "--runtime",
+            "python3.11",
+            "--returns",
+            "String",
+            "--arg",
+            "x:UInt64",
+            "--memory-limit-mib",
+            "64",
+        ];
+        words.extend_from_slice(extra);
+        let line = <Line as clap::Parser>::try_parse_from(words).unwrap();
+        Definition::new(line.args).unwrap()
+    }
+
+    #[test]
+    fn a_create_is_the_version_request_with_the_function_name() {
+        let upload = Uuid::from_u128(7);
+        for (extra, kind) in [
+            (&[][..], "executable"),
+            (
+                &["--type", "executable_pool", "--pool-size", "3"][..],
+                "executable_pool",
+            ),
+        ] {
+            let d = definition(extra);
+            let create = serde_json::to_value(d.create(upload).unwrap()).unwrap();
+            let mut version = serde_json::to_value(d.version(upload)).unwrap();
+            assert_eq!(create["type"], kind, "{create}");
+            assert_eq!(create["functionName"], "my_fn", "{create}");
+            assert_eq!(create["memoryLimitMib"], 64, "{create}");
+            version["functionName"] = "my_fn".into();
+            assert_eq!(create, version);
+        }
+        let pool = serde_json::to_value(
+            definition(&["--type", "executable_pool", "--pool-size", "3"])
+                .create(upload)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(pool["poolSize"], 3, "{pool}");
+    }
 
     fn write(path: &Path, contents: &[u8]) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
